@@ -1,0 +1,3 @@
+from kratomlit.cli import main
+
+main()

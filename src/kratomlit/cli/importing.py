@@ -1,0 +1,39 @@
+"""``kratomlit import``: load PubMed XML and MEDLINE text files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kratomlit.cli.app import DbOption, QuietOption, app, open_store, stderr_console
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="PubMed XML (.xml, .xml.gz: efetch output, baseline/update files) or MEDLINE "
+            "text (.txt, .nbib from PubMed's Save > PubMed format).",
+            show_default=False,
+        ),
+    ],
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Import records from files; all or nothing, through the same store code as fetch."""
+    from kratomlit.importing import import_files
+    from kratomlit.progress import file_progress
+
+    console = stderr_console(quiet)
+    with open_store(db) as store, file_progress(console, files) as progress:
+        result = import_files(store, files, progress=progress)
+    c = result.counts
+    console.print(
+        f"Imported {result.records} records from {len(result.files)} file(s): "
+        f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.deleted} deleted "
+        f"into {store.path}",
+        highlight=False,
+    )

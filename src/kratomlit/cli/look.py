@@ -1,0 +1,83 @@
+"""Commands to look at the data: ``status``, ``show`` and ``search``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from kratomlit.cli.app import DbOption, app, open_store, stdout_console
+
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="text (rich on a terminal) or json.")
+]
+
+
+def _check_format(value: str) -> None:
+    if value not in ("text", "json"):
+        from kratomlit.errors import UsageError
+
+        raise UsageError(f"unknown --format {value!r}: choose text or json")
+
+
+@app.command()
+def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
+    """Database path, counts, last runs and how many papers still need tagging."""
+    _check_format(output_format)
+    with open_store(db) as store:
+        stats = store.stats()
+        runs = store.runs(limit=5)
+        path = str(store.path)
+    if output_format == "json":
+        typer.echo(json.dumps({"database": path, **stats, "runs": runs}, indent=2))
+        return
+    from kratomlit.views import render_status
+
+    render_status(stdout_console(), path, stats, runs)
+
+
+@app.command()
+def show(
+    pmid: Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)],
+    db: DbOption = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """The whole record of one paper, with PubMed and DOI links."""
+    _check_format(output_format)
+    with open_store(db) as store:
+        paper = store.get_paper(pmid)
+    if output_format == "json":
+        typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
+        return
+    from kratomlit.views import render_paper
+
+    render_paper(stdout_console(), paper)
+
+
+@app.command()
+def search(
+    text: Annotated[
+        str,
+        typer.Argument(
+            help='Words to find in title, abstract, keywords and MeSH. FTS5 syntax works too: '
+            '"exact phrase", withdraw*, kratom AND (anxiety OR depression), NOT.',
+            show_default=False,
+        ),
+    ],
+    limit: Annotated[int, typer.Option(help="At most this many results.", min=1)] = 20,
+    db: DbOption = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """Full-text search with highlighted snippets, best matches first."""
+    _check_format(output_format)
+    with open_store(db) as store:
+        hits = store.search(text, limit=limit)
+    if output_format == "json":
+        for hit in hits:
+            hit["snippet"] = (hit["snippet"] or "").replace("\x02", "**").replace("\x03", "**")
+        typer.echo(json.dumps(hits, indent=2, ensure_ascii=False))
+        return
+    from kratomlit.views import render_hits
+
+    render_hits(stdout_console(), text, hits)

@@ -1,0 +1,85 @@
+"""Plain data passed from the parsers to the store: no I/O, no third-party imports.
+
+Dates are ISO strings, as precise as the source allows ("2019", "2019-03",
+"2019-03-14"); free-text publication dates ("1998 Dec-1999 Jan", "2000 Spring")
+are kept verbatim in ``pub_date`` with ``year`` taken from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Author:
+    last_name: str | None = None
+    fore_name: str | None = None
+    initials: str | None = None
+    collective_name: str | None = None
+    orcid: str | None = None
+    affiliation: str | None = None
+
+    @property
+    def display(self) -> str:
+        if self.collective_name:
+            return self.collective_name
+        return " ".join(p for p in (self.last_name, self.initials) if p)
+
+
+@dataclass
+class MeshHeading:
+    descriptor: str
+    ui: str | None = None
+    major: bool = False
+    qualifiers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AbstractSection:
+    text: str
+    label: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class Paper:
+    pmid: int
+    title: str = ""
+    abstract_sections: list[AbstractSection] = field(default_factory=list)
+    journal: str | None = None
+    journal_iso: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    year: int | None = None
+    pub_date: str | None = None
+    electronic_date: str | None = None
+    entrez_date: str | None = None
+    revised_date: str | None = None
+    authors: list[Author] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    publication_types: list[str] = field(default_factory=list)
+    mesh: list[MeshHeading] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    doi: str | None = None
+    pmcid: str | None = None
+    pii: str | None = None
+    citation_status: str | None = None
+    record_type: str = "article"  # "article" | "book"
+    retracted: bool = False
+    errata: list[str] = field(default_factory=list)  # PMIDs or citations of ErratumIn notices
+
+    @property
+    def abstract(self) -> str:
+        """The abstract as one text, each structured section led by its label."""
+        parts = []
+        for section in self.abstract_sections:
+            parts.append(f"{section.label}: {section.text}" if section.label else section.text)
+        return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A ``DeleteCitation`` entry: NLM withdrew this PMID."""
+
+    pmid: int

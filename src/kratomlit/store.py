@@ -1,0 +1,464 @@
+"""The SQLite store: opening and migrating the database, saving papers, recording runs.
+
+Writes go through ``Store.transaction()``, so a batch of papers with their
+authors, MeSH headings and publication types is committed whole or not at all.
+Re-saving a paper never duplicates it: unchanged records are skipped, changed ones
+are updated in place (keeping ``first_seen``), and the FTS index follows through
+its triggers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kratomlit import migrations
+from kratomlit.errors import DatabaseError, NotFoundError, SearchSyntaxError
+from kratomlit.records import Paper
+
+# SQLite allows 32,766 host parameters per statement since 3.32; stay well below.
+_IN_CHUNK = 900
+# Concurrent writers wait this long for the lock before giving up with a clear error.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class SaveCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def add(self, other: SaveCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    message = str(exc)
+    lowered = message.lower()
+    if "locked" in lowered or "busy" in lowered:
+        why = "it is locked by another kratomlit process (try again when that one finishes)"
+    elif "readonly" in lowered or "read-only" in lowered:
+        why = "it is read-only"
+    elif "full" in lowered:
+        why = "the disk is full"
+    elif "unable to open" in lowered:
+        why = "it cannot be opened or created"
+    elif "not a database" in lowered or "malformed" in lowered:
+        why = "the file is not a kratomlit database or is damaged"
+    else:
+        why = message
+    return DatabaseError(f"database {path}: {why}")
+
+
+def paper_rows(paper: Paper) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]],
+                                      list[dict[str, Any]]]:
+    """Split a parsed paper into its ``papers`` row and its child rows."""
+    pmid = paper.pmid
+    authors = [
+        {
+            "pmid": pmid,
+            "position": i,
+            "last_name": a.last_name,
+            "fore_name": a.fore_name,
+            "initials": a.initials,
+            "collective_name": a.collective_name,
+            "orcid": a.orcid,
+            "affiliation": a.affiliation,
+        }
+        for i, a in enumerate(paper.authors, 1)
+    ]
+    mesh = [
+        {
+            "pmid": pmid,
+            "position": i,
+            "descriptor": m.descriptor,
+            "descriptor_ui": m.ui,
+            "major": int(m.major),
+            "qualifiers": "; ".join(m.qualifiers) or None,
+        }
+        for i, m in enumerate(paper.mesh, 1)
+    ]
+    pub_types = [
+        {"pmid": pmid, "position": i, "publication_type": t}
+        for i, t in enumerate(paper.publication_types, 1)
+    ]
+    mesh_terms = "; ".join(
+        m.descriptor + "".join(f"/{q}" for q in m.qualifiers) for m in paper.mesh
+    )
+    row: dict[str, Any] = {
+        "pmid": pmid,
+        "title": paper.title or "",
+        "abstract": paper.abstract or None,
+        "abstract_sections": json.dumps(
+            [
+                {"label": s.label, "category": s.category, "text": s.text}
+                for s in paper.abstract_sections
+            ],
+            ensure_ascii=False,
+        )
+        if paper.abstract_sections
+        else None,
+        "journal": paper.journal,
+        "journal_iso": paper.journal_iso,
+        "volume": paper.volume,
+        "issue": paper.issue,
+        "pages": paper.pages,
+        "year": paper.year,
+        "pub_date": paper.pub_date,
+        "electronic_date": paper.electronic_date,
+        "entrez_date": paper.entrez_date,
+        "revised_date": paper.revised_date,
+        "first_author": paper.authors[0].display if paper.authors else None,
+        "author_count": len(paper.authors),
+        "languages": json.dumps(paper.languages),
+        "publication_types": json.dumps(paper.publication_types, ensure_ascii=False),
+        "keywords": json.dumps(paper.keywords, ensure_ascii=False) if paper.keywords else None,
+        "mesh_terms": mesh_terms or None,
+        "doi": paper.doi,
+        "pmcid": paper.pmcid,
+        "pii": paper.pii,
+        "citation_status": paper.citation_status,
+        "record_type": paper.record_type,
+        "retracted": int(paper.retracted),
+        "errata": json.dumps(paper.errata) if paper.errata else None,
+        "deleted": 0,
+    }
+    digest = hashlib.blake2b(repr((row, authors, mesh, pub_types)).encode(), digest_size=16)
+    row["content_hash"] = digest.hexdigest()
+    return row, authors, mesh, pub_types
+
+
+class Store:
+    """One open kratomlit database, migrated to the current schema."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"database {self.path}: cannot create folder {self.path.parent} "
+                f"({exc.strerror or exc})"
+            ) from None
+        if self.path.is_dir():
+            raise DatabaseError(f"database {self.path}: is a folder, not a file")
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+            self.db = Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                # WAL lets readers work while a fetch writes, and survives a killed writer.
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One atomic write; SQLite errors become a one-line ``DatabaseError``."""
+        try:
+            with self.db.atomic():
+                yield self.db
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Database]:
+        try:
+            yield self.db
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def schema_version(self) -> list[str]:
+        return migrations.applied_names(self.db)
+
+    # -- papers -----------------------------------------------------------------------------
+
+    def stored_pmids(self, include_deleted: bool = True) -> set[int]:
+        sql = "SELECT pmid FROM papers" + ("" if include_deleted else " WHERE deleted = 0")
+        with self.reading() as db:
+            return {row[0] for row in db.execute(sql)}
+
+    def _existing(self, pmids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        found: dict[int, tuple[str, int]] = {}
+        for chunk in _chunks(pmids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT pmid, content_hash, deleted FROM papers WHERE pmid IN ({marks})"
+            for pmid, digest, deleted in self.db.execute(sql, list(chunk)):
+                found[pmid] = (digest, deleted)
+        return found
+
+    def save_papers(
+        self, papers: Iterable[Paper], *, source: str, run_id: int | None = None
+    ) -> SaveCounts:
+        """Insert new papers, update changed ones, skip identical ones — in one transaction.
+
+        Within one call a PMID that appears twice keeps its last version (update
+        files list a record again when it changes).
+        """
+        latest: dict[int, Paper] = {}
+        for paper in papers:
+            latest[paper.pmid] = paper
+        counts = SaveCounts()
+        if not latest:
+            return counts
+        rows = {pmid: paper_rows(p) for pmid, p in latest.items()}
+        stamp = now()
+        with self.transaction() as db:
+            existing = self._existing(list(rows))
+            new_rows, changed, children = [], [], ([], [], [])  # type: ignore[var-annotated]
+            for pmid, (row, authors, mesh, pub_types) in rows.items():
+                before = existing.get(pmid)
+                if before is not None and before[0] == row["content_hash"] and not before[1]:
+                    counts.unchanged += 1
+                    continue
+                if before is None:
+                    new_rows.append({**row, "source": source, "first_seen": stamp,
+                                     "updated_at": stamp})
+                    counts.new += 1
+                else:
+                    changed.append({**row, "updated_at": stamp})
+                    counts.updated += 1
+                children[0].extend(authors)
+                children[1].extend(mesh)
+                children[2].extend(pub_types)
+            changed_pmids = [row["pmid"] for row in changed]
+            for table in ("authors", "mesh", "publication_types"):
+                for chunk in _chunks(changed_pmids):
+                    marks = ",".join("?" * len(chunk))
+                    db.execute(f"DELETE FROM {table} WHERE pmid IN ({marks})", list(chunk))
+            if new_rows:
+                db["papers"].insert_all(new_rows, batch_size=200)
+            for row in changed:
+                db["papers"].update(row["pmid"], row)
+            db["authors"].insert_all(children[0], batch_size=500)
+            db["mesh"].insert_all(children[1], batch_size=500)
+            db["publication_types"].insert_all(children[2], batch_size=500)
+            if run_id is not None:
+                actions = [{"run_id": run_id, "pmid": r["pmid"], "action": "new"} for r in new_rows]
+                actions += [{"run_id": run_id, "pmid": p, "action": "updated"}
+                            for p in changed_pmids]
+                db["run_papers"].upsert_all(actions, pk=("run_id", "pmid"))
+        return counts
+
+    def mark_deleted(self, pmids: Iterable[int], *, run_id: int | None = None) -> int:
+        """Flag withdrawn PMIDs (``DeleteCitation``); their rows stay for the audit trail."""
+        wanted = sorted(set(pmids))
+        marked = 0
+        with self.transaction() as db:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                cursor = db.execute(
+                    f"UPDATE papers SET deleted = 1, updated_at = ? "
+                    f"WHERE deleted = 0 AND pmid IN ({marks})",
+                    [now(), *chunk],
+                )
+                marked += cursor.rowcount
+                if run_id is not None:
+                    hit = db.execute(
+                        f"SELECT pmid FROM papers WHERE pmid IN ({marks})", list(chunk)
+                    ).fetchall()
+                    db["run_papers"].upsert_all(
+                        [{"run_id": run_id, "pmid": p, "action": "deleted"} for (p,) in hit],
+                        pk=("run_id", "pmid"),
+                    )
+        return marked
+
+    def get_paper(self, pmid: int) -> dict[str, Any]:
+        with self.reading() as db:
+            rows = list(db["papers"].rows_where("pmid = ?", [pmid]))
+            if not rows:
+                raise NotFoundError(f"PMID {pmid} is not in the database {self.path}")
+            paper = rows[0]
+            for key in ("abstract_sections", "languages", "publication_types", "keywords",
+                        "errata"):
+                paper[key] = json.loads(paper[key]) if paper[key] else []
+            paper["authors"] = list(
+                db["authors"].rows_where("pmid = ?", [pmid], order_by="position")
+            )
+            paper["mesh"] = list(db["mesh"].rows_where("pmid = ?", [pmid], order_by="position"))
+            tags = list(db["paper_tags"].rows_where("pmid = ?", [pmid]))
+            paper["tags"] = tags[0] if tags else None
+            return paper
+
+    # -- search -----------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over title, abstract, keywords and MeSH, best matches first.
+
+        Each hit's ``snippet`` marks matched words with \\x02 ... \\x03 (bytes no text has).
+        """
+        sql = (
+            "SELECT p.pmid, p.year, p.first_author, p.journal_iso, p.title, p.retracted, "
+            "snippet(papers_fts, -1, char(2), char(3), '…', 14) AS snippet "
+            "FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+            "WHERE papers_fts MATCH ? AND p.deleted = 0 ORDER BY rank LIMIT ?"
+        )
+        cursor = self._match(sql, text, [limit])
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+    def matching_pmids(self, text: str) -> set[int]:
+        """PMIDs whose text matches a search, for filters in tables and exports."""
+        cursor = self._match("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", text, [])
+        return {row[0] for row in cursor}
+
+    def _match(self, sql: str, text: str, extra: list[Any]) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, [fts_expression(text), *extra])
+        except sqlite3.OperationalError as exc:
+            if any(word in str(exc).lower() for word in ("locked", "busy", "disk", "readonly")):
+                raise _translate(exc, self.path) from None
+            # Anything else from MATCH is the expression itself: say so, in one line.
+            raise SearchSyntaxError(
+                f"cannot search for {text!r}: {exc} (check quotes, parentheses and "
+                f"AND/OR/NOT operands)"
+            ) from None
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        kind: str,
+        query: str,
+        *,
+        mindate: str | None = None,
+        maxdate: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> int:
+        with self.transaction() as db:
+            table = db["fetch_runs"]
+            table.insert(
+                {
+                    "kind": kind,
+                    "query": query,
+                    "mindate": mindate,
+                    "maxdate": maxdate,
+                    "options": json.dumps(options or {}),
+                    "started_at": now(),
+                    "status": "running",
+                }
+            )
+            return int(table.last_pk)  # type: ignore[arg-type]
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: SaveCounts | None = None,
+        found: int | None = None,
+        requests: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
+        if counts is not None:
+            values.update(new=counts.new, updated=counts.updated, unchanged=counts.unchanged,
+                          deleted=counts.deleted)
+        if found is not None:
+            values["found"] = found
+        if requests is not None:
+            values["requests"] = requests
+        with self.transaction() as db:
+            db["fetch_runs"].update(run_id, values)
+
+    def record_hits(self, query: str, pmids: Iterable[int], run_id: int) -> None:
+        """Remember that ``query`` returned these PMIDs (first run that saw each is kept)."""
+        rows = [{"query": query, "pmid": p, "first_run_id": run_id} for p in pmids]
+        with self.transaction() as db:
+            db["query_hits"].insert_all(rows, pk=("query", "pmid"), ignore=True, batch_size=500)
+
+    def runs(self, limit: int = 5) -> list[dict[str, Any]]:
+        with self.reading() as db:
+            return list(db["fetch_runs"].rows_where(order_by="id desc", limit=limit))
+
+    def last_run_pmids(self, actions: tuple[str, ...] = ("new",)) -> tuple[dict | None, set[int]]:
+        """The latest finished fetch or import and the PMIDs it added (``--new``, digests)."""
+        with self.reading() as db:
+            runs = list(db["fetch_runs"].rows_where(
+                "status = 'ok' AND id IN (SELECT run_id FROM run_papers)",
+                order_by="id desc", limit=1,
+            ))
+            if not runs:
+                return None, set()
+            marks = ",".join("?" * len(actions))
+            pmids = {
+                row[0]
+                for row in db.execute(
+                    f"SELECT pmid FROM run_papers WHERE run_id = ? AND action IN ({marks})",
+                    [runs[0]["id"], *actions],
+                )
+            }
+            return runs[0], pmids
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        with self.reading() as db:
+            one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+            return {
+                "papers": one("SELECT count(*) FROM papers WHERE deleted = 0"),
+                "deleted": one("SELECT count(*) FROM papers WHERE deleted = 1"),
+                "retracted": one("SELECT count(*) FROM papers WHERE retracted = 1 AND deleted = 0"),
+                "with_abstract": one(
+                    "SELECT count(*) FROM papers WHERE abstract IS NOT NULL AND deleted = 0"
+                ),
+                "untagged": one(
+                    "SELECT count(*) FROM papers WHERE deleted = 0 AND pmid NOT IN "
+                    "(SELECT pmid FROM paper_tags)"
+                ),
+                "years": db.execute(
+                    "SELECT min(year), max(year) FROM papers WHERE deleted = 0"
+                ).fetchone(),
+                "queries": one("SELECT count(DISTINCT query) FROM fetch_runs WHERE kind='fetch'"),
+            }
+
+
+_FTS_OPERATORS = re.compile(r'["():*^]|\b(AND|OR|NOT|NEAR)\b')
+
+
+def fts_expression(text: str) -> str:
+    """Plain words become quoted terms (so "7-hydroxymitragynine" just works); text that
+    uses FTS5 syntax (quotes, parentheses, AND/OR/NOT/NEAR, prefix *) is passed as written."""
+    text = text.strip()
+    if not text:
+        raise SearchSyntaxError("the search text is empty")
+    if _FTS_OPERATORS.search(text):
+        return text
+    return " ".join('"' + word.replace('"', "") + '"' for word in text.split())

@@ -1,0 +1,64 @@
+"""Shared fixtures: every test runs against its own temporary database and never the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PUBMED = SHARED / "pubmed"
+LABELS = SHARED / "labels" / "dev.jsonl"
+
+# The real records in ../shared/pubmed that the parser reads (esearch replies excluded).
+RECORD_FILES = [
+    PUBMED / "medline16n0902.xml.gz",
+    PUBMED / "test_current_medline.xml.gz",
+    PUBMED / "pubmed-29768149.xml",
+    *sorted(PUBMED.glob("efetch-pubmed*.xml")),
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point kratomlit at a temporary database; no real API key, email or NCBI URL leaks in."""
+    db = tmp_path / "kratomlit.db"
+    monkeypatch.setenv("KRATOMLIT_DB", str(db))
+    for name in ("NCBI_API_KEY", "NCBI_EMAIL", "KRATOMLIT_REVIEWER", "KRATOMLIT_TRACEBACK"):
+        monkeypatch.delenv(name, raising=False)
+    # Any accidental real request goes nowhere rather than to NCBI.
+    monkeypatch.setenv("KRATOMLIT_EUTILS_URL", "http://127.0.0.1:9/entrez/eutils/")
+    monkeypatch.chdir(tmp_path)
+    return db
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def real_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding every real record of ../shared/pubmed, built once per session."""
+    from kratomlit.importing import import_files
+    from kratomlit.store import Store
+
+    path = tmp_path_factory.mktemp("real") / "real.db"
+    with Store(path) as store:
+        import_files(store, RECORD_FILES)
+    return path
+
+
+@pytest.fixture
+def real_db(real_db_template: Path, isolated_env: Path) -> Path:
+    """A private copy of the real-records database at the path KRATOMLIT_DB names."""
+    import sqlite3
+
+    source = sqlite3.connect(real_db_template)
+    target = sqlite3.connect(isolated_env)
+    source.backup(target)
+    source.close()
+    target.close()
+    return isolated_env
