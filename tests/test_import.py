@@ -6,10 +6,11 @@ import gzip
 import sqlite3
 from pathlib import Path
 
-from conftest import PUBMED, RECORD_FILES
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
+
+from conftest import PUBMED, RECORD_FILES
 
 
 def _count(db: Path, sql: str = "SELECT count(*) FROM papers") -> int:

@@ -6,11 +6,12 @@ import gzip
 import io
 
 import pytest
-from conftest import PUBMED
 
 from kratomlit.errors import InputFileError
 from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Deletion, Paper
+
+from conftest import PUBMED
 
 
 def _parse(name: str) -> list[Paper | Deletion]:

@@ -7,13 +7,14 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import PUBMED
 
 from kratomlit import migrations
 from kratomlit.errors import DatabaseError, NotFoundError, SearchSyntaxError
 from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store, fts_expression
+
+from conftest import PUBMED
 
 
 @pytest.fixture(scope="module")
