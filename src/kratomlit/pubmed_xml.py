@@ -17,16 +17,14 @@ from typing import IO
 
 from lxml import etree
 
+from kratomlit.dates import YEAR as _YEAR
+from kratomlit.dates import iso_date as _iso
 from kratomlit.errors import InputFileError
 from kratomlit.records import AbstractSection, Author, Deletion, MeshHeading, Paper
 
 RECORD_TAGS = ("PubmedArticle", "MedlineCitation", "PubmedBookArticle", "DeleteCitation")
 ROOT_TAGS = {"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet", "PubmedArticle",
              "MedlineCitation"}
-
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 Element = etree._Element
 
@@ -53,30 +51,6 @@ def _leaf(el: Element | None) -> str | None:
 
 def _opt(el: Element | None) -> str | None:
     return _text(el) or None
-
-
-def _month(value: str | None) -> int | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        number = int(value)
-        return number if 1 <= number <= 12 else None
-    return _MONTHS.get(value[:3].lower())
-
-
-def _iso(year: str | None, month: str | None = None, day: str | None = None) -> str | None:
-    """An ISO date as precise as the parts allow; impossible parts are dropped, not guessed."""
-    if not year or not year.strip().isdigit():
-        return None
-    out = year.strip()
-    number = _month(month)
-    if number is None:
-        return out
-    out += f"-{number:02d}"
-    if day and day.strip().isdigit() and 1 <= int(day) <= 31:
-        out += f"-{int(day):02d}"
-    return out
 
 
 def _date_of(el: Element | None) -> str | None:
@@ -336,7 +310,8 @@ def iter_records(source: str | Path | IO[bytes], name: str | None = None
     try:
         for _, elem in context:
             parent = elem.getparent()
-            if elem.tag == "MedlineCitation" and parent is not None and parent.tag == "PubmedArticle":
+            in_article = parent is not None and parent.tag == "PubmedArticle"
+            if elem.tag == "MedlineCitation" and in_article:
                 continue  # parsed with its PubmedArticle, which carries PubmedData
             try:
                 yield from _parse_record(elem)
