@@ -73,82 +73,85 @@ def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
     return DatabaseError(f"database {path}: {why}")
 
 
-def paper_rows(paper: Paper) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]],
-                                      list[dict[str, Any]]]:
-    """Split a parsed paper into its ``papers`` row and its child rows."""
+# Column order of the tuples that paper_rows() builds; the write path binds them
+# positionally with executemany, which is several times faster than dict inserts.
+PAPER_COLUMNS = (
+    "pmid", "title", "abstract", "abstract_sections", "journal", "journal_iso", "volume",
+    "issue", "pages", "year", "pub_date", "electronic_date", "entrez_date", "revised_date",
+    "first_author", "author_count", "languages", "publication_types", "keywords", "mesh_terms",
+    "doi", "pmcid", "pii", "citation_status", "record_type", "retracted", "errata", "deleted",
+    "content_hash",
+)
+CHILD_COLUMNS = {
+    "authors": ("pmid", "position", "last_name", "fore_name", "initials", "collective_name",
+                "orcid", "affiliation"),
+    "mesh": ("pmid", "position", "descriptor", "descriptor_ui", "major", "qualifiers"),
+    "publication_types": ("pmid", "position", "publication_type"),
+}
+_STAMPED = ("source", "first_seen", "updated_at")
+_INSERT_PAPER = (
+    f"INSERT INTO papers ({', '.join(PAPER_COLUMNS + _STAMPED)}) "
+    f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + len(_STAMPED)))})"
+)
+_UPDATE_PAPER = (
+    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in PAPER_COLUMNS[1:])}, updated_at = ? "
+    "WHERE pmid = ?"
+)
+_INSERT_CHILD = {
+    table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    for table, cols in CHILD_COLUMNS.items()
+}
+
+PaperRows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]],
+                  list[tuple[Any, ...]]]
+
+
+def _json_list(values: list[str]) -> str | None:
+    return json.dumps(values, ensure_ascii=False) if values else None
+
+
+def paper_rows(paper: Paper) -> PaperRows:
+    """Split a parsed paper into its ``papers`` row and its child rows, as tuples.
+
+    The row ends with a content hash, so re-saving an unchanged record costs nothing.
+    """
     pmid = paper.pmid
     authors = [
-        {
-            "pmid": pmid,
-            "position": i,
-            "last_name": a.last_name,
-            "fore_name": a.fore_name,
-            "initials": a.initials,
-            "collective_name": a.collective_name,
-            "orcid": a.orcid,
-            "affiliation": a.affiliation,
-        }
+        (pmid, i, a.last_name, a.fore_name, a.initials, a.collective_name, a.orcid,
+         a.affiliation)
         for i, a in enumerate(paper.authors, 1)
     ]
     mesh = [
-        {
-            "pmid": pmid,
-            "position": i,
-            "descriptor": m.descriptor,
-            "descriptor_ui": m.ui,
-            "major": int(m.major),
-            "qualifiers": "; ".join(m.qualifiers) or None,
-        }
+        (pmid, i, m.descriptor, m.ui, int(m.major), "; ".join(m.qualifiers) or None)
         for i, m in enumerate(paper.mesh, 1)
     ]
-    pub_types = [
-        {"pmid": pmid, "position": i, "publication_type": t}
-        for i, t in enumerate(paper.publication_types, 1)
-    ]
+    pub_types = [(pmid, i, t) for i, t in enumerate(paper.publication_types, 1)]
     mesh_terms = "; ".join(
         m.descriptor + "".join(f"/{q}" for q in m.qualifiers) for m in paper.mesh
     )
-    row: dict[str, Any] = {
-        "pmid": pmid,
-        "title": paper.title or "",
-        "abstract": paper.abstract or None,
-        "abstract_sections": json.dumps(
-            [
-                {"label": s.label, "category": s.category, "text": s.text}
-                for s in paper.abstract_sections
-            ],
-            ensure_ascii=False,
-        )
-        if paper.abstract_sections
-        else None,
-        "journal": paper.journal,
-        "journal_iso": paper.journal_iso,
-        "volume": paper.volume,
-        "issue": paper.issue,
-        "pages": paper.pages,
-        "year": paper.year,
-        "pub_date": paper.pub_date,
-        "electronic_date": paper.electronic_date,
-        "entrez_date": paper.entrez_date,
-        "revised_date": paper.revised_date,
-        "first_author": paper.authors[0].display if paper.authors else None,
-        "author_count": len(paper.authors),
-        "languages": json.dumps(paper.languages),
-        "publication_types": json.dumps(paper.publication_types, ensure_ascii=False),
-        "keywords": json.dumps(paper.keywords, ensure_ascii=False) if paper.keywords else None,
-        "mesh_terms": mesh_terms or None,
-        "doi": paper.doi,
-        "pmcid": paper.pmcid,
-        "pii": paper.pii,
-        "citation_status": paper.citation_status,
-        "record_type": paper.record_type,
-        "retracted": int(paper.retracted),
-        "errata": json.dumps(paper.errata) if paper.errata else None,
-        "deleted": 0,
-    }
+    sections = paper.abstract_sections
+    row = (
+        pmid,
+        paper.title or "",
+        paper.abstract or None,
+        json.dumps([{"label": s.label, "category": s.category, "text": s.text}
+                    for s in sections], ensure_ascii=False) if sections else None,
+        paper.journal, paper.journal_iso, paper.volume, paper.issue, paper.pages,
+        paper.year, paper.pub_date, paper.electronic_date, paper.entrez_date,
+        paper.revised_date,
+        paper.authors[0].display if paper.authors else None,
+        len(paper.authors),
+        json.dumps(paper.languages),
+        json.dumps(paper.publication_types, ensure_ascii=False),
+        _json_list(paper.keywords),
+        mesh_terms or None,
+        paper.doi, paper.pmcid, paper.pii, paper.citation_status, paper.record_type,
+        int(paper.retracted),
+        _json_list(paper.errata),
+        0,
+    )
     digest = hashlib.blake2b(repr((row, authors, mesh, pub_types)).encode(), digest_size=16)
-    row["content_hash"] = digest.hexdigest()
-    return row, authors, mesh, pub_types
+    return (*row, digest.hexdigest()), authors, mesh, pub_types
 
 
 class Store:
@@ -242,40 +245,44 @@ class Store:
         stamp = now()
         with self.transaction() as db:
             existing = self._existing(list(rows))
-            new_rows, changed, children = [], [], ([], [], [])  # type: ignore[var-annotated]
+            new_rows: list[tuple[Any, ...]] = []
+            changed: list[tuple[Any, ...]] = []
+            children: dict[str, list[tuple[Any, ...]]] = {t: [] for t in CHILD_COLUMNS}
             for pmid, (row, authors, mesh, pub_types) in rows.items():
                 before = existing.get(pmid)
-                if before is not None and before[0] == row["content_hash"] and not before[1]:
+                if before is not None and before[0] == row[-1] and not before[1]:
                     counts.unchanged += 1
                     continue
                 if before is None:
-                    new_rows.append({**row, "source": source, "first_seen": stamp,
-                                     "updated_at": stamp})
-                    counts.new += 1
+                    new_rows.append((*row, source, stamp, stamp))
                 else:
-                    changed.append({**row, "updated_at": stamp})
-                    counts.updated += 1
-                children[0].extend(authors)
-                children[1].extend(mesh)
-                children[2].extend(pub_types)
-            changed_pmids = [row["pmid"] for row in changed]
-            for table in ("authors", "mesh", "publication_types"):
+                    changed.append((*row[1:], stamp, pmid))
+                children["authors"].extend(authors)
+                children["mesh"].extend(mesh)
+                children["publication_types"].extend(pub_types)
+            counts.new, counts.updated = len(new_rows), len(changed)
+            changed_pmids = [row[-1] for row in changed]
+            conn = db.conn
+            for table in CHILD_COLUMNS:
                 for chunk in _chunks(changed_pmids):
                     marks = ",".join("?" * len(chunk))
-                    db.execute(f"DELETE FROM {table} WHERE pmid IN ({marks})", list(chunk))
-            if new_rows:
-                db["papers"].insert_all(new_rows, batch_size=200)
-            for row in changed:
-                db["papers"].update(row["pmid"], row)
-            db["authors"].insert_all(children[0], batch_size=500)
-            db["mesh"].insert_all(children[1], batch_size=500)
-            db["publication_types"].insert_all(children[2], batch_size=500)
+                    conn.execute(f"DELETE FROM {table} WHERE pmid IN ({marks})", list(chunk))
+            conn.executemany(_INSERT_PAPER, new_rows)
+            conn.executemany(_UPDATE_PAPER, changed)
+            for table, child_rows in children.items():
+                conn.executemany(_INSERT_CHILD[table], child_rows)
             if run_id is not None:
-                actions = [{"run_id": run_id, "pmid": r["pmid"], "action": "new"} for r in new_rows]
-                actions += [{"run_id": run_id, "pmid": p, "action": "updated"}
-                            for p in changed_pmids]
-                db["run_papers"].upsert_all(actions, pk=("run_id", "pmid"))
+                actions = [(run_id, row[0], "new") for row in new_rows]
+                actions += [(run_id, pmid, "updated") for pmid in changed_pmids]
+                self._record_actions(actions)
         return counts
+
+    def _record_actions(self, actions: list[tuple[int, int, str]]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO run_papers (run_id, pmid, action) VALUES (?, ?, ?) "
+            "ON CONFLICT (run_id, pmid) DO UPDATE SET action = excluded.action",
+            actions,
+        )
 
     def mark_deleted(self, pmids: Iterable[int], *, run_id: int | None = None) -> int:
         """Flag withdrawn PMIDs (``DeleteCitation``); their rows stay for the audit trail."""
@@ -294,10 +301,7 @@ class Store:
                     hit = db.execute(
                         f"SELECT pmid FROM papers WHERE pmid IN ({marks})", list(chunk)
                     ).fetchall()
-                    db["run_papers"].upsert_all(
-                        [{"run_id": run_id, "pmid": p, "action": "deleted"} for (p,) in hit],
-                        pk=("run_id", "pmid"),
-                    )
+                    self._record_actions([(run_id, p, "deleted") for (p,) in hit])
         return marked
 
     def get_paper(self, pmid: int) -> dict[str, Any]:
