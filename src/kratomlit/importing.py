@@ -86,7 +86,7 @@ def _records(path: Path, kind: str, raw: IO[bytes]) -> Iterator[Paper | Deletion
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     if gzipped:
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type]
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type,assignment]
     try:
         if kind == "xml":
             from kratomlit.pubmed_xml import iter_records

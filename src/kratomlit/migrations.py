@@ -22,7 +22,7 @@ def _register(fn):  # type: ignore[no-untyped-def]
 
 @_register
 def m001_papers(db: Database) -> None:
-    db["papers"].create(
+    db.table("papers").create(
         {
             "pmid": int,
             "title": str,
@@ -61,14 +61,14 @@ def m001_papers(db: Database) -> None:
         not_null={"title"},
         defaults={"retracted": 0, "deleted": 0, "record_type": "article"},
     )
-    db["papers"].create_index(["year"])
-    db["papers"].create_index(["doi"])
-    db["papers"].create_index(["first_seen"])
-    db["papers"].enable_fts(
+    db.table("papers").create_index(["year"])
+    db.table("papers").create_index(["doi"])
+    db.table("papers").create_index(["first_seen"])
+    db.table("papers").enable_fts(
         ["title", "abstract", "keywords", "mesh_terms"], create_triggers=True, tokenize="porter"
     )
 
-    db["authors"].create(
+    db.table("authors").create(
         {
             "pmid": int,
             "position": int,
@@ -82,7 +82,7 @@ def m001_papers(db: Database) -> None:
         pk=("pmid", "position"),
         foreign_keys=[("pmid", "papers", "pmid")],
     )
-    db["mesh"].create(
+    db.table("mesh").create(
         {
             "pmid": int,
             "position": int,
@@ -94,16 +94,16 @@ def m001_papers(db: Database) -> None:
         pk=("pmid", "position"),
         foreign_keys=[("pmid", "papers", "pmid")],
     )
-    db["mesh"].create_index(["descriptor"])
-    db["publication_types"].create(
+    db.table("mesh").create_index(["descriptor"])
+    db.table("publication_types").create(
         {"pmid": int, "position": int, "publication_type": str},
         pk=("pmid", "position"),
         foreign_keys=[("pmid", "papers", "pmid")],
     )
-    db["publication_types"].create_index(["publication_type"])
+    db.table("publication_types").create_index(["publication_type"])
 
     # Every fetch or import is one run: auditable, and never "ok" unless it finished.
-    db["fetch_runs"].create(
+    db.table("fetch_runs").create(
         {
             "id": int,
             "kind": str,  # "fetch" | "import"
@@ -125,16 +125,16 @@ def m001_papers(db: Database) -> None:
         pk="id",
         defaults={"found": 0, "new": 0, "updated": 0, "unchanged": 0, "deleted": 0, "requests": 0},
     )
-    db["fetch_runs"].create_index(["query"])
+    db.table("fetch_runs").create_index(["query"])
     # Which papers a run added or changed: the basis of --new, digests and PRISMA sources.
-    db["run_papers"].create(
+    db.table("run_papers").create(
         {"run_id": int, "pmid": int, "action": str},  # action: "new" | "updated" | "deleted"
         pk=("run_id", "pmid"),
         foreign_keys=[("run_id", "fetch_runs", "id")],
     )
-    db["run_papers"].create_index(["pmid"])
+    db.table("run_papers").create_index(["pmid"])
     # Which PMIDs each query has returned (set membership, so it grows only with unique hits).
-    db["query_hits"].create(
+    db.table("query_hits").create(
         {"query": str, "pmid": int, "first_run_id": int},
         pk=("query", "pmid"),
     )
@@ -143,7 +143,7 @@ def m001_papers(db: Database) -> None:
 @_register
 def m002_tags(db: Database) -> None:
     # Evidence: one row per rule that fired (auto) or per reviewer decision (manual).
-    db["tags"].create(
+    db.table("tags").create(
         {
             "id": int,
             "pmid": int,
@@ -162,10 +162,10 @@ def m002_tags(db: Database) -> None:
         foreign_keys=[("pmid", "papers", "pmid")],
         defaults={"negated": 0},
     )
-    db["tags"].create_index(["pmid", "axis"])
+    db.table("tags").create_index(["pmid", "axis"])
     # The effective result per paper (manual overrides applied): what tables, exports
     # and screening read.
-    db["paper_tags"].create(
+    db.table("paper_tags").create(
         {
             "pmid": int,
             "design": str,
@@ -178,12 +178,12 @@ def m002_tags(db: Database) -> None:
         pk="pmid",
         foreign_keys=[("pmid", "papers", "pmid")],
     )
-    db["paper_tags"].create_index(["design"])
+    db.table("paper_tags").create_index(["design"])
 
 
 @_register
 def m003_screening(db: Database) -> None:
-    db["screening"].create(
+    db.table("screening").create(
         {
             "id": int,
             "pmid": int,
@@ -198,8 +198,8 @@ def m003_screening(db: Database) -> None:
         foreign_keys=[("pmid", "papers", "pmid")],
         defaults={"is_final": 0},
     )
-    db["screening"].create_index(["pmid", "reviewer"])
-    db["duplicates"].create(
+    db.table("screening").create_index(["pmid", "reviewer"])
+    db.table("duplicates").create(
         {
             "pmid": int,  # the record to remove
             "duplicate_of": int,  # the record kept

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeAlias
 
 from lxml import etree
 
@@ -26,7 +26,7 @@ RECORD_TAGS = ("PubmedArticle", "MedlineCitation", "PubmedBookArticle", "DeleteC
 ROOT_TAGS = {"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet", "PubmedArticle",
              "MedlineCitation"}
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 
 def _text(el: Element | None) -> str:

@@ -367,7 +367,7 @@ class Store:
         options: dict[str, Any] | None = None,
     ) -> int:
         with self.transaction() as db:
-            table = db["fetch_runs"]
+            table = db.table("fetch_runs")
             table.insert(
                 {
                     "kind": kind,
@@ -379,7 +379,7 @@ class Store:
                     "status": "running",
                 }
             )
-            return int(table.last_pk)  # type: ignore[arg-type]
+            return int(table.last_pk)  # type: ignore[arg-type]  # always an int rowid here
 
     def finish_run(
         self,
@@ -400,13 +400,16 @@ class Store:
         if requests is not None:
             values["requests"] = requests
         with self.transaction() as db:
-            db["fetch_runs"].update(run_id, values)
+            db.table("fetch_runs").update(run_id, values)
 
     def record_hits(self, query: str, pmids: Iterable[int], run_id: int) -> None:
         """Remember that ``query`` returned these PMIDs (first run that saw each is kept)."""
-        rows = [{"query": query, "pmid": p, "first_run_id": run_id} for p in pmids]
         with self.transaction() as db:
-            db["query_hits"].insert_all(rows, pk=("query", "pmid"), ignore=True, batch_size=500)
+            db.conn.executemany(
+                "INSERT INTO query_hits (query, pmid, first_run_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (query, pmid) DO NOTHING",
+                ((query, pmid, run_id) for pmid in pmids),
+            )
 
     def runs(self, limit: int = 5) -> list[dict[str, Any]]:
         with self.reading() as db:
