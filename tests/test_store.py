@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,19 @@ def papers() -> list[Paper]:
 
 
 def _fts_rows(store: Store, pmid: int) -> int:
-    return store.db.execute("SELECT count(*) FROM papers_fts WHERE rowid = ?", [pmid]).fetchone()[0]
+    """How many index entries find this paper by its own title words (0 or 1 when consistent)."""
+    title = store.db.execute("SELECT title FROM papers WHERE pmid = ?", [pmid]).fetchone()[0]
+    words = " ".join(f'"{w}"' for w in title.replace('"', " ").split()[:6])
+    sql = "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ? AND rowid = ?"
+    return store.db.execute(sql, [f"title : ({words})", pmid]).fetchone()[0]
+
+
+def _fts_consistent(store: Store) -> bool:
+    try:  # FTS5 raises "database disk image is malformed" when index and content differ
+        store.db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
 
 def test_fresh_database_has_every_migration(tmp_path: Path) -> None:
@@ -44,6 +57,7 @@ def test_save_new_then_unchanged(tmp_path: Path, papers: list[Paper]) -> None:
         assert store.db["papers"].count == len(papers)
         assert store.db["authors"].count == sum(len(p.authors) for p in papers)
         assert all(_fts_rows(store, p.pmid) == 1 for p in papers)
+        assert _fts_consistent(store)
 
 
 def test_changed_record_is_updated_in_place(tmp_path: Path, papers: list[Paper]) -> None:
@@ -62,6 +76,7 @@ def test_changed_record_is_updated_in_place(tmp_path: Path, papers: list[Paper])
         assert row["retracted"] == 1
         assert len(row["authors"]) == 1
         assert _fts_rows(store, original.pmid) == 1
+        assert _fts_consistent(store)
         assert [h["pmid"] for h in store.search("Zanzibarian")] == [original.pmid]
         assert store.search("Differential Diagnosis") == [] or all(
             h["pmid"] != original.pmid for h in store.search('"Differential Diagnosis"'))

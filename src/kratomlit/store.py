@@ -97,6 +97,12 @@ _UPDATE_PAPER = (
     f"UPDATE papers SET {', '.join(f'{c} = ?' for c in PAPER_COLUMNS[1:])}, updated_at = ? "
     "WHERE pmid = ?"
 )
+# New papers enter the full-text index in one statement per batch (see m004).
+_INDEX_NEW = (
+    "INSERT INTO papers_fts (rowid, title, abstract, keywords, mesh_terms) "
+    "SELECT pmid, title, abstract, keywords, mesh_terms FROM papers "
+    "WHERE pmid IN (SELECT value FROM json_each(?))"
+)
 _INSERT_CHILD = {
     table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     for table, cols in CHILD_COLUMNS.items()
@@ -268,6 +274,8 @@ class Store:
                     marks = ",".join("?" * len(chunk))
                     conn.execute(f"DELETE FROM {table} WHERE pmid IN ({marks})", list(chunk))
             conn.executemany(_INSERT_PAPER, new_rows)
+            if new_rows:
+                conn.execute(_INDEX_NEW, [json.dumps([row[0] for row in new_rows])])
             conn.executemany(_UPDATE_PAPER, changed)
             for table, child_rows in children.items():
                 conn.executemany(_INSERT_CHILD[table], child_rows)
