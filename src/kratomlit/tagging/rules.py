@@ -1,0 +1,273 @@
+"""Tagging rules as data: loading, validating and compiling rules files (TOML).
+
+A rule reads some fields of a paper and fires when one of its patterns matches,
+unless one of its ``unless`` patterns matches in the same sentence (the negations
+that matter: "non-randomized", "no randomized trials were found"). The shipped
+rules live in ``rules.toml`` beside this module; users add their own files, whose
+rules replace shipped rules with the same id and add the others.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from kratomlit.errors import InputFileError
+
+# The taxonomy's order (../TAXONOMY.md): when rules of equal priority disagree on the
+# design, the first in this order wins.
+DESIGNS = ("meta-analysis", "systematic-review", "rct", "controlled-trial", "cohort",
+           "case-control", "cross-sectional", "qualitative", "case-report", "animal",
+           "in-vitro", "review", "other")
+OUTCOMES = ("mood", "social", "safety", "legal")
+POPULATIONS = ("human", "animal", "in-vitro")
+FIELDS = ("title", "abstract", "mesh", "publication_types", "keywords")
+AXES = {"design": DESIGNS, "outcome": OUTCOMES, "population": POPULATIONS}
+LIST_FIELDS = {"mesh", "publication_types"}
+USER_RULES_NAME = "kratomlit-rules.toml"
+
+
+_QUANTIFIERS = set("?*+{")
+_PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
+
+
+def _top_level_split(source: str) -> list[str]:
+    """Branches of ``source`` separated by "|" outside groups and classes."""
+    branches, depth, escaped, current = [], 0, False, []
+    for char in source:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    branches.append("".join(current))
+    return branches
+
+
+def _closing(source: str) -> int:
+    """Index of the ")" closing the group that opens ``source``."""
+    depth, escaped = 0, False
+    for i, char in enumerate(source):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def literal_keys(alternative: str) -> frozenset[str] | None:
+    """The literal starts (first word-part, at most four characters) that a lower-cased
+    pattern can begin with: "randomi" for "randomi[sz]ed", {"perf", "cond"} for
+    "(?:performed|conducted) a ...". None when the start is not literal. A document
+    containing no word that starts with a key cannot match, so the pattern is skipped."""
+    branches = _top_level_split(alternative)
+    if len(branches) > 1:
+        keys: set[str] = set()
+        for branch in branches:
+            found = literal_keys(branch)
+            if found is None:
+                return None
+            keys |= found
+        return frozenset(keys)
+    if alternative.startswith("(?:"):
+        end = _closing(alternative)
+        if end < 0 or alternative[end + 1 : end + 2] in _QUANTIFIERS | {""} and (
+                end + 1 < len(alternative)):
+            return None
+        return literal_keys(alternative[3:end])
+    prefix = []
+    cut = False
+    for i, char in enumerate(alternative):
+        if char not in _PLAIN:
+            cut = True
+            break
+        following = alternative[i + 1 : i + 2]
+        if following and following in _QUANTIFIERS:
+            cut = True
+            break
+        prefix.append(char)
+    # Every word of a literal prefix must occur; the longest is the rarest key. Documents
+    # are indexed by the first three and four characters of their words, so a shorter key
+    # must be a whole word: one cut short by the end of the prefix cannot serve.
+    words = [w for w in re.split(r"[ '-]+", "".join(prefix)) if w]
+    if words and cut and len(words[-1]) < 3 and "".join(prefix)[-1:] not in " '-":
+        words.pop()
+    best = max(words, key=len) if words else ""
+    return frozenset([best[:4]]) if best else None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One pattern of a rule, compiled so that a literal start uses re's fast search."""
+
+    keys: frozenset[str] | None
+    regex: re.Pattern[str]
+    check_left: bool  # the word boundary before the match is checked by hand
+
+
+def _alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
+    compiled = []
+    for pattern in patterns:
+        lowered = lower_pattern(pattern)
+        keys = literal_keys(lowered)
+        # A leading \b (or lookbehind) disables re's literal-prefix search and costs
+        # ten times more, so the left boundary is checked in Python when possible.
+        source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+        try:
+            compiled.append(Alternative(keys, re.compile(source), bool(keys)))
+        except re.error as exc:
+            raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+    return tuple(compiled)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    axis: str
+    tag: str
+    fields: tuple[str, ...]
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None
+    priority: int
+    description: str = ""
+    # Outcome rules: how many separate matches in the abstract it takes (title, MeSH and
+    # keywords always count at once), so a topic named once as background does not tag.
+    min_hits: int = 1
+    alternatives: tuple[Alternative, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        return round(min(self.priority, 100) / 100, 2)
+
+
+def lower_pattern(source: str) -> str:
+    """Lower-case a regular expression's letters but not its escapes (\\D stays \\D).
+
+    Rules match lower-cased text without re.IGNORECASE, which is several times faster.
+    """
+    out = []
+    chars = iter(source)
+    for char in chars:
+        if char == "\\":
+            out.append(char + next(chars, ""))
+        else:
+            out.append(char.lower())
+    return "".join(out)
+
+
+def _compile(patterns: list[str], where: str, whole_item: bool) -> re.Pattern[str]:
+    if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type)
+        joined = "|".join(f"(?:{p})" for p in patterns)
+        source = f"^(?:{joined})$"
+    else:
+        source = "|".join(f"(?:{p})" for p in patterns)
+        source = rf"\b(?:{source})\b"
+    try:
+        return re.compile(lower_pattern(source))
+    except re.error as exc:
+        raise InputFileError(f"{where}: invalid pattern ({exc})") from None
+
+
+def _rule(raw: dict[str, object], where: str) -> Rule:
+    def need(key: str) -> object:
+        if key not in raw:
+            raise InputFileError(f"{where}: missing '{key}'")
+        return raw[key]
+
+    rule_id = str(need("id"))
+    where = f"{where} ({rule_id})"
+    axis = str(need("axis"))
+    if axis not in AXES:
+        raise InputFileError(f"{where}: axis must be one of {', '.join(AXES)}")
+    tag = str(need("tag"))
+    if tag not in AXES[axis]:
+        raise InputFileError(f"{where}: unknown {axis} tag '{tag}' "
+                             f"(one of {', '.join(AXES[axis])})")
+    fields = need("fields")
+    if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
+        raise InputFileError(f"{where}: fields must be a list of {', '.join(FIELDS)}")
+    patterns = need("patterns")
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise InputFileError(f"{where}: patterns must be a list of strings")
+    whole = any(f in LIST_FIELDS for f in fields)
+    unless = raw.get("unless") or []
+    if not isinstance(unless, list):
+        raise InputFileError(f"{where}: unless must be a list of strings")
+    priority = raw.get("priority", 50)
+    if not isinstance(priority, int):
+        raise InputFileError(f"{where}: priority must be a whole number")
+    min_hits = raw.get("min_hits", 1)
+    if not isinstance(min_hits, int) or min_hits < 1:
+        raise InputFileError(f"{where}: min_hits must be a whole number of at least 1")
+    return Rule(
+        id=rule_id, axis=axis, tag=tag, fields=tuple(str(f) for f in fields),
+        pattern=_compile([str(p) for p in patterns], where, whole),
+        unless=_compile([str(p) for p in unless], where, False) if unless else None,
+        priority=priority, description=str(raw.get("description", "")), min_hits=min_hits,
+        alternatives=_alternatives([str(p) for p in patterns], where),
+    )
+
+
+def parse_rules(text: str, where: str) -> list[Rule]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{where}: not valid TOML ({exc})") from None
+    entries = data.get("rule", [])
+    if not isinstance(entries, list):
+        raise InputFileError(f"{where}: rules must be [[rule]] tables")
+    rules = [_rule(entry, f"{where}: rule {i}") for i, entry in enumerate(entries, 1)]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise InputFileError(f"{where}: rule id '{rule.id}' appears twice")
+        seen.add(rule.id)
+    return rules
+
+
+def builtin_rules() -> list[Rule]:
+    text = resources.files("kratomlit.tagging").joinpath("rules.toml").read_text("utf-8")
+    return parse_rules(text, "built-in rules.toml")
+
+
+def load_rules(extra: list[Path] | None = None) -> list[Rule]:
+    """The shipped rules, then each user file's rules (same id replaces, new id adds)."""
+    rules = {rule.id: rule for rule in builtin_rules()}
+    for path in extra or []:
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            raise InputFileError(f"{path}: no such rules file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
+        for rule in parse_rules(text, str(path)):
+            rules[rule.id] = rule
+    return list(rules.values())
+
+
+def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:
+    """User rules: the file in the database's folder when present, then ``--rules``."""
+    found = []
+    beside = db_path.parent / USER_RULES_NAME
+    if beside.is_file():
+        found.append(beside)
+    if explicit is not None:
+        found.append(explicit)
+    return found
