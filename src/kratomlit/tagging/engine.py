@@ -62,6 +62,7 @@ class Evidence:
     matched: str
     confidence: float
     negated: bool = False
+    pattern: int = -1  # which of the rule's patterns matched (distinct hits for min_hits)
 
 
 @dataclass
@@ -174,7 +175,7 @@ class RuleSet:
                         _sentence(lowered, text, start, end)))
                     found.setdefault(r, []).append(Evidence(
                         rule.axis, rule.tag, rule.id, name, text[start:end], rule.confidence,
-                        negated))
+                        negated, a))
         return found
 
 
@@ -182,8 +183,7 @@ def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
     live = [e for e in evidence if not e.negated]
     if any(e.field != "abstract" for e in live):
         return True
-    return len({e.matched.lower() for e in live}) >= rule.min_hits if rule.min_hits > 1 else (
-        bool(live))
+    return len({e.pattern for e in live}) >= rule.min_hits
 
 
 def participants(abstract: str) -> int | None:
