@@ -1,10 +1,11 @@
-"""Rich rendering of the database status, one paper, and search hits."""
+"""Rich rendering: database status, one paper, search hits, tag explanations, evaluations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -156,3 +157,52 @@ def render_hits(console: Console, text: str, hits: list[dict[str, Any]]) -> None
 def _split_marks(snippet: str) -> list[str]:
     """Alternating plain and matched pieces of a snippet marked by ``Store.search``."""
     return snippet.replace("\x03", "\x02").split("\x02")
+
+
+def render_explanation(console: Console, found: Any) -> None:
+    """``explain``: the stored tags, then every rule that matches now and on which words."""
+    console.print(f"[bold]PMID {found.pmid}[/bold] {escape(found.title)}")
+    if found.stored:
+        stored = found.stored
+        console.print(f"Stored: design [bold]{stored['design']}[/bold] ({stored['design_source']}),"
+                      f" outcomes {', '.join(stored['outcomes']) or 'none'}, "
+                      f"N {stored['n_participants'] or '-'}, population "
+                      f"{stored['population'] or '-'} (tagged {stored['tagged_at']})")
+    else:
+        console.print("Stored: not tagged yet (run `kratomlit tag`)")
+    for item in found.manual:
+        sign = "not " if item["negated"] else ""
+        note = f" — {escape(item['note'])}" if item["note"] else ""
+        console.print(f"Manual: {item['axis']} {sign}{item['value']} ({item['created_at']}){note}")
+    current = found.current
+    console.print(f"Current rules give: design [bold]{current.design}[/bold] "
+                  f"(rule {current.design_rule or 'none fired: default other'}), outcomes "
+                  f"{', '.join(current.outcomes) or 'none'}, N {current.n_participants or '-'}")
+    table = Table("axis", "tag", "rule", "field", "matched", "conf.", "negated", box=None)
+    for item in found.rules_fired:
+        table.add_row(item.axis, item.value, item.rule_id, item.field, escape(item.matched[:60]),
+                      f"{item.confidence:.2f}", "yes" if item.negated else "")
+    console.print(table if found.rules_fired else "No rule matches this paper.")
+
+
+def render_evaluation(console: Console, result: Any) -> None:
+    """``evaluate``: headline figures, per-class table and the design confusion matrix."""
+    high = (f" (high-confidence labels: {result.design_accuracy_high:.3f})"
+            if result.design_accuracy_high is not None else "")
+    console.print(f"Compared {result.compared} papers ({len(result.missing)} labelled papers "
+                  f"not tagged in this database)")
+    console.print(f"Design accuracy: [bold]{result.design_accuracy:.3f}[/bold]{high}")
+    console.print(f"Outcome micro-F1: [bold]{result.outcome_micro_f1:.3f}[/bold], "
+                  f"macro-F1: {result.outcome_macro_f1:.3f}")
+    table = Table("class", "precision", "recall", "F1", "support", box=None)
+    for name, scores in [*result.design_classes.items(), *result.outcome_classes.items()]:
+        table.add_row(name, f"{scores['precision']:.2f}", f"{scores['recall']:.2f}",
+                      f"{scores['f1']:.2f}", str(scores["support"]))
+    console.print(table)
+    designs = sorted(result.confusion)
+    predicted = sorted({p for row in result.confusion.values() for p in row})
+    matrix = Table("label \\ tagged", *predicted, box=None, title="Design confusion")
+    for design in designs:
+        row = result.confusion[design]
+        matrix.add_row(design, *[str(row.get(p, "")) for p in predicted])
+    console.print(matrix)

@@ -1,0 +1,197 @@
+"""``kratomlit tag`` (and ``tag set`` / ``tag clear``), ``explain`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kratomlit.cli.app import (
+    DbOption,
+    QuietOption,
+    app,
+    make_app,
+    open_store,
+    stderr_console,
+    stdout_console,
+)
+
+if TYPE_CHECKING:
+    from kratomlit.store import Store
+
+tag_app = make_app(
+    "Tag papers by study design and outcome (rules: kratomlit/tagging/rules.toml).",
+    no_args_is_help=False, invoke_without_command=True,
+)
+app.add_typer(tag_app, name="tag")
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Extra rules file (TOML); kratomlit-rules.toml beside the "
+                 "database is read too.", show_default=False),
+]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
+PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)]
+
+
+def _check_format(value: str) -> None:
+    if value not in ("text", "json"):
+        from kratomlit.errors import UsageError
+
+        raise UsageError(f"unknown --format {value!r}: choose text or json")
+
+
+def _rule_files(store: Store, rules: Path | None) -> list[Path]:
+    from kratomlit.tagging.rules import rule_files
+
+    return rule_files(store.path, rules)
+
+
+@tag_app.callback()
+def tag(
+    ctx: typer.Context,
+    all_papers: Annotated[bool, typer.Option(
+        "--all", help="Recompute every automatic tag (manual tags are always kept).")] = False,
+    rules: RulesOption = None,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+    output_format: FormatOption = "text",
+) -> None:
+    """Tag every paper that has no tags yet (--all: recompute all automatic tags)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _check_format(output_format)
+    from kratomlit.tagging import tag_store
+
+    console = stderr_console(quiet)
+    with open_store(db) as store:
+        files = _rule_files(store, rules)
+        if console.is_terminal and not quiet:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            with Progress(TextColumn("tagging"), BarColumn(), MofNCompleteColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("tag", total=None)
+                summary = tag_store(store, everything=all_papers, rule_files=files,
+                                    progress=lambda done, total: bar.update(
+                                        task, completed=done, total=total))
+        else:
+            summary = tag_store(store, everything=all_papers, rule_files=files)
+    if output_format == "json":
+        typer.echo(json.dumps({"tagged": summary.tagged, "designs": dict(summary.designs),
+                               "outcomes": dict(summary.outcomes),
+                               "manual_kept": summary.manual_kept}, indent=2))
+        return
+    designs = ", ".join(f"{d} {n}" for d, n in summary.designs.most_common()) or "none"
+    outcomes = ", ".join(f"{o} {n}" for o, n in summary.outcomes.most_common()) or "none"
+    console.print(f"Tagged {summary.tagged} papers ({summary.manual_kept} with manual tags "
+                  f"kept).\nDesigns: {designs}\nOutcomes: {outcomes}",
+                  highlight=False, markup=False, soft_wrap=True)
+
+
+@tag_app.command("set")
+def tag_set(
+    pmid: PmidArgument,
+    design: Annotated[str | None, typer.Option(
+        "--design", help="The study design (see TAXONOMY: rct, cohort, case-report, ...).",
+        show_default=False)] = None,
+    outcome: Annotated[str | None, typer.Option(
+        "--outcome", help="The complete outcome list, comma-separated (mood,social,safety,"
+        "legal), or none.", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with the tag).",
+                                             show_default=False)] = None,
+    rules: RulesOption = None,
+    db: DbOption = None,
+) -> None:
+    """Set a paper's design and/or outcomes by hand; automatic tagging never overrides it."""
+    from kratomlit.tagging.tagger import check_design, parse_outcomes, set_manual
+
+    outcomes = parse_outcomes(outcome) if outcome is not None else None
+    if design is not None:
+        check_design(design)
+    with open_store(db) as store:
+        set_manual(store, pmid, design=design, outcomes=outcomes, note=note,
+                   rule_files=_rule_files(store, rules))
+        effective = store.db.execute(
+            "SELECT design, outcomes FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
+    typer.echo(f"PMID {pmid}: design {effective[0]}, outcomes "
+               f"{', '.join(json.loads(effective[1])) or 'none'}")
+
+
+@tag_app.command("clear")
+def tag_clear(
+    pmid: PmidArgument,
+    design: Annotated[bool, typer.Option("--design", help="Clear only the manual design.")] = False,
+    outcome: Annotated[bool, typer.Option("--outcome",
+                                          help="Clear only the manual outcomes.")] = False,
+    rules: RulesOption = None,
+    db: DbOption = None,
+) -> None:
+    """Remove a paper's manual tags so the automatic ones apply again."""
+    from kratomlit.tagging.tagger import clear_manual
+
+    both = not design and not outcome
+    with open_store(db) as store:
+        removed = clear_manual(store, pmid, design=design or both, outcomes=outcome or both,
+                               rule_files=_rule_files(store, rules))
+    typer.echo(f"PMID {pmid}: {removed} manual tag(s) removed")
+
+
+@app.command()
+def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
+            output_format: FormatOption = "text") -> None:
+    """Which rules fire on a paper, on which words, and the tags stored for it."""
+    _check_format(output_format)
+    from kratomlit.tagging import explain as explain_paper
+
+    with open_store(db) as store:
+        found = explain_paper(store, pmid, _rule_files(store, rules))
+    current = found.current
+    if output_format == "json":
+        typer.echo(json.dumps({
+            "pmid": pmid, "title": found.title, "stored": found.stored, "manual": found.manual,
+            "current_rules": {"design": current.design, "design_rule": current.design_rule,
+                              "outcomes": current.outcomes,
+                              "n_participants": current.n_participants,
+                              "population": current.population},
+            "evidence": [e.__dict__ for e in found.rules_fired],
+        }, indent=2, ensure_ascii=False))
+        return
+    from kratomlit.views import render_explanation
+
+    render_explanation(stdout_console(), found)
+
+
+@app.command()
+def evaluate(
+    labels: Annotated[Path, typer.Argument(help="JSON lines with pmid, design, outcomes.",
+                                           show_default=False)],
+    db: DbOption = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """Compare the stored tags with hand labels: accuracy, per-class P/R/F1, confusion."""
+    _check_format(output_format)
+    from kratomlit.errors import UsageError
+    from kratomlit.tagging.evaluate import evaluate as run
+    from kratomlit.tagging.evaluate import read_labels
+
+    wanted = read_labels(labels)
+    with open_store(db) as store:
+        predicted: dict[int, tuple[str, list[str]]] = {
+            pmid: (design, json.loads(outcomes or "[]"))
+            for pmid, design, outcomes in store.db.execute(
+                "SELECT pmid, design, outcomes FROM paper_tags")}
+    result = run(wanted, predicted)
+    if not result.compared:
+        raise UsageError("none of the labelled papers is tagged in this database "
+                         "(import them, then run `kratomlit tag`)")
+    if output_format == "json":
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    from kratomlit.views import render_evaluation
+
+    render_evaluation(stdout_console(), result)
+
+

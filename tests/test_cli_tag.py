@@ -1,0 +1,116 @@
+"""``kratomlit tag``, ``tag set/clear``, ``explain`` and ``evaluate`` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kratomlit.cli import app
+
+from conftest import LABELS
+
+
+def _query(db: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def _one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_tag_tags_untagged_then_nothing(runner: CliRunner, real_db: Path) -> None:
+    first = runner.invoke(app, ["tag", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["tagged"] == 617
+    assert sum(summary["designs"].values()) == 617
+    assert _query(real_db, "SELECT count(*) FROM paper_tags")[0][0] == 617
+    # every automatic tag carries its rule, field, matched words and confidence
+    assert _query(real_db, "SELECT count(*) FROM tags WHERE source = 'auto' AND (rule_id IS NULL "
+                  "OR matched IS NULL OR confidence IS NULL)")[0][0] == 0
+    again = runner.invoke(app, ["tag"])
+    assert again.exit_code == 0 and "Tagged 0 papers" in again.stderr
+
+
+def test_manual_tags_survive_tag_all_and_clear_restores(runner: CliRunner, real_db: Path
+                                                       ) -> None:
+    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
+    auto = _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE pmid = 25020153")[0]
+    result = runner.invoke(app, ["tag", "set", "25020153", "--design", "cohort", "--outcome",
+                                 "mood,safety", "--note", "checked the full text"])
+    assert result.exit_code == 0, result.output
+    assert "design cohort, outcomes mood, safety" in result.stdout
+    assert runner.invoke(app, ["tag", "--all", "-q"]).exit_code == 0
+    row = _query(real_db, "SELECT design, outcomes, design_source FROM paper_tags "
+                 "WHERE pmid = 25020153")[0]
+    assert row == ("cohort", '["mood", "safety"]', "manual")
+    notes = _query(real_db, "SELECT DISTINCT note FROM tags WHERE source = 'manual' AND "
+                   "pmid = 25020153")
+    assert notes == [("checked the full text",)]
+    cleared = runner.invoke(app, ["tag", "clear", "25020153"])
+    assert cleared.exit_code == 0 and "5 manual tag(s) removed" in cleared.stdout
+    assert _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE pmid = 25020153"
+                  )[0] == auto
+
+
+def test_explain_shows_rules_and_words(runner: CliRunner, real_db: Path) -> None:
+    runner.invoke(app, ["tag", "-q"])
+    result = runner.invoke(app, ["explain", "22508830", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["stored"]["design"] == "rct"
+    assert data["current_rules"]["design_rule"] == "design.rct.pubtype"
+    fired = {(e["rule_id"], e["field"]) for e in data["evidence"]}
+    assert ("design.rct.pubtype", "publication_types") in fired
+    text = runner.invoke(app, ["explain", "22508830"])
+    assert text.exit_code == 0 and "design.rct.pubtype" in text.stdout
+
+
+def test_evaluate_reports_figures_that_match_the_labels(runner: CliRunner, real_db: Path) -> None:
+    runner.invoke(app, ["tag", "-q"])
+    result = runner.invoke(app, ["evaluate", str(LABELS), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    labels = [json.loads(line) for line in LABELS.read_text().splitlines()]
+    tagged = dict(_query(real_db, "SELECT pmid, design FROM paper_tags"))
+    right = sum(tagged[int(label["pmid"])] == label["design"] for label in labels)
+    assert data["compared"] == 617
+    assert data["design_accuracy"] == round(right / 617, 3)
+    assert sum(sum(row.values()) for row in data["confusion"].values()) == 617
+
+
+def test_user_rules_file_beside_the_database_is_used(runner: CliRunner, real_db: Path) -> None:
+    (real_db.parent / "kratomlit-rules.toml").write_text(
+        "[[rule]]\nid = 'local.sleep-is-social'\naxis = 'outcome'\ntag = 'social'\n"
+        "fields = ['title']\npatterns = ['insomnia']\n")
+    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
+    outcomes = json.loads(_query(real_db, "SELECT outcomes FROM paper_tags WHERE pmid = 22892811"
+                                 )[0][0])
+    assert "social" in outcomes
+
+
+def test_bad_input_is_one_line_and_changes_nothing(runner: CliRunner, real_db: Path,
+                                                   tmp_path: Path) -> None:
+    runner.invoke(app, ["tag", "-q"])
+    before = _query(real_db, "SELECT count(*), group_concat(design) FROM paper_tags")
+    _one_line_error(runner.invoke(app, ["tag", "set", "1", "--design", "rct"]), "PMID 1")
+    _one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--design", "trial"]),
+                    "unknown design")
+    _one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--outcome", "happy"]),
+                    "unknown outcome")
+    _one_line_error(runner.invoke(app, ["tag", "set", "22508830"]), "nothing to set")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[rule]\n")
+    _one_line_error(runner.invoke(app, ["tag", "--all", "--rules", str(broken)]), "broken.toml")
+    _one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "none.jsonl")]), "none.jsonl")
+    _one_line_error(runner.invoke(app, ["explain", "1"]), "PMID 1")
+    assert _query(real_db, "SELECT count(*), group_concat(design) FROM paper_tags") == before
