@@ -206,3 +206,28 @@ def render_evaluation(console: Console, result: Any) -> None:
         row = result.confusion[design]
         matrix.add_row(design, *[str(row.get(p, "")) for p in predicted])
     console.print(matrix)
+
+
+def render_prisma(console: Console, found: Any) -> None:
+    """The PRISMA flow as stacked boxes, exclusions beside the stage they leave."""
+    sources = "\n".join(f"  {s['kind']}: {escape(str(s['source']))[:60]} (n = {s['records']})"
+                        for s in found.sources)
+    reasons = "\n".join(f"  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
+    stages = [
+        (f"Records identified: {found.identified}" + (f"\n{sources}" if sources else ""),
+         f"Duplicates removed: {found.duplicates_removed}"),
+        (f"Records screened: {found.screened}",
+         f"Excluded: {found.excluded}" + (f"\n{reasons}" if reasons else "")),
+        (f"Studies included: {found.included}",
+         f"Maybe: {found.maybe}\nConflicts: {found.conflicts}\nAwaiting screening: "
+         f"{found.awaiting}"),
+    ]
+    table = Table(box=None, show_header=False, expand=True)
+    table.add_column(ratio=1)
+    table.add_column(width=3)
+    table.add_column(ratio=1)
+    for i, (main, side) in enumerate(stages):
+        table.add_row(Panel(main), "→", Panel(side))
+        if i < len(stages) - 1:
+            table.add_row("        ↓", "", "")
+    console.print(Panel(table, title="PRISMA 2020 flow"))

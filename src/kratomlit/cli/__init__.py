@@ -4,7 +4,7 @@ Each module below registers its commands on the shared ``app``; heavy libraries
 are imported inside the commands so ``kratomlit --help`` stays fast.
 """
 
-from kratomlit.cli import fetch, importing, look, tag  # noqa: F401  (registers commands)
+from kratomlit.cli import fetch, importing, look, report, screen, tag  # noqa: F401  (registers)
 from kratomlit.cli.app import app
 
 

@@ -1,0 +1,293 @@
+"""Screening for a systematic review: ``screen`` (interactive), its subcommands, ``prisma``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kratomlit.cli.app import DbOption, app, make_app, open_store, stdout_console
+from kratomlit.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kratomlit.store import Store
+
+screen_app = make_app(
+    "Screen papers for a systematic review: one key per decision, two reviewers, PRISMA.",
+    no_args_is_help=False, invoke_without_command=True,
+)
+app.add_typer(screen_app, name="screen")
+
+Reviewer = Annotated[str | None, typer.Option(
+    "--reviewer", help="Who is screening [env KRATOMLIT_REVIEWER].", show_default=False)]
+PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why (required to exclude).",
+                                            show_default=False)]
+Note = Annotated[str | None, typer.Option("--note", help="A free note.", show_default=False)]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
+
+KEYS = "[i] include  [e] exclude  [m] maybe  [s] skip  [u] undo  [q] quit"
+
+
+def _reviewer(value: str | None) -> str:
+    from kratomlit.config import reviewer_name
+
+    name = reviewer_name(value)
+    if not name:
+        raise UsageError("who is screening? give --reviewer NAME or set KRATOMLIT_REVIEWER")
+    return name
+
+
+def _queue(store: Store, reviewer: str, outcome: list[str] | None, design: list[str] | None
+           ) -> list[dict[str, Any]]:
+    """Papers this reviewer has not decided yet, in table order (so screening resumes)."""
+    from kratomlit import duplicates, evidence
+    from kratomlit.cli.report import _split
+
+    done = {row[0] for row in store.db.execute(
+        "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
+    removed = duplicates.removed(store)
+    filters = evidence.Filters(outcomes=_split(outcome), designs=_split(design),
+                               include_retracted=True)
+    return [row for row in evidence.rows(store, filters)
+            if row["pmid"] not in done and row["pmid"] not in removed]
+
+
+def _evidence(store: Store, pmid: int) -> list[str]:
+    rows = store.db.execute(
+        "SELECT axis, value, rule_id, matched FROM tags WHERE pmid = ? AND source = 'auto' "
+        "ORDER BY axis, id LIMIT 8", [pmid]).fetchall()
+    return [f"{axis} {value}: “{matched}” ({rule})" for axis, value, rule, matched in rows]
+
+
+def _show(console: Console, store: Store, row: dict[str, Any], position: str) -> None:
+    from rich.markup import escape
+
+    paper = store.get_paper(row["pmid"])
+    console.clear()
+    retracted = " [bold red]RETRACTED[/bold red]" if row.get("retracted") else ""
+    console.print(f"[dim]{position}[/dim]  PMID {row['pmid']} · {row.get('year') or '?'} · "
+                  f"{escape(row.get('journal_iso') or '')}{retracted}", soft_wrap=False,
+                  overflow="ellipsis")
+    console.print(f"[bold]{escape(paper['title'])}[/bold]")
+    console.print(f"Design: {row['design']} · Outcomes: {', '.join(row['outcomes']) or 'none'}"
+                  f" · N: {row.get('n_participants') or '-'}")
+    for line in _evidence(store, row["pmid"])[:3]:
+        console.print(f"  [dim]{escape(line)}[/dim]", overflow="ellipsis", no_wrap=True)
+    sections = paper["abstract_sections"] or []
+    text = "\n".join(f"{s['label']}: {s['text']}" if s.get("label") else s["text"]
+                     for s in sections) or "(no abstract)"
+    budget = max(4, console.height - 10) * max(20, console.width - 2)
+    if len(text) > budget:  # keep the key line on an 80x24 screen
+        text = text[: budget - 1].rsplit(" ", 1)[0] + "…"
+    console.print(escape(text), highlight=False)
+    console.print(f"[bold]{KEYS}[/bold]")
+
+
+def _read_key() -> str:
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        return sys.stdin.read(1)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def _ask_reason(console: Console) -> str | None:
+    from kratomlit.screening import EXCLUSION_REASONS
+
+    console.print("Reason: " + "  ".join(f"[{i}] {r}" for i, r in
+                                         enumerate(EXCLUSION_REASONS, 1)) + "  [o] other")
+    key = _read_key()
+    if key.isdigit() and 1 <= int(key) <= len(EXCLUSION_REASONS):
+        return EXCLUSION_REASONS[int(key) - 1]
+    if key == "o":
+        console.print("Type the reason and press Enter: ", end="")
+        typed = sys.stdin.readline().strip()
+        return typed or None
+    return None
+
+
+@screen_app.callback()
+def screen(
+    ctx: typer.Context,
+    reviewer: Reviewer = None,
+    outcome: Annotated[list[str] | None, typer.Option(
+        "--outcome", help="Only papers with this outcome (repeatable).", show_default=False)
+    ] = None,
+    design: Annotated[list[str] | None, typer.Option(
+        "--design", help="Only this design (repeatable).", show_default=False)] = None,
+    db: DbOption = None,
+) -> None:
+    """Screen unscreened papers one at a time: a single key decides, then the next one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kratomlit import screening
+
+    name = _reviewer(reviewer)
+    if not sys.stdin.isatty():
+        raise UsageError("interactive screening needs a terminal; in scripts use "
+                         "`kratomlit screen set PMID include|exclude|maybe`")
+    console = stdout_console()
+    decided = 0
+    with open_store(db) as store:
+        queue = _queue(store, name, outcome, design)
+        total = len(queue)
+        index = 0
+        while index < len(queue):
+            row = queue[index]
+            _show(console, store, row, f"{index + 1}/{total} · {name}")
+            key = _read_key().lower()
+            if key == "q":
+                break
+            if key == "s":
+                index += 1
+            elif key == "u":
+                pmid = screening.undo(store, name)
+                if pmid is not None:
+                    decided -= 1
+                    back = next((i for i, r in enumerate(queue) if r["pmid"] == pmid), None)
+                    index = back if back is not None else index
+            elif key in ("i", "m", "e"):
+                decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
+                reason = _ask_reason(console) if decision == "exclude" else None
+                if decision == "exclude" and not reason:
+                    continue  # no reason, no exclusion: show the paper again
+                screening.record(store, row["pmid"], decision, reviewer=name, reason=reason)
+                decided += 1
+                index += 1
+        left = len(_queue(store, name, outcome, design))
+    console.print(f"{name}: {decided} decision(s) this session; {left} paper(s) left to screen.")
+
+
+@screen_app.command("set")
+def screen_set(pmid: PmidArgument,
+               decision: Annotated[str, typer.Argument(help="include, exclude or maybe.",
+                                                       show_default=False)],
+               reason: Reason = None, note: Note = None, reviewer: Reviewer = None,
+               db: DbOption = None) -> None:
+    """Record one decision without the interactive screen (for scripts)."""
+    from kratomlit import screening
+
+    name = _reviewer(reviewer)
+    screening.check_decision(decision, reason)
+    with open_store(db) as store:
+        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note)
+    typer.echo(f"PMID {pmid}: {decision.lower()} by {name}")
+
+
+@screen_app.command("undo")
+def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
+    """Take back the reviewer's latest decision."""
+    from kratomlit import screening
+
+    name = _reviewer(reviewer)
+    with open_store(db) as store:
+        pmid = screening.undo(store, name)
+    typer.echo(f"Undid {name}'s decision on PMID {pmid}" if pmid else
+               f"{name} has no decision to undo")
+
+
+@screen_app.command("conflicts")
+def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") -> None:
+    """Papers two reviewers decided differently, still unresolved."""
+    from kratomlit import screening
+
+    with open_store(db) as store:
+        found = screening.conflicts(store)
+    if output_format == "json":
+        typer.echo(json.dumps(found, indent=2))
+        return
+    for item in found:
+        votes = ", ".join(f"{who}: {what}" for who, what in item["votes"].items())
+        typer.echo(f"{item['pmid']}  {votes}")
+    typer.echo(f"{len(found)} conflict(s)", err=True)
+
+
+@screen_app.command("resolve")
+def screen_resolve(pmid: PmidArgument,
+                   decision: Annotated[str, typer.Argument(help="include, exclude or maybe.",
+                                                           show_default=False)],
+                   reason: Reason = None, note: Note = None, reviewer: Reviewer = None,
+                   db: DbOption = None) -> None:
+    """Settle a paper's decision (a final decision overrides the reviewers' votes)."""
+    from kratomlit import screening
+
+    name = _reviewer(reviewer)
+    screening.check_decision(decision, reason)
+    with open_store(db) as store:
+        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note,
+                         final=True)
+    typer.echo(f"PMID {pmid}: resolved as {decision.lower()} by {name}")
+
+
+@screen_app.command("agreement")
+def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") -> None:
+    """Agreement between reviewers: papers both screened, agreements, Cohen's kappa."""
+    from kratomlit import screening
+
+    with open_store(db) as store:
+        found = screening.agreement(store)
+    if output_format == "json":
+        typer.echo(json.dumps([a.__dict__ for a in found], indent=2))
+        return
+    if not found:
+        typer.echo("No two reviewers have screened the same papers yet.")
+    for item in found:
+        kappa = "n/a" if item.kappa is None else f"{item.kappa:.3f}"
+        typer.echo(f"{item.reviewers[0]} vs {item.reviewers[1]}: {item.both_screened} papers, "
+                   f"{item.agreed} agreed, Cohen's kappa {kappa}")
+
+
+@screen_app.command("duplicates")
+def screen_duplicates(remove: Annotated[bool, typer.Option(
+        "--remove", help="Confirm every candidate: removed from screening, counted in PRISMA."
+        )] = False, db: DbOption = None) -> None:
+    """Find duplicate records (same DOI, or same title, year and first author)."""
+    from kratomlit import duplicates
+
+    with open_store(db) as store:
+        found = duplicates.find(store)
+        duplicates.record(store, found, confirm=remove)
+    for item in found:
+        typer.echo(f"{item.pmid} duplicates {item.duplicate_of} ({item.method})")
+    verb = "removed" if remove else "found (use --remove to confirm)"
+    typer.echo(f"{len(found)} duplicate(s) {verb}", err=True)
+
+
+@app.command()
+def prisma(db: DbOption = None,
+           output_format: Annotated[str, typer.Option("--format", "-f",
+                                                      help="text, json or md.")] = "text",
+           svg: Annotated[Path | None, typer.Option(
+               "--svg", help="Also write the flow diagram as an SVG file.", show_default=False
+           )] = None) -> None:
+    """PRISMA 2020 flow: identified, duplicates, screened, excluded (by reason), included."""
+    from kratomlit import prisma as flows
+
+    if output_format not in ("text", "json", "md"):
+        raise UsageError(f"unknown --format {output_format!r}: choose text, json or md")
+    with open_store(db) as store:
+        found = flows.flow(store)
+    if svg is not None:
+        from kratomlit.cli.report import _write_file
+
+        _write_file(svg, lambda stream: stream.write(flows.svg(found)) and 1)
+        print(f"Wrote the PRISMA flow diagram to {svg}", file=sys.stderr)
+    if output_format == "json":
+        typer.echo(json.dumps(found.as_dict(), indent=2))
+    elif output_format == "md":
+        typer.echo(flows.markdown(found), nl=False)
+    else:
+        from kratomlit.views import render_prisma
+
+        render_prisma(stdout_console(), found)

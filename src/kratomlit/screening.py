@@ -1,0 +1,188 @@
+"""Screening decisions for a systematic review: record, undo, resolve, and agreement.
+
+Every decision is a row in ``screening`` (who, what, why, when); nothing is updated in
+place, so the history stays auditable and ``undo`` removes only the reviewer's latest
+row. A paper's effective decision is the latest final (resolved) decision when there is
+one; otherwise the reviewers' latest decisions when they agree, and "conflict" when they
+do not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from kratomlit.errors import NotFoundError, UsageError
+from kratomlit.store import Store
+
+DECISIONS = ("include", "exclude", "maybe")
+# Offered in the interactive screen; any other reason may be typed.
+EXCLUSION_REASONS = (
+    "not about kratom",
+    "wrong population",
+    "wrong outcome",
+    "wrong study design",
+    "not original research",
+    "duplicate",
+    "full text unavailable",
+    "language",
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str  # include | exclude | maybe | conflict
+    reason: str | None
+    reviewers: tuple[str, ...]
+    final: bool
+
+
+def check_decision(decision: str, reason: str | None) -> str:
+    decision = decision.strip().lower()
+    if decision not in DECISIONS:
+        raise UsageError(f"unknown decision {decision!r} (use include, exclude or maybe)")
+    if decision == "exclude" and not (reason or "").strip():
+        raise UsageError("an exclusion needs a reason (--reason), for the PRISMA flow")
+    return decision
+
+
+def _require_paper(store: Store, pmid: int) -> None:
+    if store.db.execute("SELECT 1 FROM papers WHERE pmid = ?", [pmid]).fetchone() is None:
+        raise NotFoundError(f"PMID {pmid} is not in the database {store.path}")
+
+
+def record(store: Store, pmid: int, decision: str, *, reviewer: str, reason: str | None = None,
+           note: str | None = None, final: bool = False) -> None:
+    """One reviewer's decision on one paper (``final``: a resolution that settles it)."""
+    decision = check_decision(decision, reason)
+    if not reviewer.strip():
+        raise UsageError("who is screening? give --reviewer NAME or set KRATOMLIT_REVIEWER")
+    with store.transaction() as db:
+        _require_paper(store, pmid)
+        db.execute(
+            "INSERT INTO screening (pmid, reviewer, decision, reason, note, is_final, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [pmid, reviewer.strip(), decision, (reason or "").strip() or None, note, int(final),
+             _now()])
+
+
+def undo(store: Store, reviewer: str) -> int | None:
+    """Remove the reviewer's latest decision; returns its PMID (None when there is none)."""
+    with store.transaction() as db:
+        row = db.execute("SELECT id, pmid FROM screening WHERE reviewer = ? ORDER BY id DESC "
+                         "LIMIT 1", [reviewer]).fetchone()
+        if row is None:
+            return None
+        db.execute("DELETE FROM screening WHERE id = ?", [row[0]])
+        return int(row[1])
+
+
+def effective_decisions(store: Store) -> dict[int, Decision]:
+    """pmid -> the paper's effective decision (see the module docstring)."""
+    latest: dict[int, dict[str, tuple[str, str | None]]] = {}
+    final: dict[int, tuple[str, str | None, str]] = {}
+    with store.reading() as db:
+        for pmid, reviewer, decision, reason, is_final in db.execute(
+                "SELECT pmid, reviewer, decision, reason, is_final FROM screening ORDER BY id"):
+            if is_final:
+                final[pmid] = (decision, reason, reviewer)
+            else:
+                latest.setdefault(pmid, {})[reviewer] = (decision, reason)
+    result: dict[int, Decision] = {}
+    for pmid, by_reviewer in latest.items():
+        decisions = {d for d, _ in by_reviewer.values()}
+        reviewers = tuple(sorted(by_reviewer))
+        if len(decisions) == 1:
+            decision = decisions.pop()
+            reason = next((r for d, r in reversed(by_reviewer.values()) if r), None)
+            result[pmid] = Decision(decision, reason, reviewers, False)
+        else:
+            result[pmid] = Decision("conflict", None, reviewers, False)
+    for pmid, (decision, reason, reviewer) in final.items():
+        reviewers = tuple(sorted({*latest.get(pmid, {}), reviewer}))
+        result[pmid] = Decision(decision, reason, reviewers, True)
+    return result
+
+
+STATUSES = ("included", "excluded", "maybe", "conflict", "screened", "unscreened")
+
+
+def pmids_with_status(store: Store, status: str) -> set[int] | None:
+    """PMIDs whose effective decision matches a table/export filter (None: no filter)."""
+    if status not in STATUSES:
+        raise UsageError(f"unknown screening status {status!r} (use {', '.join(STATUSES)})")
+    decisions = effective_decisions(store)
+    wanted = {"included": "include", "excluded": "exclude", "maybe": "maybe",
+              "conflict": "conflict"}
+    if status == "screened":
+        return set(decisions)
+    if status == "unscreened":
+        with store.reading() as db:
+            every = {row[0] for row in db.execute("SELECT pmid FROM papers WHERE deleted = 0")}
+        return every - set(decisions)
+    return {pmid for pmid, d in decisions.items() if d.decision == wanted[status]}
+
+
+def reviewer_decisions(store: Store) -> dict[str, dict[int, str]]:
+    """reviewer -> pmid -> that reviewer's latest (non-final) decision."""
+    found: dict[str, dict[int, str]] = {}
+    with store.reading() as db:
+        for reviewer, pmid, decision in db.execute(
+                "SELECT reviewer, pmid, decision FROM screening WHERE is_final = 0 ORDER BY id"):
+            found.setdefault(reviewer, {})[pmid] = decision
+    return found
+
+
+def conflicts(store: Store) -> list[dict[str, Any]]:
+    """Papers two or more reviewers decided differently and nobody has resolved."""
+    per_reviewer = reviewer_decisions(store)
+    decisions = effective_decisions(store)
+    out = []
+    for pmid, decision in sorted(decisions.items()):
+        if decision.decision != "conflict":
+            continue
+        votes = {name: per_reviewer[name][pmid] for name in decision.reviewers
+                 if pmid in per_reviewer.get(name, {})}
+        out.append({"pmid": pmid, "votes": votes})
+    return out
+
+
+@dataclass(frozen=True)
+class Agreement:
+    reviewers: tuple[str, str]
+    both_screened: int
+    agreed: int
+    kappa: float | None
+
+
+def cohen_kappa(first: dict[int, str], second: dict[int, str]) -> tuple[int, int, float | None]:
+    """(papers both rated, agreements, Cohen's kappa) over the papers both reviewers rated."""
+    common = sorted(set(first) & set(second))
+    if not common:
+        return 0, 0, None
+    agreed = sum(first[p] == second[p] for p in common)
+    observed = agreed / len(common)
+    a, b = Counter(first[p] for p in common), Counter(second[p] for p in common)
+    expected = sum(a[k] * b[k] for k in DECISIONS) / len(common) ** 2
+    if expected == 1:
+        return len(common), agreed, 1.0 if observed == 1 else None
+    return len(common), agreed, round((observed - expected) / (1 - expected), 3)
+
+
+def agreement(store: Store) -> list[Agreement]:
+    """Cohen's kappa for every pair of reviewers who screened the same papers."""
+    per_reviewer = reviewer_decisions(store)
+    names = sorted(per_reviewer)
+    out = []
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            both, agreed, kappa = cohen_kappa(per_reviewer[first], per_reviewer[second])
+            if both:
+                out.append(Agreement((first, second), both, agreed, kappa))
+    return out
