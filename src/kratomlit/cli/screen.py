@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,10 +76,10 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str) ->
     retracted = " [bold red]RETRACTED[/bold red]" if row.get("retracted") else ""
     console.print(f"[dim]{position}[/dim]  PMID {row['pmid']} · {row.get('year') or '?'} · "
                   f"{escape(row.get('journal_iso') or '')}{retracted}", soft_wrap=False,
-                  overflow="ellipsis")
+                  overflow="ellipsis", highlight=False)
     console.print(f"[bold]{escape(paper['title'])}[/bold]")
     console.print(f"Design: {row['design']} · Outcomes: {', '.join(row['outcomes']) or 'none'}"
-                  f" · N: {row.get('n_participants') or '-'}")
+                  f" · N: {row.get('n_participants') or '-'}", highlight=False)
     for line in _evidence(store, row["pmid"])[:3]:
         console.print(f"  [dim]{escape(line)}[/dim]", overflow="ellipsis", no_wrap=True)
     sections = paper["abstract_sections"] or []
@@ -86,10 +89,13 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str) ->
     if len(text) > budget:  # keep the key line on an 80x24 screen
         text = text[: budget - 1].rsplit(" ", 1)[0] + "…"
     console.print(escape(text), highlight=False)
-    console.print(f"[bold]{KEYS}[/bold]")
+    console.print(KEYS, style="bold", markup=False, highlight=False)
 
 
-def _read_key() -> str:
+@contextlib.contextmanager
+def _keys_mode() -> Iterator[None]:
+    """Single keys without Enter for the whole session (set once, so no key is ever lost
+    between screens); the terminal is restored however the session ends."""
     import termios
     import tty
 
@@ -97,23 +103,40 @@ def _read_key() -> str:
     old = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd)
-        return sys.stdin.read(1)
+        yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def _read_key() -> str:
+    data = os.read(sys.stdin.fileno(), 1)
+    if not data:
+        return "q"  # end of input: leave cleanly
+    return data.decode("utf-8", "replace")
+
+
+def _read_line() -> str:
+    """A typed line (the terminal is in single-key mode, so gather keys until Enter)."""
+    typed = ""
+    while (key := _read_key()) not in ("\n", "\r"):
+        typed = typed[:-1] if key in ("\x7f", "\b") else typed + key
+        sys.stdout.write("\b \b" if key in ("\x7f", "\b") else key)
+        sys.stdout.flush()
+    return typed
 
 
 def _ask_reason(console: Console) -> str | None:
     from kratomlit.screening import EXCLUSION_REASONS
 
     console.print("Reason: " + "  ".join(f"[{i}] {r}" for i, r in
-                                         enumerate(EXCLUSION_REASONS, 1)) + "  [o] other")
+                                         enumerate(EXCLUSION_REASONS, 1)) + "  [o] other",
+                  markup=False, highlight=False)
     key = _read_key()
     if key.isdigit() and 1 <= int(key) <= len(EXCLUSION_REASONS):
         return EXCLUSION_REASONS[int(key) - 1]
     if key == "o":
         console.print("Type the reason and press Enter: ", end="")
-        typed = sys.stdin.readline().strip()
-        return typed or None
+        return _read_line().strip() or None
     return None
 
 
@@ -131,42 +154,47 @@ def screen(
     """Screen unscreened papers one at a time: a single key decides, then the next one."""
     if ctx.invoked_subcommand is not None:
         return
-    from kratomlit import screening
-
     name = _reviewer(reviewer)
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "
                          "`kratomlit screen set PMID include|exclude|maybe`")
     console = stdout_console()
-    decided = 0
     with open_store(db) as store:
         queue = _queue(store, name, outcome, design)
-        total = len(queue)
-        index = 0
-        while index < len(queue):
-            row = queue[index]
-            _show(console, store, row, f"{index + 1}/{total} · {name}")
-            key = _read_key().lower()
-            if key == "q":
-                break
-            if key == "s":
-                index += 1
-            elif key == "u":
-                pmid = screening.undo(store, name)
-                if pmid is not None:
-                    decided -= 1
-                    back = next((i for i, r in enumerate(queue) if r["pmid"] == pmid), None)
-                    index = back if back is not None else index
-            elif key in ("i", "m", "e"):
-                decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
-                reason = _ask_reason(console) if decision == "exclude" else None
-                if decision == "exclude" and not reason:
-                    continue  # no reason, no exclusion: show the paper again
-                screening.record(store, row["pmid"], decision, reviewer=name, reason=reason)
-                decided += 1
-                index += 1
+        with _keys_mode():
+            decided = _session(console, store, name, queue)
         left = len(_queue(store, name, outcome, design))
     console.print(f"{name}: {decided} decision(s) this session; {left} paper(s) left to screen.")
+
+
+def _session(console: Console, store: Store, name: str, queue: list[dict[str, Any]]) -> int:
+    """The screening loop; returns how many decisions were made."""
+    from kratomlit import screening
+
+    decided = index = 0
+    while index < len(queue):
+        row = queue[index]
+        _show(console, store, row, f"{index + 1}/{len(queue)} · {name}")
+        key = _read_key().lower()
+        if key == "q":
+            break
+        if key == "s":
+            index += 1
+        elif key == "u":
+            pmid = screening.undo(store, name)
+            if pmid is not None:
+                decided -= 1
+                back = next((i for i, r in enumerate(queue) if r["pmid"] == pmid), None)
+                index = back if back is not None else index
+        elif key in ("i", "m", "e"):
+            decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
+            reason = _ask_reason(console) if decision == "exclude" else None
+            if decision == "exclude" and not reason:
+                continue  # no reason, no exclusion: show the paper again
+            screening.record(store, row["pmid"], decision, reviewer=name, reason=reason)
+            decided += 1
+            index += 1
+    return decided
 
 
 @screen_app.command("set")

@@ -1,0 +1,141 @@
+"""``kratomlit screen`` driven through a pseudo-terminal, its subcommands, and ``prisma``."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kratomlit.cli import app
+
+
+def _decisions(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT pmid, reviewer, decision, reason FROM screening ORDER BY id"
+                            ).fetchall()
+
+
+class Terminal:
+    """A kratomlit process on an 80x24 pseudo-terminal: send keys, wait for screens."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kratomlit", *args], stdin=slave, stdout=slave, stderr=slave,
+            env={**env, "TERM": "xterm", "COLUMNS": "80", "LINES": "24"}, close_fds=True)
+        os.close(slave)
+        self.seen = b""
+
+    def expect(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never saw {text!r}; got {self.seen[-600:]!r}"
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 65536)
+                except OSError:
+                    break
+        assert text.encode() in self.seen, self.seen[-600:]
+
+    def send(self, keys: str) -> None:
+        self.seen = b""
+        os.write(self.master, keys.encode())
+
+    def finish(self) -> int:
+        try:
+            while True:  # drain so the child never blocks on a full terminal
+                ready, _, _ = select.select([self.master], [], [], 5)
+                if not ready:
+                    break
+                chunk = os.read(self.master, 65536)
+                if not chunk:
+                    break
+                self.seen += chunk
+        except OSError:
+            pass
+        return self.process.wait(timeout=20)
+
+
+def test_interactive_session_decides_undoes_and_resumes(real_db: Path) -> None:
+    env = {**os.environ, "KRATOMLIT_DB": str(real_db)}
+    subprocess.run([sys.executable, "-m", "kratomlit", "tag", "-q"], env=env, check=True)
+    term = Terminal("screen", "--reviewer", "ana", "--design", "rct", env=env)
+    term.expect("[q] quit")
+    assert b"1/30" in term.seen  # the rct queue, strongest and newest first
+    term.send("i")                       # include the first paper
+    term.expect("2/30")
+    term.send("e")                       # exclude the second: a reason is asked for
+    term.expect("[1] not about kratom")
+    term.send("3")                       # "wrong outcome"
+    term.expect("3/30")
+    term.send("m")                       # maybe
+    term.expect("4/30")
+    term.send("u")                       # undo the maybe: the third paper comes back
+    term.expect("3/30")
+    term.send("s")                       # skip it for now
+    term.expect("4/30")
+    term.send("q")
+    assert term.finish() == 0
+    made = _decisions(real_db)
+    assert [(d[1], d[2], d[3]) for d in made] == [("ana", "include", None),
+                                                  ("ana", "exclude", "wrong outcome")]
+    # Resuming shows the first undecided paper again: the skipped one.
+    again = Terminal("screen", "--reviewer", "ana", "--design", "rct", env=env)
+    again.expect("[q] quit")
+    assert b"1/28" in again.seen
+    again.send("q")
+    assert again.finish() == 0
+
+
+def test_screen_set_resolve_agreement_and_prisma(runner: CliRunner, real_db: Path,
+                                                 tmp_path: Path) -> None:
+    for args in (["28786991", "exclude", "--reason", "wrong population", "--reviewer", "ana"],
+                 ["28786991", "include", "--reviewer", "ben"],
+                 ["26702254", "include", "--reviewer", "ana"],
+                 ["26702254", "include", "--reviewer", "ben"]):
+        assert runner.invoke(app, ["screen", "set", *args]).exit_code == 0
+    conflicts = json.loads(runner.invoke(app, ["screen", "conflicts", "-f", "json"]).stdout)
+    assert conflicts == [{"pmid": 28786991, "votes": {"ana": "exclude", "ben": "include"}}]
+    agreement = json.loads(runner.invoke(app, ["screen", "agreement", "-f", "json"]).stdout)
+    assert agreement[0]["both_screened"] == 2 and agreement[0]["kappa"] == 0.0
+    resolved = runner.invoke(app, ["screen", "resolve", "28786991", "exclude", "--reason",
+                                   "wrong population", "--reviewer", "chair"])
+    assert resolved.exit_code == 0
+    svg = tmp_path / "flow.svg"
+    flow = runner.invoke(app, ["prisma", "-f", "json", "--svg", str(svg)])
+    assert flow.exit_code == 0, flow.output
+    data = json.loads(flow.stdout)
+    assert (data["identified"], data["included"], data["excluded"]) == (617, 1, 1)
+    assert data["excluded_reasons"] == {"wrong population": 1}
+    assert svg.read_text().startswith("<svg")
+    included = runner.invoke(app, ["export", "-f", "jsonl", "--included"])
+    assert [json.loads(line)["pmid"] for line in included.stdout.splitlines()] == [26702254]
+
+
+def test_bad_screening_input_is_one_line(runner: CliRunner, real_db: Path) -> None:
+    for args, fragment in ((["screen", "set", "1", "include", "--reviewer", "ana"], "PMID 1"),
+                           (["screen", "set", "26702254", "exclude", "--reviewer", "ana"],
+                            "needs a reason"),
+                           (["screen", "set", "26702254", "include"], "who is screening"),
+                           (["screen", "--reviewer", "ana"], "needs a terminal"),
+                           (["prisma", "-f", "pdf"], "unknown --format")):
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0, args
+        assert result.stderr.strip().startswith("Error: ") and fragment in result.stderr, args
+        assert "Traceback" not in result.output
+    assert _decisions(real_db) == []
