@@ -139,3 +139,45 @@ def test_bad_screening_input_is_one_line(runner: CliRunner, real_db: Path) -> No
         assert result.stderr.strip().startswith("Error: ") and fragment in result.stderr, args
         assert "Traceback" not in result.output
     assert _decisions(real_db) == []
+
+
+def test_review_reasons_file_and_one_key_include(real_db: Path) -> None:
+    (real_db.parent / "kratomlit-reasons.txt").write_text(
+        "# our protocol\nnot kratom\nnot human\n")
+    env = {**os.environ, "KRATOMLIT_DB": str(real_db)}
+    term = Terminal("screen", "--reviewer", "ana", env=env)
+    term.expect("[q] quit")
+    term.send("e")
+    term.expect("[2] not human")
+    term.send("2")
+    term.expect("2/617")
+    term.send("i")  # one keypress per include
+    term.expect("3/617")
+    term.send("q")
+    assert term.finish() == 0
+    assert [(d[2], d[3]) for d in _decisions(real_db)] == [("exclude", "not human"),
+                                                          ("include", None)]
+
+
+def test_confirmed_duplicate_leaves_screening_and_counts_in_prisma(
+        runner: CliRunner, real_db: Path) -> None:
+    import dataclasses
+    import gzip
+
+    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.records import Paper
+    from kratomlit.store import Store
+
+    from conftest import PUBMED
+
+    original = next(p for p in iter_records(gzip.open(PUBMED / "test_current_medline.xml.gz"))
+                    if isinstance(p, Paper) and p.doi)
+    with Store(real_db) as store:
+        store.save_papers([dataclasses.replace(original, pmid=99_000_001)], source="test")
+    listed = runner.invoke(app, ["screen", "duplicates"])
+    assert f"99000001 duplicates {original.pmid} (doi, candidate)" in listed.stdout
+    bad = runner.invoke(app, ["screen", "duplicates", "--confirm", "12345"])
+    assert bad.exit_code == 2 and "not a duplicate candidate" in bad.stderr
+    assert runner.invoke(app, ["screen", "duplicates", "--confirm", "99000001"]).exit_code == 0
+    flow = json.loads(runner.invoke(app, ["prisma", "-f", "json"]).stdout)
+    assert (flow["identified"], flow["duplicates_removed"], flow["screened"]) == (618, 1, 617)

@@ -12,23 +12,43 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from kratomlit.errors import NotFoundError, UsageError
+from kratomlit.errors import InputFileError, NotFoundError, UsageError
 from kratomlit.store import Store
 
 DECISIONS = ("include", "exclude", "maybe")
-# Offered in the interactive screen; any other reason may be typed.
+# Offered in the interactive screen (any other reason may be typed). A review replaces
+# them with its own protocol's list in kratomlit-reasons.txt beside the database.
 EXCLUSION_REASONS = (
     "not about kratom",
-    "wrong population",
+    "wrong design",
     "wrong outcome",
-    "wrong study design",
-    "not original research",
+    "wrong population",
+    "not primary research",
     "duplicate",
-    "full text unavailable",
-    "language",
+    "not in English",
+    "retracted",
 )
+REASONS_FILE = "kratomlit-reasons.txt"
+
+
+def exclusion_reasons(db_path: Path) -> tuple[str, ...]:
+    """The review's exclusion reasons: kratomlit-reasons.txt beside the database, one per
+    line (at most nine, one key each), or the defaults."""
+    path = db_path.parent / REASONS_FILE
+    if not path.is_file():
+        return EXCLUSION_REASONS
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read the exclusion reasons ({exc})") from None
+    reasons = tuple(line.strip() for line in lines if line.strip() and
+                    not line.lstrip().startswith("#"))
+    if not 1 <= len(reasons) <= 9:
+        raise InputFileError(f"{path}: give between 1 and 9 reasons, one per line")
+    return reasons
 
 
 def _now() -> str:

@@ -125,15 +125,13 @@ def _read_line() -> str:
     return typed
 
 
-def _ask_reason(console: Console) -> str | None:
-    from kratomlit.screening import EXCLUSION_REASONS
-
+def _ask_reason(console: Console, reasons: tuple[str, ...]) -> str | None:
     console.print("Reason: " + "  ".join(f"[{i}] {r}" for i, r in
-                                         enumerate(EXCLUSION_REASONS, 1)) + "  [o] other",
+                                         enumerate(reasons, 1)) + "  [o] other",
                   markup=False, highlight=False)
     key = _read_key()
-    if key.isdigit() and 1 <= int(key) <= len(EXCLUSION_REASONS):
-        return EXCLUSION_REASONS[int(key) - 1]
+    if key.isdigit() and 1 <= int(key) <= len(reasons):
+        return reasons[int(key) - 1]
     if key == "o":
         console.print("Type the reason and press Enter: ", end="")
         return _read_line().strip() or None
@@ -171,6 +169,7 @@ def _session(console: Console, store: Store, name: str, queue: list[dict[str, An
     """The screening loop; returns how many decisions were made."""
     from kratomlit import screening
 
+    reasons = screening.exclusion_reasons(store.path)
     decided = index = 0
     while index < len(queue):
         row = queue[index]
@@ -188,7 +187,7 @@ def _session(console: Console, store: Store, name: str, queue: list[dict[str, An
                 index = back if back is not None else index
         elif key in ("i", "m", "e"):
             decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
-            reason = _ask_reason(console) if decision == "exclude" else None
+            reason = _ask_reason(console, reasons) if decision == "exclude" else None
             if decision == "exclude" and not reason:
                 continue  # no reason, no exclusion: show the paper again
             screening.record(store, row["pmid"], decision, reviewer=name, reason=reason)
@@ -277,19 +276,31 @@ def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") 
 
 
 @screen_app.command("duplicates")
-def screen_duplicates(remove: Annotated[bool, typer.Option(
-        "--remove", help="Confirm every candidate: removed from screening, counted in PRISMA."
-        )] = False, db: DbOption = None) -> None:
-    """Find duplicate records (same DOI, or same title, year and first author)."""
+def screen_duplicates(
+    confirm: Annotated[list[int] | None, typer.Option(
+        "--confirm", help="Confirm this candidate PMID as a duplicate (repeatable).",
+        show_default=False)] = None,
+    confirm_all: Annotated[bool, typer.Option(
+        "--confirm-all", help="Confirm every candidate.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Find likely duplicates (same DOI, or same title, year and first author); confirmed
+    ones leave screening and count as removed in the PRISMA flow."""
     from kratomlit import duplicates
 
     with open_store(db) as store:
         found = duplicates.find(store)
-        duplicates.record(store, found, confirm=remove)
+        wanted = set(confirm or [])
+        unknown = wanted - {c.pmid for c in found}
+        if unknown:
+            raise UsageError(f"not a duplicate candidate: {', '.join(map(str, sorted(unknown)))}")
+        chosen = found if confirm_all else [c for c in found if c.pmid in wanted]
+        duplicates.record(store, found)
+        duplicates.record(store, chosen, confirm=True)
     for item in found:
-        typer.echo(f"{item.pmid} duplicates {item.duplicate_of} ({item.method})")
-    verb = "removed" if remove else "found (use --remove to confirm)"
-    typer.echo(f"{len(found)} duplicate(s) {verb}", err=True)
+        state = "confirmed" if item in chosen else "candidate"
+        typer.echo(f"{item.pmid} duplicates {item.duplicate_of} ({item.method}, {state})")
+    typer.echo(f"{len(found)} candidate(s), {len(chosen)} confirmed now", err=True)
 
 
 @app.command()
