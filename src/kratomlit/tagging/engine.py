@@ -7,6 +7,7 @@ the taxonomy's order); outcomes are every outcome whose rules fire often enough.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -75,11 +76,13 @@ class TagResult:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def _sentence(lowered: str, text: str, start: int, end: int) -> str:
+def _sentence(doc: _Prepared, name: str, start: int, end: int) -> str:
     """The lower-cased sentence around a match (boundaries read from the original case)."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = _SENTENCE_END.search(text, end)
-    return lowered[left : right.start() if right else len(text)]
+    ends = doc.sentence_ends(name)
+    i = bisect.bisect_right(ends, start)
+    left = ends[i - 1] if i else 0
+    right = ends[i] if i < len(ends) else len(doc.lowered[name])
+    return doc.lowered[name][left:right]
 
 
 class _Prepared:
@@ -87,6 +90,7 @@ class _Prepared:
 
     def __init__(self, doc: Document):
         self.doc = doc
+        self._ends: dict[str, list[int]] = {}
         self.joined_keywords = "; ".join(doc.keywords)
         self.lowered: dict[str, str] = {}
         for name in TEXT_FIELDS:
@@ -106,6 +110,13 @@ class _Prepared:
             name: [(item.lower(), item) for item in getattr(doc, name)]
             for name in LIST_FIELDS
         }
+
+    def sentence_ends(self, name: str) -> list[int]:
+        """Offsets where sentences end, computed once per field (long abstracts stay linear)."""
+        found = self._ends.get(name)
+        if found is None:
+            found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.text(name))]
+        return found
 
     def text(self, name: str) -> str:
         return self.joined_keywords if name == "keywords" else str(getattr(self.doc, name))
@@ -172,7 +183,7 @@ class RuleSet:
                             lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
                         continue
                     negated = bool(rule.unless and rule.unless.search(
-                        _sentence(lowered, text, start, end)))
+                        _sentence(doc, name, start, end)))
                     found.setdefault(r, []).append(Evidence(
                         rule.axis, rule.tag, rule.id, name, text[start:end], rule.confidence,
                         negated, a))
