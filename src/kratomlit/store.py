@@ -13,7 +13,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -375,6 +377,7 @@ class Store:
         options: dict[str, Any] | None = None,
     ) -> int:
         with self.transaction() as db:
+            self._close_dead_runs()
             table = db.table("fetch_runs")
             table.insert(
                 {
@@ -382,12 +385,34 @@ class Store:
                     "query": query,
                     "mindate": mindate,
                     "maxdate": maxdate,
-                    "options": json.dumps(options or {}),
+                    "options": json.dumps({**(options or {}), "pid": os.getpid(),
+                                           "host": socket.gethostname()}),
                     "started_at": now(),
                     "status": "running",
                 }
             )
             return int(table.last_pk)  # type: ignore[arg-type]  # always an int rowid here
+
+    def _close_dead_runs(self) -> None:
+        """Runs left "running" by a process that no longer exists (killed, power cut) are
+        marked "interrupted", so the history never shows a dead run as still going."""
+        host = socket.gethostname()
+        for run_id, options in self.db.execute(
+                "SELECT id, options FROM fetch_runs WHERE status = 'running'").fetchall():
+            owner = json.loads(options or "{}")
+            if owner.get("host") != host or not isinstance(owner.get("pid"), int):
+                continue
+            try:
+                os.kill(owner["pid"], 0)
+                continue  # still alive: a concurrent run
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # alive, owned by someone else
+            self.db.execute(
+                "UPDATE fetch_runs SET status = 'interrupted', finished_at = ?, error = "
+                "'the process ended before the run finished; nothing of it was half-written' "
+                "WHERE id = ?", [now(), run_id])
 
     def finish_run(
         self,
