@@ -62,3 +62,26 @@ def real_db(real_db_template: Path, isolated_env: Path) -> Path:
     source.close()
     target.close()
     return isolated_env
+
+
+def one_line_error(result, *fragments: str) -> str:  # type: ignore[no-untyped-def]
+    """Assert a CLI result failed with one clean "Error: ..." line, the last thing on stderr
+    (progress lines may come before it); return that line."""
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("Error")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    assert errors[0].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return str(errors[0])
+
+
+def retracted_record() -> bytes:
+    """A real record as NCBI sends it once a retraction notice is linked to it."""
+    return (PUBMED / "pubmed-29768149.xml").read_bytes().replace(
+        b"<MeshHeadingList>",
+        b'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
+        b"<RefSource>N Engl J Med. 2019</RefSource></CommentsCorrections>"
+        b"</CommentsCorrectionsList><MeshHeadingList>", 1)

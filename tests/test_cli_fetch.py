@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from kratomlit import eutils
 from kratomlit.cli import app
 
+from conftest import one_line_error
 from fake_eutils import FakeEutils, body, real_articles
 
 SECRET = "fedcba9876543210fedcba9876543210ab"
@@ -38,15 +39,6 @@ def rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
 
-
-def one_line_error(result, *fragments: str) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return str(lines[0])
 
 
 def test_fetch_default_query_then_rerun_is_up_to_date(

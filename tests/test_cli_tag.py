@@ -10,21 +10,13 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 
-from conftest import LABELS
+from conftest import LABELS, one_line_error
 
 
 def _query(db: Path, sql: str, *args: object) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, args).fetchall()
 
-
-def _one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_tag_tags_untagged_then_nothing(runner: CliRunner, real_db: Path) -> None:
@@ -102,15 +94,15 @@ def test_bad_input_is_one_line_and_changes_nothing(runner: CliRunner, real_db: P
                                                    tmp_path: Path) -> None:
     runner.invoke(app, ["tag", "-q"])
     before = _query(real_db, "SELECT count(*), group_concat(design) FROM paper_tags")
-    _one_line_error(runner.invoke(app, ["tag", "set", "1", "--design", "rct"]), "PMID 1")
-    _one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--design", "trial"]),
+    one_line_error(runner.invoke(app, ["tag", "set", "1", "--design", "rct"]), "PMID 1")
+    one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--design", "trial"]),
                     "unknown design")
-    _one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--outcome", "happy"]),
+    one_line_error(runner.invoke(app, ["tag", "set", "22508830", "--outcome", "happy"]),
                     "unknown outcome")
-    _one_line_error(runner.invoke(app, ["tag", "set", "22508830"]), "nothing to set")
+    one_line_error(runner.invoke(app, ["tag", "set", "22508830"]), "nothing to set")
     broken = tmp_path / "broken.toml"
     broken.write_text("[[rule]\n")
-    _one_line_error(runner.invoke(app, ["tag", "--all", "--rules", str(broken)]), "broken.toml")
-    _one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "none.jsonl")]), "none.jsonl")
-    _one_line_error(runner.invoke(app, ["explain", "1"]), "PMID 1")
+    one_line_error(runner.invoke(app, ["tag", "--all", "--rules", str(broken)]), "broken.toml")
+    one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "none.jsonl")]), "none.jsonl")
+    one_line_error(runner.invoke(app, ["explain", "1"]), "PMID 1")
     assert _query(real_db, "SELECT count(*), group_concat(design) FROM paper_tags") == before

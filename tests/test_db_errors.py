@@ -4,7 +4,6 @@ a non-zero exit, and nothing lost."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -17,19 +16,11 @@ from kratomlit.errors import DatabaseError
 from kratomlit.importing import import_files
 from kratomlit.store import Store
 
-from conftest import PUBMED, RECORD_FILES
+from conftest import PUBMED, RECORD_FILES, one_line_error
 
 ONE = PUBMED / "pubmed-29768149.xml"
 root = pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 
-
-def _error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def _papers(db: Path) -> int:
@@ -40,12 +31,12 @@ def _papers(db: Path) -> int:
 def test_not_a_database(runner: CliRunner, tmp_path: Path) -> None:
     fake = tmp_path / "notes.db"
     fake.write_text("these are my notes, not a database\n" * 100)
-    _error(runner.invoke(app, ["status", "--db", str(fake)]), "not a kratomlit database")
+    one_line_error(runner.invoke(app, ["status", "--db", str(fake)]), "not a kratomlit database")
     assert fake.read_text().startswith("these are my notes")
 
 
 def test_database_path_is_a_folder(runner: CliRunner, tmp_path: Path) -> None:
-    _error(runner.invoke(app, ["status", "--db", str(tmp_path)]), "folder")
+    one_line_error(runner.invoke(app, ["status", "--db", str(tmp_path)]), "folder")
 
 
 def test_read_only_database_file(runner: CliRunner, real_db: Path) -> None:
@@ -56,7 +47,7 @@ def test_read_only_database_file(runner: CliRunner, real_db: Path) -> None:
     try:
         if os.access(real_db, os.W_OK):
             pytest.skip("this user can write read-only files (root)")
-        _error(runner.invoke(app, ["import", str(PUBMED / "medline-pubmed_result1.txt")]),
+        one_line_error(runner.invoke(app, ["import", str(PUBMED / "medline-pubmed_result1.txt")]),
                "read-only")
     finally:
         os.chmod(real_db, stat.S_IRUSR | stat.S_IWUSR)
@@ -80,7 +71,7 @@ def test_folder_that_cannot_be_created(runner: CliRunner, tmp_path: Path) -> Non
     locked.mkdir()
     os.chmod(locked, stat.S_IRUSR | stat.S_IXUSR)
     try:
-        _error(runner.invoke(app, ["status", "--db", str(locked / "sub" / "k.db")]),
+        one_line_error(runner.invoke(app, ["status", "--db", str(locked / "sub" / "k.db")]),
                "cannot create folder")
     finally:
         os.chmod(locked, stat.S_IRWXU)
@@ -95,7 +86,7 @@ def test_locked_database_waits_then_fails_cleanly(runner: CliRunner, real_db: Pa
     holder = sqlite3.connect(real_db, timeout=1)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        _error(runner.invoke(app, ["import", str(PUBMED / "medline-pubmed_result1.txt")]),
+        one_line_error(runner.invoke(app, ["import", str(PUBMED / "medline-pubmed_result1.txt")]),
                "locked")
     finally:
         holder.rollback()
@@ -121,5 +112,5 @@ def test_full_disk_rolls_back_the_whole_import(tmp_path: Path) -> None:
 @pytest.mark.parametrize("query", ['"unbalanced', "NOT", "kratom AND", "(kratom", "NEAR("])
 def test_search_syntax_errors_are_explained(runner: CliRunner, real_db: Path, query: str
                                             ) -> None:
-    _error(runner.invoke(app, ["search", query]), "cannot search for")
-    _error(runner.invoke(app, ["table", "--search", query]), "cannot search for")
+    one_line_error(runner.invoke(app, ["search", query]), "cannot search for")
+    one_line_error(runner.invoke(app, ["table", "--search", query]), "cannot search for")

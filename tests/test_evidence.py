@@ -14,7 +14,7 @@ from kratomlit.store import Store
 from kratomlit.tagging import tag_store
 from kratomlit.tagging.rules import DESIGNS
 
-from conftest import PUBMED
+from conftest import retracted_record
 
 
 @pytest.fixture
@@ -56,13 +56,7 @@ def test_search_filter_uses_full_text(tagged: Store) -> None:
 
 def _retract(store: Store) -> None:
     """Re-import a real record as NCBI sends it once a retraction notice is linked."""
-    base = (PUBMED / "pubmed-29768149.xml").read_bytes()
-    notice = base.replace(
-        b"<MeshHeadingList>",
-        b'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
-        b"<RefSource>N Engl J Med. 2019</RefSource></CommentsCorrections>"
-        b"</CommentsCorrectionsList><MeshHeadingList>", 1)
-    store.save_papers(list(iter_records(io.BytesIO(notice))), source="test")
+    store.save_papers(list(iter_records(io.BytesIO(retracted_record()))), source="test")
 
 
 def test_retracted_left_out_unless_asked(tagged: Store) -> None:

@@ -23,27 +23,25 @@ ODD = ["\x00", "\x01", "\x0b", "\u202e", "\ufeff", "\U0001f9ea", "&", "<", "]]>"
        "é", "\u2028", "'", '"']
 
 
-def _drop(data: bytes, tag: bytes, nth: int) -> bytes:
+def _element(data: bytes, tag: bytes, nth: int) -> tuple[int, int] | None:
+    """Start and end offsets of the nth <tag> element, or None."""
     start = -1
     for _ in range(nth + 1):
         start = data.find(b"<" + tag, start + 1)
         if start < 0:
-            return data
+            return None
     end = data.find(b"</" + tag + b">", start)
-    return data if end < 0 else data[:start] + data[end + len(tag) + 3:]
+    return None if end < 0 else (start, end + len(tag) + 3)
+
+
+def _drop(data: bytes, tag: bytes, nth: int) -> bytes:
+    found = _element(data, tag, nth)
+    return data if found is None else data[:found[0]] + data[found[1]:]
 
 
 def _duplicate(data: bytes, tag: bytes, nth: int) -> bytes:
-    start = -1
-    for _ in range(nth + 1):
-        start = data.find(b"<" + tag, start + 1)
-        if start < 0:
-            return data
-    end = data.find(b"</" + tag + b">", start)
-    if end < 0:
-        return data
-    piece = data[start:end + len(tag) + 3]
-    return data[:start] + piece + data[start:]
+    found = _element(data, tag, nth)
+    return data if found is None else data[:found[1]] + data[found[0]:]
 
 
 def _insert_text(data: bytes, position: int, text: str) -> bytes:

@@ -10,21 +10,13 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 
-from conftest import PUBMED, RECORD_FILES
+from conftest import PUBMED, RECORD_FILES, one_line_error
 
 
 def _count(db: Path, sql: str = "SELECT count(*) FROM papers") -> int:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchone()[0]
 
-
-def _one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert len(lines) == 1 and result.stderr.rstrip().endswith(lines[0]), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_import_real_files_then_reimport_is_idempotent(runner: CliRunner, isolated_env: Path
@@ -57,7 +49,7 @@ def test_deletecitation_marks_a_stored_paper(runner: CliRunner, isolated_env: Pa
 
 def test_missing_file_changes_nothing(runner: CliRunner, isolated_env: Path) -> None:
     result = runner.invoke(app, ["import", str(PUBMED / "pubmed-29768149.xml"), "nope.xml"])
-    _one_line_error(result, "nope.xml", "no such file")
+    one_line_error(result, "nope.xml", "no such file")
     assert _count(isolated_env) == 0
 
 
@@ -69,7 +61,7 @@ def test_truncated_xml_names_file_and_line_and_rolls_back(
     cut.write_bytes(data[: int(len(data) * 0.8)])
     good = str(PUBMED / "pubmed-29768149.xml")
     result = runner.invoke(app, ["import", good, str(cut)])
-    _one_line_error(result, "cut.xml", "malformed XML at line")
+    one_line_error(result, "cut.xml", "malformed XML at line")
     # The good file and the first 80% of the cut one were not kept: all or nothing.
     assert _count(isolated_env) == 0
     status = _count(isolated_env, "SELECT count(*) FROM fetch_runs WHERE status = 'failed'")
@@ -83,7 +75,7 @@ def test_truncated_gzip_is_a_clean_error(runner: CliRunner, isolated_env: Path,
     cut = tmp_path / "cut.xml.gz"
     cut.write_bytes(raw[: len(raw) // 2])
     result = runner.invoke(app, ["import", str(cut)])
-    _one_line_error(result, "cut.xml.gz")
+    one_line_error(result, "cut.xml.gz")
     assert _count(isolated_env) == 0
 
 
@@ -91,12 +83,12 @@ def test_unknown_format_and_empty_file(runner: CliRunner, isolated_env: Path,
                                        tmp_path: Path) -> None:
     csv = tmp_path / "refs.csv"
     csv.write_text("pmid,title\n1,Kratom\n")
-    _one_line_error(runner.invoke(app, ["import", str(csv)]), "refs.csv", "not a format")
+    one_line_error(runner.invoke(app, ["import", str(csv)]), "refs.csv", "not a format")
     empty = tmp_path / "empty.xml"
     empty.write_bytes(b"")
-    _one_line_error(runner.invoke(app, ["import", str(empty)]), "empty.xml", "empty")
-    _one_line_error(runner.invoke(app, ["import", str(tmp_path)]), "folder")
-    _one_line_error(runner.invoke(app, ["import", str(PUBMED / "esearch2.xml")]),
+    one_line_error(runner.invoke(app, ["import", str(empty)]), "empty.xml", "empty")
+    one_line_error(runner.invoke(app, ["import", str(tmp_path)]), "folder")
+    one_line_error(runner.invoke(app, ["import", str(PUBMED / "esearch2.xml")]),
                     "not PubMed XML")
     assert _count(isolated_env) == 0
 
@@ -106,7 +98,7 @@ def test_database_path_that_cannot_be_written(runner: CliRunner, tmp_path: Path)
     blocker.write_text("a file where a folder should be")
     result = runner.invoke(
         app, ["import", "--db", str(blocker / "k.db"), str(PUBMED / "pubmed-29768149.xml")])
-    _one_line_error(result, "cannot create folder")
+    one_line_error(result, "cannot create folder")
 
 
 def test_quiet_prints_nothing(runner: CliRunner) -> None:

@@ -11,7 +11,7 @@ from kratomlit.errors import InputFileError
 from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Deletion, Paper
 
-from conftest import PUBMED
+from conftest import PUBMED, retracted_record
 
 
 def _parse(name: str) -> list[Paper | Deletion]:
@@ -138,12 +138,7 @@ def test_erratum_links_are_recorded(medline2016: dict[int, Paper]) -> None:
 
 def test_retraction_from_comments_and_publication_type() -> None:
     base = (PUBMED / "pubmed-29768149.xml").read_bytes()
-    retraction_in = base.replace(
-        b"<MeshHeadingList>",
-        b'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
-        b"<RefSource>N Engl J Med. 2019</RefSource></CommentsCorrections>"
-        b"</CommentsCorrectionsList><MeshHeadingList>", 1)
-    assert [p.retracted for p in iter_records(io.BytesIO(retraction_in))] == [True]
+    assert [p.retracted for p in iter_records(io.BytesIO(retracted_record()))] == [True]
     assert [p.retracted for p in iter_records(io.BytesIO(base))] == [False]
 
 

@@ -64,7 +64,8 @@ COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, 
 
 
 def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
-    clauses, params = ["p.deleted = 0"], []
+    clauses: list[str] = ["p.deleted = 0"]
+    params: list[Any] = []
     if not filters.include_retracted:
         clauses.append("p.retracted = 0")
     if filters.designs:

@@ -324,7 +324,8 @@ def iter_records(source: str | Path | IO[bytes], name: str | None = None
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if getattr(exc, "lineno", None) else "?"
-        message = re.sub(r"(,)? line \d+.*$", "", str(getattr(exc, "msg", exc)))
+        text = " ".join(str(getattr(exc, "msg", exc)).split())  # libxml2 ends it with "\n"
+        message = re.sub(r"(,)? line \d+.*$", "", text)
         raise InputFileError(f"{label}: malformed XML at line {line}: {message}") from None
     root = context.root
     if root is None or root.tag not in ROOT_TAGS:

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    # Messages go to stderr in plain text so they stay one line whatever the terminal width.
-    print(f"Error: {message}", file=sys.stderr)
+    # Messages go to stderr in plain text so they stay one line whatever the terminal width,
+    # and whatever a library put in them.
+    print(f"Error: {' '.join(message.split())}", file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -88,3 +89,12 @@ def stderr_console(quiet: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=True, quiet=quiet)
+
+
+def check_format(value: str, *allowed: str) -> None:
+    """Refuse an unknown --format before any work is done (usage error, exit 2)."""
+    choices = allowed or ("text", "json")
+    if value not in choices:
+        from kratomlit.errors import UsageError
+
+        raise UsageError(f"unknown --format {value!r}: choose {', '.join(choices)}")

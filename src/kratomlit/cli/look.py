@@ -7,24 +7,17 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, open_store, stdout_console
+from kratomlit.cli.app import DbOption, app, check_format, open_store, stdout_console
 
 FormatOption = Annotated[
     str, typer.Option("--format", "-f", help="text (rich on a terminal) or json.")
 ]
 
 
-def _check_format(value: str) -> None:
-    if value not in ("text", "json"):
-        from kratomlit.errors import UsageError
-
-        raise UsageError(f"unknown --format {value!r}: choose text or json")
-
-
 @app.command()
 def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Database path, counts, last runs and how many papers still need tagging."""
-    _check_format(output_format)
+    check_format(output_format)
     with open_store(db) as store:
         stats = store.stats()
         runs = store.runs(limit=5)
@@ -44,7 +37,7 @@ def show(
     output_format: FormatOption = "text",
 ) -> None:
     """The whole record of one paper, with PubMed and DOI links."""
-    _check_format(output_format)
+    check_format(output_format)
     with open_store(db) as store:
         paper = store.get_paper(pmid)
     if output_format == "json":
@@ -70,7 +63,7 @@ def search(
     output_format: FormatOption = "text",
 ) -> None:
     """Full-text search with highlighted snippets, best matches first."""
-    _check_format(output_format)
+    check_format(output_format)
     with open_store(db) as store:
         hits = store.search(text, limit=limit)
     if output_format == "json":

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, open_store, stdout_console
+from kratomlit.cli.app import DbOption, app, check_format, open_store, stdout_console
 from kratomlit.errors import InputFileError, UsageError
 
 if TYPE_CHECKING:
@@ -72,9 +72,7 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened)
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json "
-                         "(for files use `kratomlit export`)")
+    check_format(output_format)
     with open_store(db) as store:
         per_design = evidence.design_counts(store, filters)
         selected = evidence.rows(store, filters)
@@ -98,8 +96,7 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
     """The evidence map: studies per outcome and design, and per year for each outcome."""
     from kratomlit import evidence
 
-    if output_format not in ("text", "json", "csv", "md"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text, json, csv or md")
+    check_format(output_format, "text", "json", "csv", "md")
     filters = _filters(outcome, design, since, until, search, False, include_retracted, None,
                        status, included, False)
     with open_store(db) as store:
@@ -137,8 +134,7 @@ def digest(since: Annotated[str | None, typer.Option(
     from kratomlit import evidence
     from kratomlit.evidence import NO_OUTCOME, Filters
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json")
+    check_format(output_format)
     filters = Filters(added_since=since, new=since is None, include_retracted=True).check()
     with open_store(db) as store:
         run, _ = store.last_run_pmids()
@@ -178,8 +174,7 @@ def export(output_format: Annotated[str, typer.Option(
     from kratomlit import evidence
     from kratomlit.exports import FORMATS, WRITERS
 
-    if output_format not in FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}: choose {', '.join(FORMATS)}")
+    check_format(output_format, *FORMATS)
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened)
     write = WRITERS[output_format]

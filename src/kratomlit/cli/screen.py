@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, make_app, open_store, stdout_console
+from kratomlit.cli.app import DbOption, app, check_format, make_app, open_store, stdout_console
 from kratomlit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -196,19 +196,27 @@ def _session(console: Console, store: Store, name: str, queue: list[dict[str, An
     return decided
 
 
-@screen_app.command("set")
-def screen_set(pmid: PmidArgument,
-               decision: Annotated[str, typer.Argument(help="include, exclude or maybe.",
-                                                       show_default=False)],
-               reason: Reason = None, note: Note = None, reviewer: Reviewer = None,
-               db: DbOption = None) -> None:
-    """Record one decision without the interactive screen (for scripts)."""
+DecisionArgument = Annotated[str, typer.Argument(help="include, exclude or maybe.",
+                                                 show_default=False)]
+
+
+def _decide(pmid: int, decision: str, reason: str | None, note: str | None,
+            reviewer: str | None, db: Path | None, *, final: bool) -> str:
     from kratomlit import screening
 
     name = _reviewer(reviewer)
     screening.check_decision(decision, reason)
     with open_store(db) as store:
-        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note)
+        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note,
+                         final=final)
+    return name
+
+
+@screen_app.command("set")
+def screen_set(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
+               note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
+    """Record one decision without the interactive screen (for scripts)."""
+    name = _decide(pmid, decision, reason, note, reviewer, db, final=False)
     typer.echo(f"PMID {pmid}: {decision.lower()} by {name}")
 
 
@@ -229,6 +237,7 @@ def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") 
     """Papers two reviewers decided differently, still unresolved."""
     from kratomlit import screening
 
+    check_format(output_format)
     with open_store(db) as store:
         found = screening.conflicts(store)
     if output_format == "json":
@@ -241,19 +250,10 @@ def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") 
 
 
 @screen_app.command("resolve")
-def screen_resolve(pmid: PmidArgument,
-                   decision: Annotated[str, typer.Argument(help="include, exclude or maybe.",
-                                                           show_default=False)],
-                   reason: Reason = None, note: Note = None, reviewer: Reviewer = None,
-                   db: DbOption = None) -> None:
+def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
+                   note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
     """Settle a paper's decision (a final decision overrides the reviewers' votes)."""
-    from kratomlit import screening
-
-    name = _reviewer(reviewer)
-    screening.check_decision(decision, reason)
-    with open_store(db) as store:
-        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note,
-                         final=True)
+    name = _decide(pmid, decision, reason, note, reviewer, db, final=True)
     typer.echo(f"PMID {pmid}: resolved as {decision.lower()} by {name}")
 
 
@@ -262,6 +262,7 @@ def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") 
     """Agreement between reviewers: papers both screened, agreements, Cohen's kappa."""
     from kratomlit import screening
 
+    check_format(output_format)
     with open_store(db) as store:
         found = screening.agreement(store)
     if output_format == "json":
@@ -313,8 +314,7 @@ def prisma(db: DbOption = None,
     """PRISMA 2020 flow: identified, duplicates, screened, excluded (by reason), included."""
     from kratomlit import prisma as flows
 
-    if output_format not in ("text", "json", "md"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text, json or md")
+    check_format(output_format, "text", "json", "md")
     with open_store(db) as store:
         found = flows.flow(store)
     if svg is not None:

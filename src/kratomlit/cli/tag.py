@@ -12,6 +12,7 @@ from kratomlit.cli.app import (
     DbOption,
     QuietOption,
     app,
+    check_format,
     make_app,
     open_store,
     stderr_console,
@@ -36,13 +37,6 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.
 PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)]
 
 
-def _check_format(value: str) -> None:
-    if value not in ("text", "json"):
-        from kratomlit.errors import UsageError
-
-        raise UsageError(f"unknown --format {value!r}: choose text or json")
-
-
 def _rule_files(store: Store, rules: Path | None) -> list[Path]:
     from kratomlit.tagging.rules import rule_files
 
@@ -62,7 +56,7 @@ def tag(
     """Tag every paper that has no tags yet (--all: recompute all automatic tags)."""
     if ctx.invoked_subcommand is not None:
         return
-    _check_format(output_format)
+    check_format(output_format)
     from kratomlit.tagging import tag_store
 
     console = stderr_console(quiet)
@@ -143,7 +137,7 @@ def tag_clear(
 def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: FormatOption = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
-    _check_format(output_format)
+    check_format(output_format)
     from kratomlit.tagging import explain as explain_paper
 
     with open_store(db) as store:
@@ -172,7 +166,7 @@ def evaluate(
     output_format: FormatOption = "text",
 ) -> None:
     """Compare the stored tags with hand labels: accuracy, per-class P/R/F1, confusion."""
-    _check_format(output_format)
+    check_format(output_format)
     from kratomlit.errors import UsageError
     from kratomlit.tagging.evaluate import evaluate as run
     from kratomlit.tagging.evaluate import read_labels

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,42 +35,34 @@ _QUANTIFIERS = set("?*+{")
 _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 
-def _top_level_split(source: str) -> list[str]:
-    """Branches of ``source`` separated by "|" outside groups and classes."""
-    branches, depth, escaped, current = [], 0, False, []
-    for char in source:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            branches.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    branches.append("".join(current))
-    return branches
-
-
-def _closing(source: str) -> int:
-    """Index of the ")" closing the group that opens ``source``."""
+def _scan(source: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, nesting depth) for the characters of a regular expression that
+    are not escaped; depth counts open groups and classes."""
     depth, escaped = 0, False
     for i, char in enumerate(source):
         if escaped:
             escaped = False
-        elif char == "\\":
+            continue
+        if char == "\\":
             escaped = True
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
+            continue
+        if char in ")]":
             depth -= 1
-            if depth == 0:
-                return i
-    return -1
+        yield i, char, depth
+        if char in "([":
+            depth += 1
+
+
+def _top_level_split(source: str) -> list[str]:
+    """Branches of ``source`` separated by "|" outside groups and classes."""
+    cuts = [i for i, char, depth in _scan(source) if char == "|" and depth == 0]
+    bounds = [-1, *cuts, len(source)]
+    return [source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _closing(source: str) -> int:
+    """Index of the ")" closing the group that opens ``source``."""
+    return next((i for i, char, depth in _scan(source) if char == ")" and depth == 0), -1)
 
 
 def literal_keys(alternative: str) -> frozenset[str] | None:
