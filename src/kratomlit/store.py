@@ -202,10 +202,26 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One atomic write; SQLite errors become a one-line ``DatabaseError``."""
+        """One atomic write; SQLite errors become a one-line ``DatabaseError``.
+
+        The outermost transaction takes the write lock at once (BEGIN IMMEDIATE): a
+        transaction that read first and writes later cannot wait for another process's
+        write in WAL mode and would fail at once; this one queues behind it instead.
+        Nested transactions are savepoints.
+        """
         try:
-            with self.db.atomic():
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
                 yield self.db
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
 
