@@ -76,7 +76,7 @@ def test_negated_randomisation_does_not_make_a_trial(rules: RuleSet) -> None:
     review = Document(abstract="We searched PubMed, Embase and PsycINFO for studies of kratom "
                       "use. No randomized controlled trials were found. Twelve studies were "
                       "included.")
-    result = tag_document(review, rules)
+    result = tag_document(review, rules, everything=True)
     assert result.design == "systematic-review"
     assert any(e.rule_id == "design.rct.text" and e.negated for e in result.evidence)
     open_label = Document(title="A non-randomized open-label study of kratom tea in volunteers")

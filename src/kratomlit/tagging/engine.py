@@ -154,39 +154,50 @@ class RuleSet:
         self.list_rules = [(r, rule) for r, rule in enumerate(self.rules)
                            if any(f in LIST_FIELDS for f in rule.fields)]
 
-    def matches(self, doc: _Prepared) -> dict[int, list[Evidence]]:
-        """Evidence per rule index, negated matches included (they show in ``explain``)."""
-        found: dict[int, list[Evidence]] = {}
-        for r, rule in self.list_rules:
-            for name in rule.fields:
-                if name not in LIST_FIELDS:
-                    continue
-                for lowered, item in doc.items[name]:
-                    if rule.pattern.search(lowered):
-                        found.setdefault(r, []).append(Evidence(
-                            rule.axis, rule.tag, rule.id, name, item, rule.confidence))
+        # Evaluation order: the first firing design rule in this order is the design
+        # (highest priority, then the taxonomy's order), so the rest can be skipped.
+        self.order = sorted(range(len(self.rules)), key=lambda r: (
+            self.rules[r].axis != "design", -self.rules[r].priority,
+            _DESIGN_ORDER.get(self.rules[r].tag, 99), r))
+
+    def candidates(self, doc: _Prepared) -> dict[int, list[tuple[str, int]]]:
+        """Per rule, the (text field, pattern) pairs whose literal start the document has."""
+        found: dict[int, list[tuple[str, int]]] = {}
         for name in TEXT_FIELDS:
-            lowered = doc.lowered[name]
-            if not lowered:
+            if not doc.lowered[name]:
                 continue
-            candidates = set(self.unkeyed[name])
+            pairs = set(self.unkeyed[name])
             index = self.by_key[name]
             for key in self.key_sets[name] & doc.keys[name]:
-                candidates.update(index[key])
+                pairs.update(index[key])
+            for r, a in pairs:
+                found.setdefault(r, []).append((name, a))
+        return found
+
+    def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[str, int]]
+                     ) -> list[Evidence]:
+        """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
+        rule = self.rules[r]
+        found: list[Evidence] = []
+        for name in rule.fields:
+            if name in LIST_FIELDS:
+                for lowered, item in doc.items[name]:
+                    if rule.pattern.search(lowered):
+                        found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
+                                              rule.confidence))
+        for name, a in sorted(pairs, key=lambda pair: (TEXT_FIELDS.index(pair[0]), pair[1])):
+            alternative = rule.alternatives[a]
+            lowered = doc.lowered[name]
             text = doc.text(name)
-            for r, a in sorted(candidates):
-                rule = self.rules[r]
-                alternative = rule.alternatives[a]
-                for hit in alternative.regex.finditer(lowered):
-                    start, end = hit.span()
-                    if alternative.check_left and start and (
-                            lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
-                        continue
-                    negated = bool(rule.unless and rule.unless.search(
-                        _sentence(doc, name, start, end)))
-                    found.setdefault(r, []).append(Evidence(
-                        rule.axis, rule.tag, rule.id, name, text[start:end], rule.confidence,
-                        negated, a))
+            for hit in alternative.regex.finditer(lowered):
+                start, end = hit.span()
+                if alternative.check_left and start and (
+                        lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                    continue
+                negated = bool(rule.unless and rule.unless.search(
+                    _sentence(doc, name, start, end)))
+                found.append(Evidence(rule.axis, rule.tag, rule.id, name, text[start:end],
+                                      rule.confidence, negated, alternative.pattern))
         return found
 
 
@@ -222,28 +233,31 @@ def participants(abstract: str) -> int | None:
     return None
 
 
-def tag_document(doc: Document, rules: RuleSet) -> TagResult:
+def tag_document(doc: Document, rules: RuleSet, *, everything: bool = False) -> TagResult:
+    """Tag one paper. Rules that cannot change the result are skipped, unless
+    ``everything`` (``explain`` shows every rule that matches)."""
+    prepared = _Prepared(doc)
+    candidates = rules.candidates(prepared)
+    has_list = {r for r, _ in rules.list_rules}
     evidence: list[Evidence] = []
-    design_scores: dict[str, tuple[int, str]] = {}
-    outcomes: list[str] = []
-    for r, found in sorted(rules.matches(_Prepared(doc)).items()):
+    design, design_rule = "other", None
+    outcomes: set[str] = set()
+    for r in rules.order:
         rule = rules.rules[r]
+        decided = design_rule is not None if rule.axis == "design" else rule.tag in outcomes
+        if (decided and not everything) or (r not in candidates and r not in has_list):
+            continue
+        found = rules.rule_matches(r, prepared, candidates.get(r, []))
+        if not found:
+            continue
         evidence.extend(found)
-        if not _fires(rule, found):
+        if decided or not _fires(rule, found):
             continue
         if rule.axis == "design":
-            best = design_scores.get(rule.tag)
-            if best is None or rule.priority > best[0]:
-                design_scores[rule.tag] = (rule.priority, rule.id)
-        elif rule.axis == "outcome" and rule.tag not in outcomes:
-            outcomes.append(rule.tag)
-    if design_scores:
-        design = max(design_scores,
-                     key=lambda d: (design_scores[d][0], -_DESIGN_ORDER[d]))
-        design_rule: str | None = design_scores[design][1]
-    else:
-        design, design_rule = "other", None
+            design, design_rule = rule.tag, rule.id
+        elif rule.axis == "outcome":
+            outcomes.add(rule.tag)
     population = POPULATION_OF.get(design, "human")
     n = participants(doc.abstract) if population == "human" else None
-    ordered = [o for o in OUTCOMES if o in outcomes]
-    return TagResult(design, design_rule, ordered, n, population, evidence)
+    return TagResult(design, design_rule, [o for o in OUTCOMES if o in outcomes], n,
+                     population, evidence)

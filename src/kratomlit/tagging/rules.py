@@ -81,19 +81,33 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
         return frozenset(keys)
     if alternative.startswith("(?:"):
         end = _closing(alternative)
-        if end < 0 or alternative[end + 1 : end + 2] in _QUANTIFIERS | {""} and (
-                end + 1 < len(alternative)):
+        after = alternative[end + 1 : end + 2]
+        if end < 0:
+            return None
+        if after in ("?", "*"):
+            # An optional leading group ending in a separator ("(?:healthy )?volunteers"):
+            # the rest still starts a word, and must occur.
+            inner = alternative[3:end]
+            return literal_keys(alternative[end + 2 :]) if inner[-1:] in " -" else None
+        if after and after in _QUANTIFIERS:
             return None
         return literal_keys(alternative[3:end])
-    prefix = []
+    prefix: list[str] = []
     cut = False
-    for i, char in enumerate(alternative):
+    chars = iter(enumerate(alternative))
+    for i, char in chars:
+        following = alternative[i + 1 : i + 2]
+        if char == "\\" and following in (".", "-", "/", " ", "'"):
+            prefix.append(" ")  # an escaped separator ("e\\. coli") ends a word
+            next(chars, None)
+            continue
         if char not in _PLAIN:
             cut = True
             break
-        following = alternative[i + 1 : i + 2]
         if following and following in _QUANTIFIERS:
-            cut = True
+            # A quantified letter cuts its word short; a quantified separator ("gc-?ms")
+            # leaves the word before it whole.
+            cut = char not in " '-"
             break
         prefix.append(char)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
@@ -113,20 +127,37 @@ class Alternative:
     keys: frozenset[str] | None
     regex: re.Pattern[str]
     check_left: bool  # the word boundary before the match is checked by hand
+    pattern: int  # which of the rule's patterns this comes from (min_hits counts patterns)
+
+
+def _branches(lowered: str, limit: int = 64) -> list[str]:
+    """A pattern that opens with a group of choices, as one pattern per choice:
+    "(?:patients|subjects) with" -> "patients with", "subjects with". Each then starts
+    with a literal (fast to search) and has its own key (skipped when absent)."""
+    if not lowered.startswith("(?:"):
+        return [lowered]
+    end = _closing(lowered)
+    if end < 0 or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+        return [lowered]
+    rest = lowered[end + 1 :]
+    choices = _top_level_split(lowered[3:end])
+    expanded = [text for choice in choices for text in _branches(choice + rest, limit)]
+    return expanded if len(expanded) <= limit else [lowered]
 
 
 def _alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
     compiled = []
-    for pattern in patterns:
-        lowered = lower_pattern(pattern)
-        keys = literal_keys(lowered)
-        # A leading \b (or lookbehind) disables re's literal-prefix search and costs
-        # ten times more, so the left boundary is checked in Python when possible.
-        source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+    for index, pattern in enumerate(patterns):
         try:
-            compiled.append(Alternative(keys, re.compile(source), bool(keys)))
+            re.compile(pattern)
         except re.error as exc:
             raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+        for lowered in _branches(lower_pattern(pattern)):
+            keys = literal_keys(lowered)
+            # A leading \b (or lookbehind) disables re's literal-prefix search and costs
+            # ten times more, so the left boundary is checked in Python when possible.
+            source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+            compiled.append(Alternative(keys, re.compile(source), bool(keys), index))
     return tuple(compiled)
 
 

@@ -313,7 +313,8 @@ def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Ex
     the reviewer's manual tags."""
     with store.reading() as db:
         row = _paper_row(store, pmid)
-        result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)))
+        result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)),
+                              everything=True)
         stored = db.execute(
             "SELECT design, outcomes, n_participants, population, design_source, tagged_at "
             "FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
