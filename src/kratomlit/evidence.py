@@ -128,9 +128,23 @@ def design_counts(store: Store, filters: Filters) -> dict[str, int]:
     return {d: found[d] for d in order if d in found}
 
 
-def rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
-    """The selected studies, strongest design first then newest, as plain dicts."""
+def pmids(store: Store, filters: Filters) -> list[int]:
+    """Only the PMIDs of the selected studies, in table order (cheap on any database)."""
     clauses, params = _where(store, filters.check())
+    sql = (f"SELECT p.pmid FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
+           f"WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
+    with store.reading() as db:
+        return [row[0] for row in db.execute(sql, params)]
+
+
+def rows(store: Store, filters: Filters, *, only: list[int] | None = None
+         ) -> Iterator[dict[str, Any]]:
+    """The selected studies, strongest design first then newest, as plain dicts
+    (``only``: just these PMIDs)."""
+    clauses, params = _where(store, filters.check())
+    if only is not None:
+        clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(only))
     sql = (f"SELECT {COLUMNS} FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
            f"WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
     if filters.limit:

@@ -47,8 +47,8 @@ def _reviewer(value: str | None) -> str:
 
 
 def _queue(store: Store, reviewer: str, outcome: list[str] | None, design: list[str] | None
-           ) -> list[dict[str, Any]]:
-    """Papers this reviewer has not decided yet, in table order (so screening resumes)."""
+           ) -> list[int]:
+    """PMIDs this reviewer has not decided yet, in table order (so screening resumes)."""
     from kratomlit import duplicates, evidence
     from kratomlit.cli.report import _split
 
@@ -57,8 +57,15 @@ def _queue(store: Store, reviewer: str, outcome: list[str] | None, design: list[
     removed = duplicates.removed(store)
     filters = evidence.Filters(outcomes=_split(outcome), designs=_split(design),
                                include_retracted=True)
-    return [row for row in evidence.rows(store, filters)
-            if row["pmid"] not in done and row["pmid"] not in removed]
+    return [pmid for pmid in evidence.pmids(store, filters)
+            if pmid not in done and pmid not in removed]
+
+
+def _study(store: Store, pmid: int) -> dict[str, Any] | None:
+    from kratomlit import evidence
+
+    found = evidence.rows(store, evidence.Filters(include_retracted=True), only=[pmid])
+    return next(found, None)  # None: withdrawn since the session started
 
 
 def _evidence(store: Store, pmid: int) -> list[str]:
@@ -165,14 +172,17 @@ def screen(
     console.print(f"{name}: {decided} decision(s) this session; {left} paper(s) left to screen.")
 
 
-def _session(console: Console, store: Store, name: str, queue: list[dict[str, Any]]) -> int:
+def _session(console: Console, store: Store, name: str, queue: list[int]) -> int:
     """The screening loop; returns how many decisions were made."""
     from kratomlit import screening
 
     reasons = screening.exclusion_reasons(store.path)
     decided = index = 0
     while index < len(queue):
-        row = queue[index]
+        row = _study(store, queue[index])
+        if row is None:
+            index += 1
+            continue
         _show(console, store, row, f"{index + 1}/{len(queue)} · {name}")
         key = _read_key().lower()
         if key == "q":
@@ -183,7 +193,7 @@ def _session(console: Console, store: Store, name: str, queue: list[dict[str, An
             pmid = screening.undo(store, name)
             if pmid is not None:
                 decided -= 1
-                back = next((i for i, r in enumerate(queue) if r["pmid"] == pmid), None)
+                back = next((i for i, p in enumerate(queue) if p == pmid), None)
                 index = back if back is not None else index
         elif key in ("i", "m", "e"):
             decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
