@@ -52,7 +52,7 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.75, outcome micro-F1 0.57); the
+    # A regression guard below today's figures (design 0.76, outcome micro-F1 0.69); the
     # measured figures are reported by `kratomlit evaluate`, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
@@ -61,7 +61,7 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
     assert result.design_accuracy >= 0.72
-    assert result.outcome_micro_f1 >= 0.52
+    assert result.outcome_micro_f1 >= 0.62
 
 
 def test_publication_type_outranks_text(real_db: Path, rules: RuleSet) -> None:
