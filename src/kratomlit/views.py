@@ -199,35 +199,18 @@ def render_evaluation(console: Console, result: Any) -> None:
         table.add_row(name, f"{scores['precision']:.2f}", f"{scores['recall']:.2f}",
                       f"{scores['f1']:.2f}", str(scores["support"]))
     console.print(table)
+    from kratomlit.tables import SHORT_DESIGN
+
     designs = sorted(result.confusion)
     predicted = sorted({p for row in result.confusion.values() for p in row})
-    matrix = Table("label \\ tagged", *predicted, box=None, title="Design confusion")
+    short = console.width < 20 + 8 * len(predicted)
+    name = (lambda d: SHORT_DESIGN.get(d, d)) if short else (lambda d: d)
+    matrix = Table("label \\ tagged", *[name(p) for p in predicted], box=None,
+                   title="Design confusion (rows: labels, columns: tags)")
     for design in designs:
         row = result.confusion[design]
-        matrix.add_row(design, *[str(row.get(p, "")) for p in predicted])
+        matrix.add_row(name(design), *[str(row.get(p, "")) for p in predicted])
     console.print(matrix)
-
-
-def render_prisma(console: Console, found: Any) -> None:
-    """The PRISMA flow as stacked boxes, exclusions beside the stage they leave."""
-    sources = "\n".join(f"  {s['kind']}: {escape(str(s['source']))[:60]} (n = {s['records']})"
-                        for s in found.sources)
-    reasons = "\n".join(f"  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
-    stages = [
-        (f"Records identified: {found.identified}" + (f"\n{sources}" if sources else ""),
-         f"Duplicates removed: {found.duplicates_removed}"),
-        (f"Records screened: {found.screened}",
-         f"Excluded: {found.excluded}" + (f"\n{reasons}" if reasons else "")),
-        (f"Studies included: {found.included}",
-         f"Maybe: {found.maybe}\nConflicts: {found.conflicts}\nAwaiting screening: "
-         f"{found.awaiting}"),
-    ]
-    table = Table(box=None, show_header=False, expand=True)
-    table.add_column(ratio=1)
-    table.add_column(width=3)
-    table.add_column(ratio=1)
-    for i, (main, side) in enumerate(stages):
-        table.add_row(Panel(main), "→", Panel(side))
-        if i < len(stages) - 1:
-            table.add_row("        ↓", "", "")
-    console.print(Panel(table, title="PRISMA 2020 flow"))
+    if short:
+        legend = ", ".join(f"{SHORT_DESIGN[d]} {d}" for d in predicted if d in SHORT_DESIGN)
+        console.print(f"Designs: {legend}.", highlight=False)
