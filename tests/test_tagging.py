@@ -52,7 +52,7 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.76, outcome micro-F1 0.69); the
+    # A regression guard below today's figures (design 0.78, outcome micro-F1 0.69); the
     # measured figures are reported by `kratomlit evaluate`, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
@@ -60,7 +60,7 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
                      store.db.execute("SELECT pmid, design, outcomes FROM paper_tags")}
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
-    assert result.design_accuracy >= 0.72
+    assert result.design_accuracy >= 0.74
     assert result.outcome_micro_f1 >= 0.62
 
 
