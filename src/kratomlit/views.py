@@ -205,7 +205,7 @@ def render_evaluation(console: Console, result: Any) -> None:
     predicted = sorted({p for row in result.confusion.values() for p in row})
     short = console.width < 20 + 8 * len(predicted)
     name = (lambda d: SHORT_DESIGN.get(d, d)) if short else (lambda d: d)
-    matrix = Table("label \\ tagged", *[name(p) for p in predicted], box=None,
+    matrix = Table("label \\ tagged", *[str(name(p)) for p in predicted], box=None,
                    title="Design confusion (rows: labels, columns: tags)")
     for design in designs:
         row = result.confusion[design]
@@ -214,3 +214,28 @@ def render_evaluation(console: Console, result: Any) -> None:
     if short:
         legend = ", ".join(f"{SHORT_DESIGN[d]} {d}" for d in predicted if d in SHORT_DESIGN)
         console.print(f"Designs: {legend}.", highlight=False)
+
+
+def render_prisma(console: Console, found: Any) -> None:
+    """The PRISMA flow as stacked boxes, exclusions beside the stage they leave."""
+    sources = "\n".join(f"  {s['kind']}: {escape(str(s['source']))[:60]} (n = {s['records']})"
+                        for s in found.sources)
+    reasons = "\n".join(f"  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
+    stages = [
+        (f"Records identified: {found.identified}" + (f"\n{sources}" if sources else ""),
+         f"Duplicates removed: {found.duplicates_removed}"),
+        (f"Records screened: {found.screened}",
+         f"Excluded: {found.excluded}" + (f"\n{reasons}" if reasons else "")),
+        (f"Studies included: {found.included}",
+         f"Maybe: {found.maybe}\nConflicts: {found.conflicts}\nAwaiting screening: "
+         f"{found.awaiting}"),
+    ]
+    table = Table(box=None, show_header=False, expand=True)
+    table.add_column(ratio=1)
+    table.add_column(width=3)
+    table.add_column(ratio=1)
+    for i, (main, side) in enumerate(stages):
+        table.add_row(Panel(main), "→", Panel(side))
+        if i < len(stages) - 1:
+            table.add_row("        ↓", "", "")
+    console.print(Panel(table, title="PRISMA 2020 flow"))
