@@ -35,6 +35,17 @@ def test_not_a_database(runner: CliRunner, tmp_path: Path) -> None:
     assert fake.read_text().startswith("these are my notes")
 
 
+def test_another_programs_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "zotero.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE items (itemID INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("INSERT INTO items (title) VALUES ('Kratom and mood')")
+    before = other.read_bytes()
+    one_line_error(runner.invoke(app, ["import", str(ONE), "--db", str(other)]),
+                   "belongs to another program", "items")
+    assert other.read_bytes() == before
+
+
 def test_database_path_is_a_folder(runner: CliRunner, tmp_path: Path) -> None:
     one_line_error(runner.invoke(app, ["status", "--db", str(tmp_path)]), "folder")
 

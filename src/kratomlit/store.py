@@ -179,6 +179,7 @@ class Store:
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
+            self._refuse_foreign_database()  # before any PRAGMA writes to the file
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -188,6 +189,15 @@ class Store:
             migrations.apply(self.db)
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
+
+    def _refuse_foreign_database(self) -> None:
+        """Another program's SQLite file (Zotero, a browser...) is never migrated into ours."""
+        tables = [t for t in self.db.table_names() if not t.startswith("sqlite_")]
+        if tables and not migrations.applied_names(self.db):
+            shown = ", ".join(sorted(tables)[:4]) + (", ..." if len(tables) > 4 else "")
+            self.db.close()
+            raise DatabaseError(f"database {self.path}: this SQLite file belongs to another "
+                                f"program (tables {shown}); kratomlit leaves it unchanged")
 
     # -- plumbing ---------------------------------------------------------------------------
 
