@@ -6,12 +6,20 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, check_format, open_store, stdout_console
+from kratomlit.cli.app import (
+    DbOption,
+    app,
+    check_format,
+    open_store,
+    stderr_console,
+    stdout_console,
+)
 from kratomlit.errors import InputFileError, UsageError
 
 if TYPE_CHECKING:
@@ -183,7 +191,25 @@ def export(output_format: Annotated[str, typer.Option(
         if output is None:
             write(selected, sys.stdout)
             return
-        count = _write_file(output, lambda stream: write(selected, stream))
+        console = stderr_console()
+        if not console.is_terminal:
+            count = _write_file(output, lambda stream: write(selected, stream))
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            total = evidence.count(store, filters)
+            if filters.limit:
+                total = min(total, filters.limit)
+            with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("export", total=total)
+
+                def counted() -> Iterator[dict[str, Any]]:
+                    for row in selected:
+                        bar.advance(task)
+                        yield row
+
+                count = _write_file(output, lambda stream: write(counted(), stream))
     print(f"Wrote {count} studies to {output}", file=sys.stderr)
 
 
