@@ -225,10 +225,14 @@ def test_pmids_efetch_never_returns_are_reported_and_asked_again(
 ) -> None:
     fetch(store, client, until="2016")
     fake.hidden.add(29768149)
-    result = fetch(store, client)
-    assert result.missing == [29768149]
+    before = store.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+    with pytest.raises(EutilsError, match=r"did not return 1 PMID\(s\).*29768149"):
+        fetch(store, client)
     run = last_run(store)
-    assert run["status"] == "ok" and "did not return 1 PMID(s)" in run["error"]
+    assert run["status"] == "failed" and "did not return 1 PMID(s)" in run["error"]
+    # what did come is stored: only the missing record is missing
+    after = store.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+    assert after == ALL_REAL - 1 and after > before
     fake.hidden.clear()
     fake.log.clear()
     again = fetch(store, client)

@@ -249,14 +249,19 @@ def run_fetch(
                          requests=result.requests, error=error or type(exc).__name__)
         raise
     result.requests = client.requests - first_request
-    note = None
     if result.missing:
+        # Every complete record is stored, but the run did not get all it was asked for:
+        # say so and fail, rather than let an incomplete fetch pass for a complete one.
         shown = ", ".join(map(str, result.missing[:10]))
         more = " ..." if len(result.missing) > 10 else ""
         note = (f"efetch did not return {len(result.missing)} PMID(s) that esearch listed "
-                f"({shown}{more}); the next run asks for them again")
+                f"({shown}{more}), even after retries; the {result.records} records that came "
+                f"are stored, and the next `kratomlit fetch` asks for the missing ones again")
+        store.finish_run(run_id, status="failed", counts=result.counts, found=result.found,
+                         requests=result.requests, error=note)
+        raise EutilsError(note)
     store.finish_run(run_id, status="ok", counts=result.counts, found=result.found,
-                     requests=result.requests, error=note)
+                     requests=result.requests)
     return result
 
 

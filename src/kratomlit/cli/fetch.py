@@ -151,7 +151,4 @@ def fetch_command(
         result = run_fetch(store, client, plan, progress=progress)  # type: ignore[arg-type]
     for warning in result.warnings:
         say(console, f"NCBI: {warning}")
-    if result.missing:
-        say(console, f"Warning: efetch did not return {len(result.missing)} PMID(s) that "
-                      f"esearch listed; the next run asks for them again")
     say(console, _summary(result, str(store.path)))
