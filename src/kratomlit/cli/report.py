@@ -50,7 +50,7 @@ Screened = Annotated[bool, typer.Option("--screened", help="Only studies with a 
                                         "decision (same as --status screened).")]
 
 
-def _split(values: list[str] | None) -> list[str]:
+def split_values(values: list[str] | None) -> list[str]:
     return [v.strip().lower() for value in values or [] for v in value.split(",") if v.strip()]
 
 
@@ -63,8 +63,8 @@ def _filters(outcome: list[str] | None, design: list[str] | None, since: int | N
                           "screened" if screened else None) if s]
     if len(set(chosen)) > 1:
         raise UsageError("choose one screening filter: --status, --included or --screened")
-    return Filters(outcomes=_split(outcome), designs=_split(design), since=since, until=until,
-                   search=search, new=new, include_retracted=include_retracted,
+    return Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
+                   until=until, search=search, new=new, include_retracted=include_retracted,
                    screening=chosen[0] if chosen else None, limit=limit).check()
 
 

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kratomlit.cli.app import DbOption, app, check_format, make_app, open_store, stdout_console
+from kratomlit.cli.report import Design, New, Outcome, Search, Since, Until, split_values
 from kratomlit.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kratomlit.evidence import Filters
     from kratomlit.store import Store
 
 screen_app = make_app(
@@ -46,17 +48,13 @@ def _reviewer(value: str | None) -> str:
     return name
 
 
-def _queue(store: Store, reviewer: str, outcome: list[str] | None, design: list[str] | None
-           ) -> list[int]:
+def _queue(store: Store, reviewer: str, filters: Filters) -> list[int]:
     """PMIDs this reviewer has not decided yet, in table order (so screening resumes)."""
     from kratomlit import duplicates, evidence
-    from kratomlit.cli.report import _split
 
     done = {row[0] for row in store.db.execute(
         "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
     removed = duplicates.removed(store)
-    filters = evidence.Filters(outcomes=_split(outcome), designs=_split(design),
-                               include_retracted=True)
     return [pmid for pmid in evidence.pmids(store, filters)
             if pmid not in done and pmid not in removed]
 
@@ -149,26 +147,32 @@ def _ask_reason(console: Console, reasons: tuple[str, ...]) -> str | None:
 def screen(
     ctx: typer.Context,
     reviewer: Reviewer = None,
-    outcome: Annotated[list[str] | None, typer.Option(
-        "--outcome", help="Only papers with this outcome (repeatable).", show_default=False)
-    ] = None,
-    design: Annotated[list[str] | None, typer.Option(
-        "--design", help="Only this design (repeatable).", show_default=False)] = None,
+    outcome: Outcome = None,
+    design: Design = None,
+    since: Since = None,
+    until: Until = None,
+    search: Search = None,
+    new: New = False,
     db: DbOption = None,
 ) -> None:
-    """Screen unscreened papers one at a time: a single key decides, then the next one."""
+    """Screen unscreened papers one at a time: a single key decides, then the next one.
+    The filters are `table`'s; retracted papers are shown, marked."""
     if ctx.invoked_subcommand is not None:
         return
+    from kratomlit.evidence import Filters
+
     name = _reviewer(reviewer)
+    filters = Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
+                      until=until, search=search, new=new, include_retracted=True).check()
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "
                          "`kratomlit screen set PMID include|exclude|maybe`")
     console = stdout_console()
     with open_store(db) as store:
-        queue = _queue(store, name, outcome, design)
+        queue = _queue(store, name, filters)
         with _keys_mode():
             decided = _session(console, store, name, queue)
-        left = len(_queue(store, name, outcome, design))
+        left = len(_queue(store, name, filters))
     console.print(f"{name}: {decided} decision(s) this session; {left} paper(s) left to screen.")
 
 
