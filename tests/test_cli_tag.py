@@ -65,6 +65,12 @@ def test_explain_shows_rules_and_words(runner: CliRunner, real_db: Path) -> None
     assert ("design.rct.pubtype", "publication_types") in fired
     text = runner.invoke(app, ["explain", "22508830"])
     assert text.exit_code == 0 and "design.rct.pubtype" in text.stdout
+    # A match in the abstract's background is shown, marked, and does not tag.
+    motivated = json.loads(runner.invoke(app, ["explain", "26347990", "--format", "json"]).stdout)
+    assert any(e["matched"] == "side effects" and e["background"] for e in motivated["evidence"])
+    assert "safety" not in motivated["current_rules"]["outcomes"]
+    shown = runner.invoke(app, ["explain", "26347990"], env={"COLUMNS": "200"})
+    assert "background" in shown.stdout
 
 
 def test_evaluate_reports_figures_that_match_the_labels(runner: CliRunner, real_db: Path) -> None:

@@ -52,7 +52,7 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.78, outcome micro-F1 0.69); the
+    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.73); the
     # measured figures are reported by `kratomlit evaluate`, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
@@ -60,8 +60,8 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
                      store.db.execute("SELECT pmid, design, outcomes FROM paper_tags")}
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
-    assert result.design_accuracy >= 0.74
-    assert result.outcome_micro_f1 >= 0.62
+    assert result.design_accuracy >= 0.78
+    assert result.outcome_micro_f1 >= 0.70
 
 
 def test_publication_type_outranks_text(real_db: Path, rules: RuleSet) -> None:
@@ -89,6 +89,50 @@ def test_one_background_mention_does_not_earn_an_outcome(rules: RuleSet) -> None
     assert "mood" not in tag_document(once, rules).outcomes
     twice = Document(abstract="Users reported less anxiety and improved mood after kratom use.")
     assert "mood" in tag_document(twice, rules).outcomes
+
+
+def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rules: RuleSet
+                                                               ) -> None:
+    # A real μ-opioid receptor chemistry paper whose first sentence motivates it with
+    # "analgesics with fewer side effects": safety is background, not a finding.
+    with Store(real_db) as store:
+        result = tag_document(_doc(store, 26347990), rules, everything=True)
+    assert "safety" not in result.outcomes
+    side_effects = [e for e in result.evidence if e.matched == "side effects"]
+    assert side_effects and all(e.background for e in side_effects)
+    # The same words after the background count.
+    structured = Document(abstract="BACKGROUND: Kratom is sold as a supplement. Kratom has been "
+                          "linked to hepatotoxicity. METHODS: We surveyed 500 users. RESULTS: "
+                          "Adverse effects were reported by 12% of users.")
+    tagged = tag_document(structured, rules, everything=True)
+    assert "safety" in tagged.outcomes
+    assert {e.matched: e.background for e in tagged.evidence if e.value == "safety"} == {
+        "hepatotoxicity": True, "Adverse effects": False}
+
+
+def test_kratom_vocabulary_tags_local_names_and_alkaloids(rules: RuleSet) -> None:
+    ketum = Document(title="Ketum dependence among rural users in northern Malaysia")
+    assert "safety" in tag_document(ketum, rules).outcomes
+    products = Document(title="Mitragynine content of kratom products sold online",
+                        abstract="Forty kratom products purchased from online vendors were "
+                        "analysed by UPLC-MS/MS.")
+    assert tag_document(products, rules).design == "in-vitro"
+    reward = Document(title="Speciociliatine produces conditioned place preference in rats")
+    result = tag_document(reward, rules)
+    assert (result.design, result.outcomes) == ("animal", ["safety"])
+
+
+def test_a_user_term_extends_every_shipped_rule_that_uses_it(tmp_path: Path) -> None:
+    extra = tmp_path / "kratomlit-rules.toml"
+    extra.write_text('[terms]\nkratom = ["daun ketum rebus"]\n')
+    doc = Document(title="Daun ketum rebus use disorder in a fishing community")
+    assert "safety" not in tag_document(doc, RuleSet(load_rules())).outcomes
+    assert "safety" in tag_document(doc, RuleSet(load_rules([extra]))).outcomes
+    extra.write_text("[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'mood'\n"
+                     "fields = ['title']\npatterns = ['{herbs} calm']\n")
+    with pytest.raises(InputFileError, match=r"unknown term list \{herbs\}") as caught:
+        load_rules([extra])
+    assert str(caught.value).startswith(str(extra))
 
 
 def test_participants_from_the_issue_phrasings_and_a_real_abstract(real_db: Path) -> None:

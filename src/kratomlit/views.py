@@ -181,7 +181,8 @@ def render_explanation(console: Console, found: Any) -> None:
     table = Table("axis", "tag", "rule", "field", "matched", "conf.", "negated", box=None)
     for item in found.rules_fired:
         table.add_row(item.axis, item.value, item.rule_id, item.field, escape(item.matched[:60]),
-                      f"{item.confidence:.2f}", "yes" if item.negated else "")
+                      f"{item.confidence:.2f}",
+                      "yes" if item.negated else "background" if item.background else "")
     console.print(table if found.rules_fired else "No rule matches this paper.")
 
 

@@ -150,7 +150,7 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
                               "outcomes": current.outcomes,
                               "n_participants": current.n_participants,
                               "population": current.population},
-            "evidence": [e.__dict__ for e in found.rules_fired],
+            "evidence": [e._asdict() for e in found.rules_fired],
         }, indent=2, ensure_ascii=False))
         return
     from kratomlit.views import render_explanation

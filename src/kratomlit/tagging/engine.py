@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kratomlit.tagging.rules import DESIGNS, LIST_FIELDS, OUTCOMES, Rule
 
@@ -17,6 +18,15 @@ _DESIGN_ORDER = {design: i for i, design in enumerate(DESIGNS)}
 TEXT_FIELDS = ("title", "abstract", "keywords")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
+# The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
+# unstructured abstract, the sentences before the first one about this study. Outcomes
+# named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
+_BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
+                               r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
+_SECTION_LABEL = re.compile(r"(?:^|\s)[A-Z][A-Z ,&/-]{2,40}:\s")
+_THIS_STUDY = re.compile(
+    r"\b(?:we|our|this (?:study|paper|article|review|report|survey|analysis|case)|the present|here|"
+    r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b", re.IGNORECASE)
 # Who the design studies, for the evidence table's population column.
 POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
                  "systematic-review": None, "meta-analysis": None, "other": None}
@@ -54,16 +64,18 @@ class Document:
     keywords: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
+    """One place a rule matched (a tuple: thousands are made per second while tagging)."""
+
     axis: str
     value: str
     rule_id: str
     field: str
     matched: str
     confidence: float
-    negated: bool = False
+    negated: bool = False  # an ``unless`` pattern matched in the same sentence
     pattern: int = -1  # which of the rule's patterns matched (distinct hits for min_hits)
+    background: bool = False  # in the abstract's background: shown, but does not count
 
 
 @dataclass
@@ -91,10 +103,13 @@ class _Prepared:
     def __init__(self, doc: Document):
         self.doc = doc
         self._ends: dict[str, list[int]] = {}
+        self._background: int | None = None
         self.joined_keywords = "; ".join(doc.keywords)
+        self.texts = {name: self.joined_keywords if name == "keywords" else str(getattr(doc, name))
+                      for name in TEXT_FIELDS}
         self.lowered: dict[str, str] = {}
         for name in TEXT_FIELDS:
-            text = self.text(name)
+            text = self.texts[name]
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
             self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
@@ -111,6 +126,14 @@ class _Prepared:
             for name in LIST_FIELDS
         }
 
+    @property
+    def background_end(self) -> int:
+        """Where the abstract's background ends (0 when it has none), found once."""
+        if self._background is None:
+            self._background = _background_end(self.texts["abstract"],
+                                               self.sentence_ends("abstract"))
+        return self._background
+
     def sentence_ends(self, name: str) -> list[int]:
         """Offsets where sentences end, computed once per field (long abstracts stay linear)."""
         found = self._ends.get(name)
@@ -119,7 +142,26 @@ class _Prepared:
         return found
 
     def text(self, name: str) -> str:
-        return self.joined_keywords if name == "keywords" else str(getattr(self.doc, name))
+        return self.texts[name]
+
+
+def _background_end(abstract: str, ends: list[int]) -> int:
+    labelled = _BACKGROUND_LABEL.match(abstract)
+    if labelled:
+        section = _SECTION_LABEL.search(abstract, labelled.end())
+        limit = section.start() if section else len(abstract)
+    elif _SECTION_LABEL.match(abstract):
+        return 0  # structured, opening with its aims or methods
+    else:
+        limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
+    start = labelled.end() if labelled else 0
+    for end in [*ends, len(abstract)]:
+        if end <= start:
+            continue
+        if end > limit or _THIS_STUDY.search(abstract, start, end):
+            return min(start, limit)
+        start = end
+    return min(start, limit)
 
 
 def _fold(text: str) -> str:
@@ -160,21 +202,22 @@ class RuleSet:
             self.rules[r].axis != "design", -self.rules[r].priority,
             _DESIGN_ORDER.get(self.rules[r].tag, 99), r))
 
-    def candidates(self, doc: _Prepared) -> dict[int, list[tuple[str, int]]]:
-        """Per rule, the (text field, pattern) pairs whose literal start the document has."""
-        found: dict[int, list[tuple[str, int]]] = {}
-        for name in TEXT_FIELDS:
+    def candidates(self, doc: _Prepared) -> dict[int, list[tuple[int, int]]]:
+        """Per rule, the (text field index, pattern) pairs whose literal start the document
+        has, in field and pattern order (so evidence comes out in a stable order)."""
+        found: dict[int, list[tuple[int, int]]] = {}
+        for f, name in enumerate(TEXT_FIELDS):
             if not doc.lowered[name]:
                 continue
             pairs = set(self.unkeyed[name])
             index = self.by_key[name]
             for key in self.key_sets[name] & doc.keys[name]:
                 pairs.update(index[key])
-            for r, a in pairs:
-                found.setdefault(r, []).append((name, a))
+            for r, a in sorted(pairs):
+                found.setdefault(r, []).append((f, a))
         return found
 
-    def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[str, int]]
+    def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[int, int]]
                      ) -> list[Evidence]:
         """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
         rule = self.rules[r]
@@ -185,10 +228,11 @@ class RuleSet:
                     if rule.pattern.search(lowered):
                         found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
                                               rule.confidence))
-        for name, a in sorted(pairs, key=lambda pair: (TEXT_FIELDS.index(pair[0]), pair[1])):
+        for f, a in pairs:
+            name = TEXT_FIELDS[f]
             alternative = rule.alternatives[a]
             lowered = doc.lowered[name]
-            text = doc.text(name)
+            text = doc.texts[name]
             for hit in alternative.regex.finditer(lowered):
                 start, end = hit.span()
                 if alternative.check_left and start and (
@@ -196,13 +240,17 @@ class RuleSet:
                     continue
                 negated = bool(rule.unless and rule.unless.search(
                     _sentence(doc, name, start, end)))
+                # Outcomes only: a design named in the background ("earlier surveys
+                # found ...") is rarer and is already guarded by the rules' unless.
+                background = (rule.axis == "outcome" and name == "abstract"
+                              and start < doc.background_end)
                 found.append(Evidence(rule.axis, rule.tag, rule.id, name, text[start:end],
-                                      rule.confidence, negated, alternative.pattern))
+                                      rule.confidence, negated, alternative.pattern, background))
         return found
 
 
 def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
-    live = [e for e in evidence if not e.negated]
+    live = [e for e in evidence if not (e.negated or e.background)]
     if any(e.field != "abstract" for e in live):
         return True
     return len({e.pattern for e in live}) >= rule.min_hits

@@ -249,15 +249,57 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
     )
 
 
-def parse_rules(text: str, where: str) -> list[Rule]:
+_TERM = re.compile(r"\{([a-z_]+)\}")
+Terms = dict[str, list[str]]
+
+
+def _read(text: str, where: str) -> tuple[Terms, list[dict[str, object]]]:
+    """A rules file's named term lists ([terms]) and raw [[rule]] tables."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"{where}: not valid TOML ({exc})") from None
+    terms = data.get("terms", {})
+    if not isinstance(terms, dict) or not all(
+            _TERM.fullmatch("{" + name + "}") and isinstance(words, list)
+            and all(isinstance(w, str) for w in words) for name, words in terms.items()):
+        raise InputFileError(f"{where}: [terms] must map lower-case names to lists of strings")
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise InputFileError(f"{where}: rules must be [[rule]] tables")
-    rules = [_rule(entry, f"{where}: rule {i}") for i, entry in enumerate(entries, 1)]
+    return terms, entries
+
+
+def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
+    """Patterns with {name} spelled out from [terms]: "{kratom} withdrawal" becomes
+    "(?:kratom|ketum|biak|...) withdrawal"."""
+    def spell(pattern: object) -> object:
+        if not isinstance(pattern, str):
+            return pattern
+
+        def one(match: re.Match[str]) -> str:
+            words = terms.get(match.group(1))
+            if words is None:
+                raise InputFileError(f"{where}: unknown term list {{{match.group(1)}}} "
+                                     f"(defined: {', '.join(sorted(terms)) or 'none'})")
+            return "(?:" + "|".join(words) + ")"
+        return _TERM.sub(one, pattern)
+
+    expanded = dict(raw)
+    for key in ("patterns", "unless"):
+        value = raw.get(key)
+        if isinstance(value, list):
+            expanded[key] = [spell(p) for p in value]
+    return expanded
+
+
+def _build(entries: list[dict[str, object]], terms: Terms, where: str) -> list[Rule]:
+    rules = []
+    for i, entry in enumerate(entries, 1):
+        at = f"{where}: rule {i}"
+        if not isinstance(entry, dict):
+            raise InputFileError(f"{at}: not a table")
+        rules.append(_rule(_expand(entry, terms, f"{at} ({entry.get('id')})"), at))
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
@@ -266,22 +308,45 @@ def parse_rules(text: str, where: str) -> list[Rule]:
     return rules
 
 
+def parse_rules(text: str, where: str, terms: Terms | None = None) -> list[Rule]:
+    """The rules of one file; its own [terms] add to ``terms``."""
+    own, entries = _read(text, where)
+    merged = {name: list(words) for name, words in (terms or {}).items()}
+    for name, words in own.items():
+        merged.setdefault(name, []).extend(words)
+    return _build(entries, merged, where)
+
+
+def _builtin_text() -> str:
+    return resources.files("kratomlit.tagging").joinpath("rules.toml").read_text("utf-8")
+
+
 def builtin_rules() -> list[Rule]:
-    text = resources.files("kratomlit.tagging").joinpath("rules.toml").read_text("utf-8")
-    return parse_rules(text, "built-in rules.toml")
+    return parse_rules(_builtin_text(), "built-in rules.toml")
 
 
 def load_rules(extra: list[Path] | None = None) -> list[Rule]:
-    """The shipped rules, then each user file's rules (same id replaces, new id adds)."""
-    rules = {rule.id: rule for rule in builtin_rules()}
+    """The shipped rules, then each user file's rules (same id replaces, new id adds).
+
+    Term lists are merged first, so a user file that adds a word to a shipped list
+    ("kratom = ['kratom daun']") extends every shipped rule that uses it.
+    """
+    files = [("built-in rules.toml", _builtin_text())]
     for path in extra or []:
         try:
-            text = path.read_text("utf-8")
+            files.append((str(path), path.read_text("utf-8")))
         except FileNotFoundError:
             raise InputFileError(f"{path}: no such rules file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
-        for rule in parse_rules(text, str(path)):
+    read = [(where, *_read(text, where)) for where, text in files]
+    terms: Terms = {}
+    for _, own, _ in read:
+        for name, words in own.items():
+            terms.setdefault(name, []).extend(words)
+    rules: dict[str, Rule] = {}
+    for where, _, entries in read:
+        for rule in _build(entries, terms, where):
             rules[rule.id] = rule
     return list(rules.values())
 

@@ -104,7 +104,7 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
     kept: Counter[str] = Counter()
     rows = []
     for item in result.evidence:
-        if item.negated:
+        if item.negated or item.background:
             continue
         if item.axis == "design" and item.rule_id != result.design_rule:
             continue
