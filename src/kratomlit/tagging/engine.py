@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from kratomlit.tagging.rules import DESIGNS, LIST_FIELDS, OUTCOMES, Rule
+from kratomlit.tagging.rules import DESIGNS, KEY_LENGTH, LIST_FIELDS, OUTCOMES, Rule
 
 _DESIGN_ORDER = {design: i for i, design in enumerate(DESIGNS)}
 TEXT_FIELDS = ("title", "abstract", "keywords")
 _WORD = re.compile(r"\w+")
+_KEY_SIZES = range(3, KEY_LENGTH + 1)
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
 # unstructured abstract, the sentences before the first one about this study. Outcomes
@@ -113,14 +114,12 @@ class _Prepared:
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
             self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
-        # First one to four characters of every word: a rule alternative whose literal
+        # First three to KEY_LENGTH characters of every word: a rule alternative whose literal
         # start is missing cannot match, and is skipped without running its regex.
         self.keys: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
             words = set(_WORD.findall(lowered))
-            keys = {w[:4] for w in words}
-            keys.update({w[:3] for w in words})
-            self.keys[name] = keys
+            self.keys[name] = {w[:n] for w in words for n in _KEY_SIZES}
         self.items: dict[str, list[tuple[str, str]]] = {
             name: [(item.lower(), item) for item in getattr(doc, name)]
             for name in LIST_FIELDS
@@ -158,10 +157,14 @@ def _background_end(abstract: str, ends: list[int]) -> int:
     for end in [*ends, len(abstract)]:
         if end <= start:
             continue
-        if end > limit or _THIS_STUDY.search(abstract, start, end):
-            return min(start, limit)
+        if _THIS_STUDY.search(abstract, start, end):
+            return start
+        if end > limit:
+            # A labelled section is background to its end; an unstructured abstract that
+            # never turns to "this study" (a commentary, a review) is all content.
+            return limit if labelled else 0
         start = end
-    return min(start, limit)
+    return limit if labelled else 0
 
 
 def _fold(text: str) -> str:

@@ -32,6 +32,9 @@ USER_RULES_NAME = "kratomlit-rules.toml"
 
 
 _QUANTIFIERS = set("?*+{")
+# Rules are indexed by the first characters of their literal start: longer keys are
+# rarer in documents ("interv" against "inte"), so fewer patterns run per paper.
+KEY_LENGTH = 6
 _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 
@@ -66,7 +69,7 @@ def _closing(source: str) -> int:
 
 
 def literal_keys(alternative: str) -> frozenset[str] | None:
-    """The literal starts (first word-part, at most four characters) that a lower-cased
+    """The literal starts (first word-part, at most KEY_LENGTH characters) that a lower-cased
     pattern can begin with: "randomi" for "randomi[sz]ed", {"perf", "cond"} for
     "(?:performed|conducted) a ...". None when the start is not literal. A document
     containing no word that starts with a key cannot match, so the pattern is skipped."""
@@ -111,13 +114,13 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
             break
         prefix.append(char)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
-    # are indexed by the first three and four characters of their words, so a shorter key
-    # must be a whole word: one cut short by the end of the prefix cannot serve.
+    # are indexed by the first three to KEY_LENGTH characters of their words, so a shorter
+    # key must be a whole word: one cut short by the end of the prefix cannot serve.
     words = [w for w in re.split(r"[ '-]+", "".join(prefix)) if w]
     if words and cut and len(words[-1]) < 3 and "".join(prefix)[-1:] not in " '-":
         words.pop()
     best = max(words, key=len) if words else ""
-    return frozenset([best[:4]]) if best else None
+    return frozenset([best[:KEY_LENGTH]]) if best else None
 
 
 @dataclass(frozen=True)
