@@ -52,7 +52,7 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.73); the
+    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.76); the
     # measured figures are reported by `kratomlit evaluate`, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
@@ -60,8 +60,8 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
                      store.db.execute("SELECT pmid, design, outcomes FROM paper_tags")}
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
-    assert result.design_accuracy >= 0.78
-    assert result.outcome_micro_f1 >= 0.70
+    assert result.design_accuracy >= 0.79
+    assert result.outcome_micro_f1 >= 0.73
 
 
 class _EveryPattern(RuleSet):
