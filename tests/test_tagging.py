@@ -171,6 +171,22 @@ def test_participants_from_the_issue_phrasings_and_a_real_abstract(real_db: Path
     assert participants(abstract) == 855
 
 
+@pytest.mark.parametrize(("pmid", "phrase", "count"), [
+    (26498039, "RESULTS: Forty patients were enrolled", 40),  # spelled out, opening a sentence
+    (26702301, "METHODS: Twenty-six patients with acute", 26),
+    (26432127, "181 eyes of 167 patients", 167),  # eyes are not participants
+    (26432129, "18 804 patients", 18804),  # a space as thousands separator
+    (26702360, "Fifty percent of the volume-expanded patients", 194),  # a share, not a count
+])
+def test_participants_in_real_abstracts(real_db: Path, pmid: int, phrase: str, count: int
+                                        ) -> None:
+    with Store(real_db) as store:
+        abstract = store.db.execute("SELECT abstract FROM papers WHERE pmid = ?", [pmid]
+                                    ).fetchone()[0]
+    assert phrase in abstract
+    assert participants(abstract) == count
+
+
 def test_shipped_rules_are_valid_and_cover_every_tag() -> None:
     rules = builtin_rules()
     assert {r.tag for r in rules if r.axis == "design"} == set(DESIGNS)

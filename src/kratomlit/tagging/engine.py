@@ -35,20 +35,45 @@ POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_TENS = {w: 10 * i for i, w in enumerate(
+    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
+# A number spelled out where style guides spell them: opening a sentence ("Ten healthy
+# volunteers ...", "Twenty-six users ...") or after the verb naming the sample ("we
+# describe three patients"). Elsewhere a spelled-out number is usually a subgroup.
+_SPELLED = re.compile(
+    r"(^|[.!?:]\s+|\bwe (?:describe|report|present|studied|enrolled|recruited|included|"
+    r"interviewed|followed) )((?:" + "|".join(_TENS) + r")(?:-(?:one|two|three|four|five|six|"
+    r"seven|eight|nine))?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
+    r"(?![ -](?:hundred|thousand|million|percent|per cent|thirds?|quarters?|half|fifths?|out of|"
+    r"of (?:the|these|those|them|all)))")
+
+
+def _spelled_value(words: str) -> int:
+    tens, _, unit = words.partition("-")
+    if unit:
+        return _TENS[tens] + _NUMBER_WORDS[unit]
+    return _TENS.get(words) or _NUMBER_WORDS[words]
+
+
 _PEOPLE = (r"(?:participants|respondents|patients|subjects|volunteers|individuals|adults|"
            r"people|persons|users|women|men|children|adolescents|students|veterans|workers|"
            r"consumers|cases|decedents|inpatients|outpatients|smokers|drinkers|mothers|infants|"
-           r"neonates|pregnancies|callers)(?!\w)")
-_DIGITS = r"(\d{1,3}(?:,\d{3})+|\d+)"
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
-_ADJECTIVES = r"(?:[\w-]+ ){0,3}?"
-# Matched against the lower-cased abstract, most specific phrasing first; each pattern
-# runs only when its cheap literal guard is in the text.
-_N_PATTERNS = [
+           r"neonates|pregnancies|callers|caregivers|carers|employees|athletes|farmers|soldiers|"
+           r"prisoners|inmates)(?!\w)")
+_DIGITS = r"(\d{1,3}(?:[,\u2009 ]\d{3}(?!\d))+|\d+)"  # 2,798 and 18 804
+_NUMBER = r"(\d{1,3}(?:[,\u2009 ]\d{3}(?!\d))+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_ADJECTIVES = r"(?:(?!\d|of )[\w-]+ ){0,3}?"  # "18 eyes of 10 patients" counts patients
+# Matched against the lower-cased abstract. The stated totals come first and the first
+# one found is the sample; failing those, the largest count of people or "n =" wins,
+# since subgroups ("48 % (n = 94)") come smaller than the whole. Each pattern runs only
+# when its cheap literal guard is in the text.
+_N_TOTALS = [
     ("total", re.compile(rf"total of {_NUMBER} {_ADJECTIVES}{_PEOPLE}")),
     ("overall", re.compile(rf"overall,? {_NUMBER} {_ADJECTIVES}{_PEOPLE}")),
     ("", re.compile(rf"{_DIGITS} {_ADJECTIVES}{_PEOPLE} (?:were|was|who|completed|participated|"
                     rf"took part|responded|enrolled|agreed)")),
+]
+_N_COUNTS = [
     ("=", re.compile(rf"n ?= ?{_DIGITS}(?!\w)")),
     ("", re.compile(rf"{_DIGITS} {_ADJECTIVES}{_PEOPLE}")),
 ]
@@ -259,29 +284,37 @@ def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
     return len({e.pattern for e in live}) >= rule.min_hits
 
 
+def _counts(lowered: str, guard: str, pattern: re.Pattern[str]) -> list[int]:
+    if guard not in lowered:
+        return []
+    counts = []
+    for hit in pattern.finditer(lowered):
+        if hit.start() and lowered[hit.start() - 1].isalnum():
+            continue
+        raw = next(g for g in hit.groups() if g)
+        number = _NUMBER_WORDS.get(raw)
+        if number is None:
+            number = int(re.sub(r"\D", "", raw))
+        if 0 < number < 10_000_000 and not 1900 <= number <= 2100:
+            counts.append(number)
+    return counts
+
+
 def participants(abstract: str) -> int | None:
     """The number of human participants an abstract states, when it states one.
 
-    Explicit totals ("a total of 129 respondents", "n = 2,798") win; otherwise the
-    largest "<number> <people>" count, since subgroups come smaller than the whole.
+    Stated totals ("a total of 129 respondents", "129 respondents completed") win;
+    otherwise the largest "<number> <people>" or "n = <number>", since subgroups come
+    smaller than the whole.
     """
-    lowered = abstract.lower()
-    for i, (guard, pattern) in enumerate(_N_PATTERNS):
-        if guard not in lowered:
-            continue
-        counts = []
-        for hit in pattern.finditer(lowered):
-            if hit.start() and lowered[hit.start() - 1].isalnum():
-                continue
-            raw = next(g for g in hit.groups() if g)
-            number = _NUMBER_WORDS.get(raw)
-            if number is None:
-                number = int(raw.replace(",", ""))
-            if 0 < number < 10_000_000 and not 1900 <= number <= 2100:
-                counts.append(number)
-        if counts:
-            return counts[0] if i < len(_N_PATTERNS) - 1 else max(counts)
-    return None
+    lowered = _SPELLED.sub(lambda m: m.group(1) + str(_spelled_value(m.group(2))),
+                           abstract.lower())
+    for guard, pattern in _N_TOTALS:
+        found = _counts(lowered, guard, pattern)
+        if found:
+            return found[0]
+    pooled = [n for guard, pattern in _N_COUNTS for n in _counts(lowered, guard, pattern)]
+    return max(pooled) if pooled else None
 
 
 def tag_document(doc: Document, rules: RuleSet, *, everything: bool = False) -> TagResult:
