@@ -84,6 +84,15 @@ def test_evaluate_reports_figures_that_match_the_labels(runner: CliRunner, real_
     assert data["compared"] == 617
     assert data["design_accuracy"] == round(right / 617, 3)
     assert sum(sum(row.values()) for row in data["confusion"].values()) == 617
+    # Outcome micro-F1 over the high-confidence labels, counted here independently.
+    outcomes = {pmid: set(json.loads(o)) for pmid, o in
+                _query(real_db, "SELECT pmid, outcomes FROM paper_tags")}
+    tp = fp = fn = 0
+    for label in labels:
+        if label["confidence"] == "high":
+            got, want = outcomes[int(label["pmid"])], set(label["outcomes"])
+            tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+    assert data["outcome_micro_f1_high_confidence"] == round(2 * tp / (2 * tp + fp + fn), 3)
 
 
 def test_user_rules_file_beside_the_database_is_used(runner: CliRunner, real_db: Path) -> None:

@@ -193,7 +193,9 @@ def render_evaluation(console: Console, result: Any) -> None:
     console.print(f"Compared {result.compared} papers ({len(result.missing)} labelled papers "
                   f"not tagged in this database)")
     console.print(f"Design accuracy: [bold]{result.design_accuracy:.3f}[/bold]{high}")
-    console.print(f"Outcome micro-F1: [bold]{result.outcome_micro_f1:.3f}[/bold], "
+    high_f1 = (f" (high-confidence labels: {result.outcome_micro_f1_high:.3f})"
+               if result.outcome_micro_f1_high is not None else "")
+    console.print(f"Outcome micro-F1: [bold]{result.outcome_micro_f1:.3f}[/bold]{high_f1}, "
                   f"macro-F1: {result.outcome_macro_f1:.3f}")
     table = Table("class", "precision", "recall", "F1", "support", box=None)
     for name, scores in [*result.design_classes.items(), *result.outcome_classes.items()]:

@@ -65,6 +65,7 @@ class Evaluation:
     design_classes: dict[str, dict[str, float]] = field(default_factory=dict)
     outcome_classes: dict[str, dict[str, float]] = field(default_factory=dict)
     outcome_micro_f1: float = 0.0
+    outcome_micro_f1_high: float | None = None
     outcome_macro_f1: float = 0.0
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -75,8 +76,25 @@ class Evaluation:
             "design_accuracy_high_confidence": self.design_accuracy_high,
             "design": self.design_classes, "outcomes": self.outcome_classes,
             "outcome_micro_f1": self.outcome_micro_f1,
+            "outcome_micro_f1_high_confidence": self.outcome_micro_f1_high,
             "outcome_macro_f1": self.outcome_macro_f1, "confusion": self.confusion,
         }
+
+
+Pair = tuple[Label, tuple[str, list[str]]]
+
+
+def _outcome_counts(pairs: list[Pair], outcome: str) -> tuple[int, int, int]:
+    """True positives, false positives and false negatives of one outcome."""
+    tp = sum(outcome in label.outcomes and outcome in got[1] for label, got in pairs)
+    fp = sum(outcome not in label.outcomes and outcome in got[1] for label, got in pairs)
+    fn = sum(outcome in label.outcomes and outcome not in got[1] for label, got in pairs)
+    return tp, fp, fn
+
+
+def _micro_f1(pairs: list[Pair]) -> float:
+    counts = [_outcome_counts(pairs, outcome) for outcome in OUTCOMES]
+    return _prf(*(sum(column) for column in zip(*counts, strict=True)))["f1"]
 
 
 def evaluate(labels: Iterable[Label], predicted: dict[int, tuple[str, list[str]]]
@@ -98,6 +116,7 @@ def evaluate(labels: Iterable[Label], predicted: dict[int, tuple[str, list[str]]
     if high:
         result.design_accuracy_high = round(
             sum(label.design == got[0] for label, got in high) / len(high), 3)
+        result.outcome_micro_f1_high = _micro_f1(high)
     confusion: dict[str, Counter[str]] = {}
     for label, got in pairs:
         confusion.setdefault(label.design, Counter())[got[0]] += 1
@@ -108,14 +127,9 @@ def evaluate(labels: Iterable[Label], predicted: dict[int, tuple[str, list[str]]
         fn = sum(label.design == design and got[0] != design for label, got in pairs)
         if tp + fp + fn:
             result.design_classes[design] = _prf(tp, fp, fn)
-    totals = [0, 0, 0]
     for outcome in OUTCOMES:
-        tp = sum(outcome in label.outcomes and outcome in got[1] for label, got in pairs)
-        fp = sum(outcome not in label.outcomes and outcome in got[1] for label, got in pairs)
-        fn = sum(outcome in label.outcomes and outcome not in got[1] for label, got in pairs)
-        result.outcome_classes[outcome] = _prf(tp, fp, fn)
-        totals = [totals[0] + tp, totals[1] + fp, totals[2] + fn]
-    result.outcome_micro_f1 = _prf(*totals)["f1"]
+        result.outcome_classes[outcome] = _prf(*_outcome_counts(pairs, outcome))
+    result.outcome_micro_f1 = _micro_f1(pairs)
     scored = [c["f1"] for c in result.outcome_classes.values() if c["support"]]
     result.outcome_macro_f1 = round(sum(scored) / len(scored), 3) if scored else 0.0
     return result
