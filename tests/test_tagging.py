@@ -10,7 +10,7 @@ import pytest
 from kratomlit.errors import InputFileError
 from kratomlit.store import Store
 from kratomlit.tagging import tag_store
-from kratomlit.tagging.engine import TEXT_FIELDS, Document, RuleSet, participants, tag_document
+from kratomlit.tagging.engine import TEXT_FIELDS, Document, RuleSet, tag_document
 from kratomlit.tagging.evaluate import evaluate, read_labels
 from kratomlit.tagging.rules import DESIGNS, builtin_rules, load_rules, parse_rules
 from kratomlit.tagging.tagger import document
@@ -158,33 +158,6 @@ def test_a_user_term_extends_every_shipped_rule_that_uses_it(tmp_path: Path) -> 
     with pytest.raises(InputFileError, match=r"unknown term list \{herbs\}") as caught:
         load_rules([extra])
     assert str(caught.value).startswith(str(extra))
-
-
-def test_participants_from_the_issue_phrasings_and_a_real_abstract(real_db: Path) -> None:
-    assert participants("Participants (n = 2,798) completed the survey.") == 2798
-    assert participants("A total of 129 respondents reported kratom use.") == 129
-    assert participants("We studied 8 healthy volunteers after a single dose.") == 8
-    with Store(real_db) as store:
-        abstract = store.db.execute("SELECT abstract FROM papers WHERE pmid = 25020153"
-                                    ).fetchone()[0]
-    assert "855 American adults" in abstract
-    assert participants(abstract) == 855
-
-
-@pytest.mark.parametrize(("pmid", "phrase", "count"), [
-    (26498039, "RESULTS: Forty patients were enrolled", 40),  # spelled out, opening a sentence
-    (26702301, "METHODS: Twenty-six patients with acute", 26),
-    (26432127, "181 eyes of 167 patients", 167),  # eyes are not participants
-    (26432129, "18 804 patients", 18804),  # a space as thousands separator
-    (26702360, "Fifty percent of the volume-expanded patients", 194),  # a share, not a count
-])
-def test_participants_in_real_abstracts(real_db: Path, pmid: int, phrase: str, count: int
-                                        ) -> None:
-    with Store(real_db) as store:
-        abstract = store.db.execute("SELECT abstract FROM papers WHERE pmid = ?", [pmid]
-                                    ).fetchone()[0]
-    assert phrase in abstract
-    assert participants(abstract) == count
 
 
 def test_shipped_rules_are_valid_and_cover_every_tag() -> None:

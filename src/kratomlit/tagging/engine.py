@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from kratomlit.tagging.participants import participants
 from kratomlit.tagging.rules import DESIGNS, KEY_LENGTH, LIST_FIELDS, OUTCOMES, Rule
 
 _DESIGN_ORDER = {design: i for i, design in enumerate(DESIGNS)}
@@ -31,53 +32,6 @@ _THIS_STUDY = re.compile(
 # Who the design studies, for the evidence table's population column.
 POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
                  "systematic-review": None, "meta-analysis": None, "other": None}
-
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_TENS = {w: 10 * i for i, w in enumerate(
-    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
-# A number spelled out where style guides spell them: opening a sentence ("Ten healthy
-# volunteers ...", "Twenty-six users ...") or after the verb naming the sample ("we
-# describe three patients"). Elsewhere a spelled-out number is usually a subgroup.
-_SPELLED = re.compile(
-    r"(^|[.!?:]\s+|\bwe (?:describe|report|present|studied|enrolled|recruited|included|"
-    r"interviewed|followed) )((?:" + "|".join(_TENS) + r")(?:-(?:one|two|three|four|five|six|"
-    r"seven|eight|nine))?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
-    r"(?![ -](?:hundred|thousand|million|percent|per cent|thirds?|quarters?|half|fifths?|out of|"
-    r"of (?:the|these|those|them|all)))")
-
-
-def _spelled_value(words: str) -> int:
-    tens, _, unit = words.partition("-")
-    if unit:
-        return _TENS[tens] + _NUMBER_WORDS[unit]
-    return _TENS.get(words) or _NUMBER_WORDS[words]
-
-
-_PEOPLE = (r"(?:participants|respondents|patients|subjects|volunteers|individuals|adults|"
-           r"people|persons|users|women|men|children|adolescents|students|veterans|workers|"
-           r"consumers|cases|decedents|inpatients|outpatients|smokers|drinkers|mothers|infants|"
-           r"neonates|pregnancies|callers|caregivers|carers|employees|athletes|farmers|soldiers|"
-           r"prisoners|inmates)(?!\w)")
-_DIGITS = r"(\d{1,3}(?:[,\u2009 ]\d{3}(?!\d))+|\d+)"  # 2,798 and 18 804
-_NUMBER = r"(\d{1,3}(?:[,\u2009 ]\d{3}(?!\d))+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
-_ADJECTIVES = r"(?:(?!\d|of )[\w-]+ ){0,3}?"  # "18 eyes of 10 patients" counts patients
-# Matched against the lower-cased abstract. The stated totals come first and the first
-# one found is the sample; failing those, the largest count of people or "n =" wins,
-# since subgroups ("48 % (n = 94)") come smaller than the whole. Each pattern runs only
-# when its cheap literal guard is in the text.
-_N_TOTALS = [
-    ("total", re.compile(rf"total of {_NUMBER} {_ADJECTIVES}{_PEOPLE}")),
-    ("overall", re.compile(rf"overall,? {_NUMBER} {_ADJECTIVES}{_PEOPLE}")),
-    ("", re.compile(rf"{_DIGITS} {_ADJECTIVES}{_PEOPLE} (?:were|was|who|completed|participated|"
-                    rf"took part|responded|enrolled|agreed)")),
-]
-_N_COUNTS = [
-    ("=", re.compile(rf"n ?= ?{_DIGITS}(?!\w)")),
-    ("", re.compile(rf"{_DIGITS} {_ADJECTIVES}{_PEOPLE}")),
-]
-
 
 @dataclass(frozen=True)
 class Document:
@@ -143,8 +97,12 @@ class _Prepared:
         # start is missing cannot match, and is skipped without running its regex.
         self.keys: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
-            words = set(_WORD.findall(lowered))
-            self.keys[name] = {w[:n] for w in words for n in _KEY_SIZES}
+            keys: set[str] = set()
+            add = keys.add
+            for word in set(_WORD.findall(lowered)):
+                for n in _KEY_SIZES:
+                    add(word[:n])
+            self.keys[name] = keys
         self.items: dict[str, list[tuple[str, str]]] = {
             name: [(item.lower(), item) for item in getattr(doc, name)]
             for name in LIST_FIELDS
@@ -221,8 +179,8 @@ class RuleSet:
                         index.setdefault(key, []).append((r, a))
             self.by_key[name], self.unkeyed[name] = index, always
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
-        self.list_rules = [(r, rule) for r, rule in enumerate(self.rules)
-                           if any(f in LIST_FIELDS for f in rule.fields)]
+        self.list_rules = {r for r, rule in enumerate(self.rules)
+                           if any(f in LIST_FIELDS for f in rule.fields)}
 
         # Evaluation order: the first firing design rule in this order is the design
         # (highest priority, then the taxonomy's order), so the rest can be skipped.
@@ -260,8 +218,11 @@ class RuleSet:
             name = TEXT_FIELDS[f]
             alternative = rule.alternatives[a]
             lowered = doc.lowered[name]
+            first = lowered.find(alternative.prefix) if alternative.prefix else 0
+            if first < 0:
+                continue
             text = doc.texts[name]
-            for hit in alternative.regex.finditer(lowered):
+            for hit in alternative.regex.finditer(lowered, first):
                 start, end = hit.span()
                 if alternative.check_left and start and (
                         lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
@@ -284,45 +245,13 @@ def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
     return len({e.pattern for e in live}) >= rule.min_hits
 
 
-def _counts(lowered: str, guard: str, pattern: re.Pattern[str]) -> list[int]:
-    if guard not in lowered:
-        return []
-    counts = []
-    for hit in pattern.finditer(lowered):
-        if hit.start() and lowered[hit.start() - 1].isalnum():
-            continue
-        raw = next(g for g in hit.groups() if g)
-        number = _NUMBER_WORDS.get(raw)
-        if number is None:
-            number = int(re.sub(r"\D", "", raw))
-        if 0 < number < 10_000_000 and not 1900 <= number <= 2100:
-            counts.append(number)
-    return counts
-
-
-def participants(abstract: str) -> int | None:
-    """The number of human participants an abstract states, when it states one.
-
-    Stated totals ("a total of 129 respondents", "129 respondents completed") win;
-    otherwise the largest "<number> <people>" or "n = <number>", since subgroups come
-    smaller than the whole.
-    """
-    lowered = _SPELLED.sub(lambda m: m.group(1) + str(_spelled_value(m.group(2))),
-                           abstract.lower())
-    for guard, pattern in _N_TOTALS:
-        found = _counts(lowered, guard, pattern)
-        if found:
-            return found[0]
-    pooled = [n for guard, pattern in _N_COUNTS for n in _counts(lowered, guard, pattern)]
-    return max(pooled) if pooled else None
-
-
 def tag_document(doc: Document, rules: RuleSet, *, everything: bool = False) -> TagResult:
     """Tag one paper. Rules that cannot change the result are skipped, unless
     ``everything`` (``explain`` shows every rule that matches)."""
     prepared = _Prepared(doc)
     candidates = rules.candidates(prepared)
-    has_list = {r for r, _ in rules.list_rules}
+    # Rules reading MeSH or publication types run only when the paper has some.
+    has_list = rules.list_rules if (doc.mesh or doc.publication_types) else set()
     evidence: list[Evidence] = []
     design, design_rule = "other", None
     outcomes: set[str] = set()

@@ -123,6 +123,25 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
     return frozenset([best[:KEY_LENGTH]]) if best else None
 
 
+def literal_prefix(alternative: str) -> str:
+    """The literal text a lower-cased pattern starts with ("randomi" for
+    "randomi[sz]ed", "e. coli" for "e\\. coli"); empty when it does not start with one."""
+    prefix: list[str] = []
+    chars = iter(enumerate(alternative))
+    for i, char in chars:
+        following = alternative[i + 1 : i + 2]
+        if char == "\\" and following in (".", "-", "/", " ", "'"):
+            prefix.append(following)
+            next(chars, None)
+            continue
+        if char not in _PLAIN:
+            break
+        if following and following in _QUANTIFIERS:
+            break  # a quantified character may be absent
+        prefix.append(char)
+    return "".join(prefix)
+
+
 @dataclass(frozen=True)
 class Alternative:
     """One pattern of a rule, compiled so that a literal start uses re's fast search."""
@@ -131,6 +150,7 @@ class Alternative:
     regex: re.Pattern[str]
     check_left: bool  # the word boundary before the match is checked by hand
     pattern: int  # which of the rule's patterns this comes from (min_hits counts patterns)
+    prefix: str = ""  # literal text every match starts with: str.find rules it out fast
 
 
 def _branches(lowered: str, limit: int = 64) -> list[str]:
@@ -160,7 +180,8 @@ def _alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
             # A leading \b (or lookbehind) disables re's literal-prefix search and costs
             # ten times more, so the left boundary is checked in Python when possible.
             source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
-            compiled.append(Alternative(keys, re.compile(source), bool(keys), index))
+            compiled.append(Alternative(keys, re.compile(source), bool(keys), index,
+                                        literal_prefix(lowered) if keys else ""))
     return tuple(compiled)
 
 

@@ -125,12 +125,9 @@ class _Tagged:
     evidence: list[tuple[Any, ...]]
 
 
+# The rules compiled in the parent; forked workers inherit them instead of compiling
+# thousands of patterns again (a second or more per process).
 _worker_rules: RuleSet | None = None
-
-
-def _init_worker(rule_files: list[Path] | None) -> None:
-    global _worker_rules
-    _worker_rules = RuleSet(load_rules(rule_files))
 
 
 def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
@@ -146,18 +143,18 @@ def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
     return tagged
 
 
-def _tagged_chunks(store: Store, everything: bool, rule_files: list[Path] | None,
-                   workers: int, stamp: str) -> Iterator[tuple[list[int], list[_Tagged]]]:
+def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str
+                   ) -> Iterator[tuple[list[int], list[_Tagged]]]:
     """Tag chunk after chunk; with several workers, a few chunks run ahead in parallel."""
+    global _worker_rules
     chunks = _chunks(store, everything)
     if workers <= 1:
-        rules = RuleSet(load_rules(rule_files))
         for rows in chunks:
             yield [r[0] for r in rows], _tag_rows(rows, rules, stamp)
         return
+    _worker_rules = rules  # before the fork, so every worker starts with them
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(rule_files,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque[tuple[list[int], Future[list[_Tagged]]]] = deque()
         for rows in chunks:
             pending.append(([r[0] for r in rows], pool.submit(_tag_rows, rows, None, stamp)))
@@ -179,15 +176,14 @@ def _workers(total: int) -> int:
 def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
               progress: Progress | None = None) -> TagSummary:
     """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
-    load_rules(rule_files)  # a bad rules file fails here, before anything starts
+    rules = RuleSet(load_rules(rule_files))  # compiled once; a bad file fails before any work
     summary = TagSummary()
     stamp = _now()
     with store.transaction() as db:
         total = db.execute(
             "SELECT count(*) FROM papers WHERE deleted = 0" + ("" if everything else
             " AND pmid NOT IN (SELECT pmid FROM paper_tags)")).fetchone()[0]
-        for pmids, tagged in _tagged_chunks(store, everything, rule_files, _workers(total),
-                                            stamp):
+        for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp):
             manual = _manual(store, pmids)
             evidence: list[tuple[Any, ...]] = []
             effective_rows = []
