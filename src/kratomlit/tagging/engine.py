@@ -27,7 +27,8 @@ _BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANC
                                r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
 _SECTION_LABEL = re.compile(r"(?:^|\s)[A-Z][A-Z ,&/-]{2,40}:\s")
 _THIS_STUDY = re.compile(
-    r"\b(?:we|our|this (?:study|paper|article|review|report|survey|analysis|case)|the present|here|"
+    r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
+    r"the present|here|"
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b", re.IGNORECASE)
 # Who the design studies, for the evidence table's population column.
 POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
