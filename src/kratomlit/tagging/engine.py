@@ -58,6 +58,11 @@ class Evidence(NamedTuple):
     pattern: int = -1  # which of the rule's patterns matched (distinct hits for min_hits)
     background: bool = False  # in the abstract's background: shown, but does not count
 
+    @property
+    def counts(self) -> bool:
+        """Whether this match counts towards its rule firing (and is stored as evidence)."""
+        return not (self.negated or self.background)
+
 
 @dataclass
 class TagResult:
@@ -85,9 +90,8 @@ class _Prepared:
         self.doc = doc
         self._ends: dict[str, list[int]] = {}
         self._background: int | None = None
-        self.joined_keywords = "; ".join(doc.keywords)
-        self.texts = {name: self.joined_keywords if name == "keywords" else str(getattr(doc, name))
-                      for name in TEXT_FIELDS}
+        self.texts = {"title": doc.title, "abstract": doc.abstract,
+                      "keywords": "; ".join(doc.keywords)}
         self.lowered: dict[str, str] = {}
         for name in TEXT_FIELDS:
             text = self.texts[name]
@@ -121,11 +125,8 @@ class _Prepared:
         """Offsets where sentences end, computed once per field (long abstracts stay linear)."""
         found = self._ends.get(name)
         if found is None:
-            found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.text(name))]
+            found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
         return found
-
-    def text(self, name: str) -> str:
-        return self.texts[name]
 
 
 def _background_end(abstract: str, ends: list[int]) -> int:
@@ -240,7 +241,7 @@ class RuleSet:
 
 
 def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
-    live = [e for e in evidence if not (e.negated or e.background)]
+    live = [e for e in evidence if e.counts]
     if any(e.field != "abstract" for e in live):
         return True
     return len({e.pattern for e in live}) >= rule.min_hits

@@ -18,22 +18,17 @@ _TENS = {w: 10 * i for i, w in enumerate(
 _WORDS = {**_UNITS, **_TENS}
 
 
-def _spelled(words: dict[str, int], units: list[str]) -> str:
-    """A group matching "twenty-six" or "ten" (in the case ``words`` are written in)."""
-    tens = [w for w in words if w.lower() in _TENS]
-    singles = sorted((w for w in words if w.lower() in _UNITS), key=len, reverse=True)
-    return (rf"(?:((?:{'|'.join(tens)})(?:-(?:{'|'.join(units)}))?)|({'|'.join(singles)}))"
-            r"(?![\w-])")
-
-
 _LOW_UNITS = list(_UNITS)[1:10]
+# "twenty-six" (group 1) or "ten" (group 2), lower-cased.
+_SPELLED = (rf"(?:((?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_LOW_UNITS)}))?)|"
+            rf"({'|'.join(sorted(_UNITS, key=len, reverse=True))}))(?![\w-])")
 # A number spelled out where style guides spell them: opening a sentence ("Ten healthy
 # volunteers ...", "Twenty-six users ...") or after the verb naming the sample ("we
 # describe three patients"). Elsewhere a spelled-out number is usually a subgroup.
 _CAPITALISED = [w.capitalize() for w in _WORDS if w != "zero"]
 _COMPOUND = re.compile(r"-(" + "|".join(_LOW_UNITS) + r")(?![\w-])", re.IGNORECASE)
 _AFTER_WE = re.compile(r"we (?:describe|report|present|studied|enrolled|recruited|included|"
-                       r"interviewed|followed) " + _spelled(_WORDS, _LOW_UNITS))
+                       r"interviewed|followed) " + _SPELLED)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
 _NOT_A_COUNT = re.compile(r"[ -](?:hundred|thousand|million|percent|per cent|thirds?|quarters?|"
                           r"half|fifths?|out of|of (?:the|these|those|them|all))")

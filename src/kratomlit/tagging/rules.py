@@ -95,51 +95,41 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
         if after and after in _QUANTIFIERS:
             return None
         return literal_keys(alternative[3:end])
-    prefix: list[str] = []
-    cut = False
-    chars = iter(enumerate(alternative))
-    for i, char in chars:
-        following = alternative[i + 1 : i + 2]
-        if char == "\\" and following in (".", "-", "/", " ", "'"):
-            prefix.append(" ")  # an escaped separator ("e\\. coli") ends a word
-            next(chars, None)
-            continue
-        if char not in _PLAIN:
-            cut = True
-            break
-        if following and following in _QUANTIFIERS:
-            # A quantified letter cuts its word short; a quantified separator ("gc-?ms")
-            # leaves the word before it whole.
-            cut = char not in " '-"
-            break
-        prefix.append(char)
+    prefix, cut = _literal_start(alternative)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
     # are indexed by the first three to KEY_LENGTH characters of their words, so a shorter
     # key must be a whole word: one cut short by the end of the prefix cannot serve.
-    words = [w for w in re.split(r"[ '-]+", "".join(prefix)) if w]
-    if words and cut and len(words[-1]) < 3 and "".join(prefix)[-1:] not in " '-":
+    words = [w for w in re.split(r"[ '\-./]+", prefix) if w]
+    if words and cut and len(words[-1]) < 3 and prefix[-1:] not in " '-./":
         words.pop()
     best = max(words, key=len) if words else ""
     return frozenset([best[:KEY_LENGTH]]) if best else None
 
 
-def literal_prefix(alternative: str) -> str:
-    """The literal text a lower-cased pattern starts with ("randomi" for
-    "randomi[sz]ed", "e. coli" for "e\\. coli"); empty when it does not start with one."""
+def _literal_start(alternative: str) -> tuple[str, bool]:
+    """The literal text a lower-cased pattern starts with ("randomi" for "randomi[sz]ed",
+    "e. coli" for "e\\. coli"), and whether it stops inside a word (cut short)."""
     prefix: list[str] = []
     chars = iter(enumerate(alternative))
     for i, char in chars:
         following = alternative[i + 1 : i + 2]
         if char == "\\" and following in (".", "-", "/", " ", "'"):
-            prefix.append(following)
+            prefix.append(following)  # an escaped separator ends a word
             next(chars, None)
             continue
         if char not in _PLAIN:
-            break
+            return "".join(prefix), True
         if following and following in _QUANTIFIERS:
-            break  # a quantified character may be absent
+            # A quantified letter cuts its word short (and may be absent); a quantified
+            # separator ("gc-?ms") leaves the word before it whole.
+            return "".join(prefix), char not in " '-"
         prefix.append(char)
-    return "".join(prefix)
+    return "".join(prefix), False
+
+
+def literal_prefix(alternative: str) -> str:
+    """The literal text every match of a lower-cased pattern starts with ("" if none)."""
+    return _literal_start(alternative)[0]
 
 
 @dataclass(frozen=True)
@@ -332,13 +322,19 @@ def _build(entries: list[dict[str, object]], terms: Terms, where: str) -> list[R
     return rules
 
 
+def _merge(*lists: Terms) -> Terms:
+    """Term lists of several files: a name defined again adds its words."""
+    merged: Terms = {}
+    for terms in lists:
+        for name, words in terms.items():
+            merged.setdefault(name, []).extend(words)
+    return merged
+
+
 def parse_rules(text: str, where: str, terms: Terms | None = None) -> list[Rule]:
     """The rules of one file; its own [terms] add to ``terms``."""
     own, entries = _read(text, where)
-    merged = {name: list(words) for name, words in (terms or {}).items()}
-    for name, words in own.items():
-        merged.setdefault(name, []).extend(words)
-    return _build(entries, merged, where)
+    return _build(entries, _merge(terms or {}, own), where)
 
 
 def _builtin_text() -> str:
@@ -364,10 +360,7 @@ def load_rules(extra: list[Path] | None = None) -> list[Rule]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
     read = [(where, *_read(text, where)) for where, text in files]
-    terms: Terms = {}
-    for _, own, _ in read:
-        for name, words in own.items():
-            terms.setdefault(name, []).extend(words)
+    terms = _merge(*(own for _, own, _ in read))
     rules: dict[str, Rule] = {}
     for where, _, entries in read:
         for rule in _build(entries, terms, where):

@@ -104,7 +104,7 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
     kept: Counter[str] = Counter()
     rows = []
     for item in result.evidence:
-        if item.negated or item.background:
+        if not item.counts:
             continue
         if item.axis == "design" and item.rule_id != result.design_rule:
             continue
@@ -126,7 +126,7 @@ class _Tagged:
 
 
 # The rules compiled in the parent; forked workers inherit them instead of compiling
-# thousands of patterns again (a second or more per process).
+# every pattern again.
 _worker_rules: RuleSet | None = None
 
 
