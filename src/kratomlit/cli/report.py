@@ -6,9 +6,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -98,15 +98,25 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = None,
                  until: Until = None, search: Search = None,
                  include_retracted: Retracted = False, status: Status = None,
-                 included: Included = False, db: DbOption = None,
+                 included: Included = False,
+                 output: Annotated[Path | None, typer.Option(
+                     "--output", "-o", help="Write the html page to this file (default: "
+                     "standard output).", show_default=False)] = None,
+                 db: DbOption = None,
                  output_format: Annotated[str, typer.Option(
-                     "--format", "-f", help="text, json, csv or md.")] = "text") -> None:
+                     "--format", "-f", help="text, json, csv, md, or html: the gap map page to "
+                     "open in a browser.")] = "text") -> None:
     """The evidence map: studies per outcome and design, and per year for each outcome."""
     from kratomlit import evidence
 
-    check_format(output_format, "text", "json", "csv", "md")
+    check_format(output_format, "text", "json", "csv", "md", "html")
+    if output is not None and output_format != "html":
+        raise UsageError("--output is for --format html; redirect the other formats (> FILE)")
     filters = _filters(outcome, design, since, until, search, False, include_retracted, None,
                        status, included, False)
+    if output_format == "html":
+        _write_gap_map(filters, output, db)
+        return
     with open_store(db) as store:
         found = evidence.evidence_map(store, filters)
     if output_format == "json":
@@ -129,6 +139,28 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
         from kratomlit.tables import render_map
 
         render_map(stdout_console(), found)
+
+
+def _write_gap_map(filters: Filters, output: Path | None, db: Path | None) -> None:
+    from dataclasses import replace
+
+    from kratomlit import evidence, gapmap
+
+    with open_store(db) as store:
+        # Counting first also checks the search, so a bad one fails before any output.
+        total = evidence.count(store, replace(filters, include_retracted=True))
+        studies = gapmap.select(store, filters)
+
+        def write(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+            return gapmap.write_page(rows, stream, query=gapmap.describe(filters),
+                                     source=store.path.name,
+                                     show_retracted=filters.include_retracted)
+
+        if output is None:
+            write(studies, sys.stdout)
+            return
+        count = _write_output(output, write, studies, "drawing the map", lambda: total)
+    print(f"Wrote the gap map of {count} studies to {output}", file=sys.stderr)
 
 
 @app.command()
@@ -191,26 +223,36 @@ def export(output_format: Annotated[str, typer.Option(
         if output is None:
             write(selected, sys.stdout)
             return
-        console = stderr_console()
-        if not console.is_terminal:
-            count = _write_file(output, lambda stream: write(selected, stream))
-        else:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            total = evidence.count(store, filters)
-            if filters.limit:
-                total = min(total, filters.limit)
-            with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
-                          console=console, transient=True) as bar:
-                task = bar.add_task("export", total=total)
+        def total() -> int:
+            found = evidence.count(store, filters)
+            return min(found, filters.limit) if filters.limit else found
 
-                def counted() -> Iterator[dict[str, Any]]:
-                    for row in selected:
-                        bar.advance(task)
-                        yield row
-
-                count = _write_file(output, lambda stream: write(counted(), stream))
+        count = _write_output(output, write, selected, "exporting", total)
     print(f"Wrote {count} studies to {output}", file=sys.stderr)
+
+
+Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
+
+
+def _write_output(output: Path, write: Writer, selected: Iterator[dict[str, Any]], doing: str,
+                  total: Callable[[], int]) -> int:
+    """Write a file whole, with a progress bar when stderr is a terminal."""
+    console = stderr_console()
+    if not console.is_terminal:
+        return _write_file(output, lambda stream: write(selected, stream))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn(doing), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(doing, total=total())
+
+        def counted() -> Iterator[dict[str, Any]]:
+            for row in selected:
+                bar.advance(task)
+                yield row
+
+        return _write_file(output, lambda stream: write(counted(), stream))
 
 
 def _write_file(path: Path, writer: object) -> int:
