@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
@@ -114,18 +115,46 @@ def _keys_mode() -> Iterator[None]:
 
 
 def _read_key() -> str:
-    data = os.read(sys.stdin.fileno(), 1)
-    if not data:
-        return "q"  # end of input: leave cleanly
-    return data.decode("utf-8", "replace")
+    """One key as text: a whole character however many UTF-8 bytes it takes, or a whole
+    escape sequence (an arrow is ESC [ A); "" at the end of input."""
+    fd = sys.stdin.fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    key = ""
+    while not key:
+        data = os.read(fd, 1)  # one byte at a time, so no later key is read ahead and lost
+        if not data:
+            return ""
+        key = decoder.decode(data)
+    if key != "\x1b":
+        return key
+    import select
+
+    # A terminal sends a whole sequence at once; a lone Escape has nothing after it.
+    while select.select([fd], [], [], 0.05)[0] and (data := os.read(fd, 1)):
+        key += data.decode("latin-1")
+        if key[1] not in "[O" or (len(key) > 2 and "@" <= key[-1] <= "~"):
+            break
+    return key
 
 
-def _read_line() -> str:
-    """A typed line (the terminal is in single-key mode, so gather keys until Enter)."""
+def _read_line() -> str | None:
+    """A typed line (the terminal is in single-key mode, so gather keys until Enter);
+    None when Escape or the end of input cancels it."""
+    from rich.cells import cell_len
+
     typed = ""
     while (key := _read_key()) not in ("\n", "\r"):
-        typed = typed[:-1] if key in ("\x7f", "\b") else typed + key
-        sys.stdout.write("\b \b" if key in ("\x7f", "\b") else key)
+        if key in ("", "\x1b"):
+            return None
+        if key in ("\x7f", "\b"):
+            if not typed:
+                continue
+            width = cell_len(typed[-1])  # a CJK character takes two columns
+            typed = typed[:-1]
+            sys.stdout.write("\b" * width + " " * width + "\b" * width)
+        elif key.isprintable():
+            typed += key
+            sys.stdout.write(key)
         sys.stdout.flush()
     return typed
 
@@ -135,11 +164,11 @@ def _ask_reason(console: Console, reasons: tuple[str, ...]) -> str | None:
                                          enumerate(reasons, 1)) + "  [o] other",
                   markup=False, highlight=False)
     key = _read_key()
-    if key.isdigit() and 1 <= int(key) <= len(reasons):
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= len(reasons):
         return reasons[int(key) - 1]
     if key == "o":
-        console.print("Type the reason and press Enter: ", end="")
-        return _read_line().strip() or None
+        console.print("Type the reason and press Enter (Esc cancels): ", end="")
+        return (_read_line() or "").strip() or None
     return None
 
 
@@ -189,7 +218,7 @@ def _session(console: Console, store: Store, name: str, queue: list[int]) -> int
             continue
         _show(console, store, row, f"{index + 1}/{len(queue)} · {name}")
         key = _read_key().lower()
-        if key == "q":
+        if key in ("q", ""):
             break
         if key == "s":
             index += 1
