@@ -4,6 +4,7 @@ whole abstract, highlighted keywords, notes, plain terminals."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -59,3 +60,157 @@ def test_backspace_erases_a_wide_character_on_screen(real_db: Path) -> None:
     term.send("q")
     assert term.finish() == 0
     assert _stored(real_db) == []
+
+
+LONG = 26432320  # a real RCT whose abstract (7 sections) is three screens long at 80x24
+
+
+def _sections(db: Path, pmid: int) -> list[dict]:
+    from kratomlit.store import Store
+
+    with Store(db) as store:
+        return store.get_paper(pmid)["abstract_sections"]
+
+
+def _status(term: Terminal) -> tuple[int, int, int]:
+    """The abstract lines shown (first, last) and how many there are, from the "more" line."""
+    found = re.findall(r"lines (\d+)–(\d+) of (\d+)", term.text())
+    assert found, term.text()
+    first, last, total = map(int, found[-1])
+    return first, last, total
+
+
+def test_the_hidden_end_of_a_long_abstract_scrolls_into_view(real_db: Path) -> None:
+    sections = _sections(real_db, LONG)
+    conclusions = " ".join(next(s["text"] for s in sections
+                                if s["label"] == "CONCLUSIONS").split()[-8:])
+    end = " ".join(sections[-1]["text"].split()[-6:])
+    term = _screen(real_db, "--search", "maxillary protraction")
+    assert f"PMID {LONG}" in term.text()
+    first, last, total = _status(term)
+    assert first == 1 and last < total
+    assert conclusions not in term.text() and end not in term.text()
+    seen = term.text()
+    for _ in range(total):  # page on with space until the last line shows
+        if _status(term)[1] == total:
+            break
+        term.send(" ")
+        term.expect("of ")
+        term.expect("[q] quit")
+        seen += term.text()
+    assert _status(term)[1] == total
+    assert conclusions in seen and end in term.text()
+    assert "[q] quit" in term.text()  # the keys stay on screen
+    term.send("k")  # a line back
+    term.expect("[q] quit")
+    assert _status(term)[0] == total - (last - first + 1)
+    term.send("\x1b[5~")  # page up, then the down arrow
+    term.expect("[q] quit")
+    term.send("b")
+    term.expect("[q] quit")
+    assert _status(term)[0] == 1
+    term.send("\x1b[B")
+    term.expect("[q] quit")
+    assert _status(term)[0] == 2
+    term.send("i")  # one key still decides, wherever the abstract is
+    term.expect("2/2")
+    term.send("q")
+    assert term.finish() == 0
+    assert _stored(real_db) == [("include", None, None)]
+
+
+def _screens(term: Terminal) -> list[bytes]:
+    """Each full screen drawn since the last keys (the terminal is cleared before each)."""
+    return [part for part in term.seen.split(b"\x1b[2J") if b"[q] quit" in part
+            or b"[o] other" in part]
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (30, 120), (16, 60)])
+def test_every_screen_fits_the_terminal(real_db: Path, rows: int, columns: int) -> None:
+    term = _screen(real_db, "--search", "maxillary protraction", size=(rows, columns))
+    drawn = _screens(term)
+    term.send("e")  # the reasons take the keys' place, the paper stays
+    term.expect("[o] other")
+    drawn += _screens(term)
+    term.send("\x1b")
+    term.expect("[q] quit")
+    term.send("q")
+    assert term.finish() == 0
+    assert len(drawn) >= 2
+    for screen in drawn:
+        lines = screen.decode().split("\r\n")
+        # at most rows - 1 lines, so nothing scrolls off and the cursor line stays free
+        assert len(lines) <= rows, lines
+        assert f"PMID {LONG}" in lines[0]
+        plain = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", line) for line in lines]
+        assert all(len(line) <= columns for line in plain), plain
+        assert "[q] quit" in plain[-2] or "[o] other" in plain[-2], plain
+
+
+def test_highlighted_keywords(real_db: Path) -> None:
+    term = _screen(real_db, "--search", "maxillary protraction", "--highlight",
+                   "protraction", "--highlight", "expan*,randomized controlled")
+    screen = term.seen.decode()
+    reversed_words = re.findall(r"\x1b\[(?:\d+;)*7m([^\x1b]+)\x1b\[0m", screen)
+    words = {w.lower() for w in reversed_words}
+    assert {"protraction", "expansion", "randomized controlled"} <= words, reversed_words
+    assert "Protraction" in reversed_words or "protraction" in reversed_words
+    term.send("q")
+    assert term.finish() == 0
+
+
+def test_plain_terminal_screens_with_marked_keywords(real_db: Path) -> None:
+    term = _screen(real_db, "--search", "maxillary protraction", "--highlight", "protraction",
+                   term="dumb")
+    assert b"\x1b[" not in term.seen  # no escape codes at all
+    assert f"PMID {LONG}" in term.text() and "**protraction**" in term.text()
+    term.send(" ")
+    term.expect("[q] quit")
+    assert _status(term)[0] > 1
+    term.send("e")
+    term.expect("[o] other")
+    term.send("2")
+    term.expect("2/2")
+    term.send("q")
+    assert term.finish() == 0
+    assert _stored(real_db) == [("exclude", b"wrong design", None)]
+
+
+def test_a_typed_note_is_saved_with_the_decision(real_db: Path) -> None:
+    term = _screen(real_db)
+    term.send("n")
+    term.expect("Type a note")
+    term.send("à relire : 研究対象外?\r")
+    term.expect("Note: à relire : 研究対象外?")
+    term.send("m")
+    term.expect("2/617")
+    assert "Note:" not in term.text()  # the note belonged to the first paper
+    term.send("q")
+    assert term.finish() == 0
+    assert _stored(real_db) == [("maybe", None, "à relire : 研究対象外?".encode())]
+
+
+@pytest.mark.parametrize(("words", "text", "marked"), [
+    (["kratom"], "Kratom, kratom's and kratoms", ["Kratom", "kratom"]),
+    (["depress*"], "Depression and depressive, not antidepressant", ["Depression",
+                                                                    "depressive"]),
+    (["opioid use", "opioid"], "opioid  use disorder; opioids", ["opioid  use"]),
+    (["7-oh"], "7-OH and 7-OHMG", ["7-OH"]),
+])
+def test_highlight_words_stems_and_phrases(words: list[str], text: str,
+                                           marked: list[str]) -> None:
+    from kratomlit.cli.screen import _highlighter
+
+    pattern = _highlighter(words)
+    assert pattern is not None
+    assert pattern.findall(text) == marked
+
+
+def test_bad_highlight_is_one_line(runner, real_db: Path) -> None:  # type: ignore[no-untyped-def]
+    from kratomlit.cli import app
+
+    from conftest import one_line_error
+
+    result = runner.invoke(app, ["screen", "--reviewer", "ana", "--highlight", "*"])
+    one_line_error(result, "--highlight")
+    assert result.exit_code == 2
