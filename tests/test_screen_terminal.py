@@ -214,3 +214,20 @@ def test_bad_highlight_is_one_line(runner, real_db: Path) -> None:  # type: igno
     result = runner.invoke(app, ["screen", "--reviewer", "ana", "--highlight", "*"])
     one_line_error(result, "--highlight")
     assert result.exit_code == 2
+
+
+def test_a_retraction_shows_even_when_the_journal_is_cut(real_db: Path) -> None:
+    import io
+
+    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.store import Store
+
+    from conftest import retracted_record
+
+    with Store(real_db) as store:
+        store.save_papers(list(iter_records(io.BytesIO(retracted_record()))), source="test")
+    term = _screen(real_db, "--search", "budesonide formoterol", size=(24, 44))
+    first = term.text().split(" Inhaled")[0]
+    assert "RETRACTED" in first and "PMID 29768149" in first
+    term.send("q")
+    assert term.finish() == 0

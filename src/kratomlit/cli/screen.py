@@ -136,9 +136,10 @@ class _Screen:
         shown = self.abstract[self.top:self.top + window]
         lines = [*self.head, *shown]
         if more:
-            lines.append(Text(f"── lines {self.top + 1}–{self.top + len(shown)} of "
-                              f"{len(self.abstract)} · space/j/↓ more · b/k/↑ back ──",
-                              style="dim"))
+            status = Text(f"── lines {self.top + 1}–{self.top + len(shown)} of "
+                          f"{len(self.abstract)} · space/j/↓ more · b/k/↑ back ──", style="dim")
+            status.truncate(self.console.width, overflow="ellipsis")
+            lines.append(status)
         with self.console:  # one write per screen
             self.console.clear()
             self.console.print(Text("\n").join([*lines, *foot]), soft_wrap=True)
@@ -172,14 +173,13 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str,
 
     paper = store.get_paper(row["pmid"])
     plain = console.color_system is None  # TERM=dumb: no styles, so mark keywords
-    one_line = {"no_wrap": True, "overflow": "ellipsis"}
-    top = Text(position, style="dim", **one_line)  # type: ignore[arg-type]
+    top = Text(position, style="dim", no_wrap=True, overflow="ellipsis")
+    if row.get("retracted"):  # before the journal, which may be cut at the edge
+        top.append("  RETRACTED", style="bold red")
     top.append(f"  PMID {row['pmid']} · {row.get('year') or '?'} · {row.get('journal_iso') or ''}")
-    if row.get("retracted"):
-        top.append(" RETRACTED", style="bold red")
     design = Text(f"Design: {row['design']} · Outcomes: {', '.join(row['outcomes']) or 'none'}"
                   f" · N: {row.get('n_participants') or '-'}")
-    fired = [Text(f"  {line}", style="dim", **one_line)  # type: ignore[arg-type]
+    fired = [Text(f"  {line}", style="dim", no_wrap=True, overflow="ellipsis")
              for line in _evidence(store, row["pmid"])[:3]]
     title = _marked(paper["title"] or "(no title)", pattern, plain, "bold")
     head = [line for text in (top, title, design, *fired)
