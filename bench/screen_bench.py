@@ -1,10 +1,11 @@
 """Screening speed on a 30,000-record database, driven through a pseudo-terminal.
 
-    python bench/screen_bench.py [--records 30000] [--papers 100]
+    python bench/screen_bench.py [--records 30000] [--papers 100] [--scroll]
 
 Screens --papers papers (includes and exclusions alternately, one key per include and
 two per exclusion) and reports the time from each keypress to the next paper on the
-screen, plus the start-up time until the first paper shows.
+screen, plus the start-up time until the first paper shows. With --scroll, each paper's
+abstract is first paged on with space, and the time until it is redrawn is reported too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=30_000)
     parser.add_argument("--papers", type=int, default=100)
+    parser.add_argument("--scroll", action="store_true", help="page each abstract on first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "screen.db"
@@ -58,8 +60,14 @@ def main() -> None:
         os.close(slave)
         wait_for(master, READY)
         startup = time.perf_counter() - start
-        latencies, keys = [], 0
+        latencies, scrolls, keys = [], [], 0
         for i in range(args.papers):
+            if args.scroll:
+                begin = time.perf_counter()
+                os.write(master, b" ")
+                keys += 1
+                wait_for(master, READY)
+                scrolls.append(time.perf_counter() - begin)
             begin = time.perf_counter()
             if i % 2:
                 os.write(master, b"e")
@@ -75,13 +83,18 @@ def main() -> None:
         process.wait(timeout=60)
         with sqlite3.connect(db) as conn:
             stored = conn.execute("SELECT count(*) FROM screening").fetchone()[0]
-    latencies.sort()
     print(f"{args.papers} papers screened on {args.records:,} records with {keys} keypresses "
           f"({stored} decisions stored)")
     print(f"start-up until the first paper: {startup:.2f} s")
-    print(f"keypress to next paper: median {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-          f"95th percentile {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms, "
-          f"max {latencies[-1] * 1000:.0f} ms")
+    print(f"keypress to next paper: {spread(latencies)}")
+    if scrolls:
+        print(f"space to the abstract scrolled: {spread(scrolls)}")
+
+
+def spread(times: list[float]) -> str:
+    times = sorted(times)
+    return (f"median {times[len(times) // 2] * 1000:.0f} ms, 95th percentile "
+            f"{times[int(len(times) * 0.95)] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

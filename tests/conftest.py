@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +98,63 @@ def retracted_record() -> bytes:
         b'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
         b"<RefSource>N Engl J Med. 2019</RefSource></CommentsCorrections>"
         b"</CommentsCorrectionsList><MeshHeadingList>", 1)
+
+
+class Terminal:
+    """A kratomlit process on a pseudo-terminal (80x24 unless told): send keys, wait for
+    screens."""
+
+    def __init__(self, *args: str, env: dict[str, str], size: tuple[int, int] = (24, 80),
+                 term: str = "xterm") -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        rows, columns = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kratomlit", *args], stdin=slave, stdout=slave, stderr=slave,
+            env={**env, "TERM": term, "COLUMNS": str(columns), "LINES": str(rows)},
+            close_fds=True)
+        os.close(slave)
+        self.seen = b""
+
+    def expect(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never saw {text!r}; got {self.seen[-600:]!r}"
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 65536)
+                except OSError:
+                    break
+        assert text.encode() in self.seen, self.seen[-600:]
+
+    def text(self) -> str:
+        """What was drawn since the last keys, without escape codes, whitespace collapsed
+        (so words wrapped onto two lines still read as one phrase)."""
+        plain = re.sub(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>])", "",
+                       self.seen.decode("utf-8", "replace"))
+        return " ".join(plain.split())
+
+    def send(self, keys: str) -> None:
+        self.seen = b""
+        os.write(self.master, keys.encode())
+
+    def finish(self) -> int:
+        try:
+            while True:  # drain so the child never blocks on a full terminal
+                ready, _, _ = select.select([self.master], [], [], 5)
+                if not ready:
+                    break
+                chunk = os.read(self.master, 65536)
+                if not chunk:
+                    break
+                self.seen += chunk
+        except OSError:
+            pass
+        return self.process.wait(timeout=20)

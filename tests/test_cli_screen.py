@@ -4,71 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
 
+from conftest import Terminal
+
 
 def _decisions(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT pmid, reviewer, decision, reason FROM screening ORDER BY id"
                             ).fetchall()
-
-
-class Terminal:
-    """A kratomlit process on an 80x24 pseudo-terminal: send keys, wait for screens."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.master, slave = pty.openpty()
-        import fcntl
-        import struct
-        import termios
-
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kratomlit", *args], stdin=slave, stdout=slave, stderr=slave,
-            env={**env, "TERM": "xterm", "COLUMNS": "80", "LINES": "24"}, close_fds=True)
-        os.close(slave)
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"never saw {text!r}; got {self.seen[-600:]!r}"
-            ready, _, _ = select.select([self.master], [], [], left)
-            if ready:
-                try:
-                    self.seen += os.read(self.master, 65536)
-                except OSError:
-                    break
-        assert text.encode() in self.seen, self.seen[-600:]
-
-    def send(self, keys: str) -> None:
-        self.seen = b""
-        os.write(self.master, keys.encode())
-
-    def finish(self) -> int:
-        try:
-            while True:  # drain so the child never blocks on a full terminal
-                ready, _, _ = select.select([self.master], [], [], 5)
-                if not ready:
-                    break
-                chunk = os.read(self.master, 65536)
-                if not chunk:
-                    break
-                self.seen += chunk
-        except OSError:
-            pass
-        return self.process.wait(timeout=20)
 
 
 def test_interactive_session_decides_undoes_and_resumes(real_db: Path) -> None:

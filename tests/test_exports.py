@@ -113,7 +113,7 @@ def test_markdown_table_has_one_row_per_study(runner: CliRunner, tagged: Path) -
             "SELECT count(*) FROM paper_tags t JOIN papers p USING (pmid) WHERE p.retracted = 0 "
             "AND t.outcomes LIKE '%\"safety\"%'").fetchone()[0]
     assert len(body) == expected
-    assert all(line.count(" | ") == 7 for line in body)  # pipes in titles are escaped
+    assert all(line.count(" | ") == 8 for line in body)  # pipes in titles are escaped
 
 
 def test_html_is_self_contained_and_complete(runner: CliRunner, tagged: Path) -> None:

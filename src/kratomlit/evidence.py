@@ -166,10 +166,11 @@ def rows(store: Store, filters: Filters, *, only: list[int] | None = None
 
 def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int = 500
                  ) -> Iterator[dict[str, Any]]:
-    """Add authors and screening decisions to rows, a batch at a time (for exports)."""
-    from kratomlit.screening import effective_decisions
+    """Add authors, screening decisions and notes to rows, a batch at a time (for exports)."""
+    from kratomlit.screening import effective_decisions, notes
 
     decisions = effective_decisions(store)
+    noted = notes(store)
     pending: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -186,6 +187,7 @@ def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int
             decision = decisions.get(row["pmid"])
             row["screening"] = decision.decision if decision else None
             row["screening_reason"] = decision.reason if decision else None
+            row["screening_notes"] = noted.get(row["pmid"], [])
             yield row
 
     for row in selected:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
-          "population", "retracted", "url", "screening", "screening_reason")
+          "population", "retracted", "url", "screening", "screening_reason", "screening_notes")
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
 
 
 _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participants",
-               "outcomes", "title")
+               "outcomes", "title", "screening")
 
 
 def _md(value: Any) -> str:
@@ -80,14 +80,15 @@ def _md(value: Any) -> str:
 
 
 def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Title |\n")
-    out.write("|---:|---:|---|---|---|---:|---|---|\n")
+    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Title | Screening |"
+              "\n|---:|---:|---|---|---|---:|---|---|---|\n")
     count = 0
     for row in rows:
         count += 1
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
-        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or [])}
+        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
+                 "screening": _screening(row)}
         if row.get("retracted"):
             cells["title"] = "RETRACTED: " + (row.get("title") or "")
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
@@ -154,7 +155,7 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             esc(authors[0] if authors else ""), esc(row.get("journal_iso") or ""),
             esc(row.get("design") or ""), esc(str(row.get("n_participants") or "")),
             esc(row.get("population") or ""), esc(", ".join(row.get("outcomes") or [])),
-            esc(title), esc(row.get("screening") or ""),
+            esc(title), esc(_screening(row)),
         ]
         css = ' class="retracted"' if retracted else ""
         out.write(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n")
@@ -170,12 +171,23 @@ def _keywords(row: dict[str, Any]) -> list[str]:
     return words
 
 
-def _note(row: dict[str, Any]) -> str | None:
-    """Screening decision and reason, where Zotero and ASReview keep them (notes)."""
+def _screening(row: dict[str, Any]) -> str:
+    """The decision, its reason and the reviewers' notes, for a table cell."""
     if not row.get("screening"):
-        return None
+        return ""
     reason = f" ({row['screening_reason']})" if row.get("screening_reason") else ""
-    return f"kratomlit screening: {row['screening']}{reason}"
+    notes = row.get("screening_notes") or []
+    return f"{row['screening']}{reason}" + (" — " + "; ".join(notes) if notes else "")
+
+
+def _notes(row: dict[str, Any]) -> list[str]:
+    """Screening decision and reason, and the reviewers' notes, where Zotero and ASReview
+    keep them (notes)."""
+    if not row.get("screening"):
+        return []
+    reason = f" ({row['screening_reason']})" if row.get("screening_reason") else ""
+    return [f"kratomlit screening: {row['screening']}{reason}",
+            *(f"kratomlit screening note, {note}" for note in row.get("screening_notes") or [])]
 
 
 def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -201,8 +213,7 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "KW", word
     if row.get("retracted"):
         yield "N1", "Retracted publication"
-    note = _note(row)
-    if note:
+    for note in _notes(row):
         yield "N1", note
     yield "ER", ""
 
@@ -243,8 +254,8 @@ def write_bibtex(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             ("doi", row.get("doi")), ("pmid", row.get("pmid")), ("pmcid", row.get("pmcid")),
             ("url", row.get("url")), ("abstract", row.get("abstract")),
             ("keywords", ", ".join(_keywords(row)) or None),
-            ("note", "; ".join(n for n in ("Retracted publication" if row.get("retracted")
-                                           else None, _note(row)) if n) or None),
+            ("note", "; ".join((["Retracted publication"] if row.get("retracted") else [])
+                               + _notes(row)) or None),
         ]
         out.write(f"@article{{pmid{row['pmid']},\n")
         body = [f"  {name} = {{{_bib(value)}}}" for name, value in fields if value not in

@@ -130,6 +130,36 @@ def effective_decisions(store: Store) -> dict[int, Decision]:
     return result
 
 
+def paper_decisions(store: Store, pmid: int) -> list[dict[str, Any]]:
+    """Every decision on one paper, oldest first, with its reason and note; ``superseded``:
+    a later decision by the same reviewer (or a later resolution) replaced it."""
+    with store.reading() as db:
+        cursor = db.execute("SELECT reviewer, decision, reason, note, is_final AS final, "
+                            "created_at FROM screening WHERE pmid = ? ORDER BY id", [pmid])
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def replaces(row: dict[str, Any]) -> str | None:  # a resolution replaces any earlier one
+        return None if row["final"] else row["reviewer"]
+
+    latest = {replaces(row): i for i, row in enumerate(rows)}
+    for i, row in enumerate(rows):
+        row["final"] = bool(row["final"])
+        row["superseded"] = latest[replaces(row)] != i
+    return rows
+
+
+def notes(store: Store) -> dict[int, list[str]]:
+    """pmid -> every screening note on it, oldest first, as "reviewer: note"."""
+    found: dict[int, list[str]] = {}
+    with store.reading() as db:
+        for pmid, reviewer, note in db.execute(
+                "SELECT pmid, reviewer, note FROM screening WHERE trim(coalesce(note, '')) != '' "
+                "ORDER BY id"):
+            found.setdefault(pmid, []).append(f"{reviewer}: {note.strip()}")
+    return found
+
+
 STATUSES = ("included", "excluded", "maybe", "conflict", "screened", "unscreened")
 
 

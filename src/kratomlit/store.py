@@ -355,6 +355,16 @@ class Store:
             paper["mesh"] = list(db["mesh"].rows_where("pmid = ?", [pmid], order_by="position"))
             tags = list(db["paper_tags"].rows_where("pmid = ?", [pmid]))
             paper["tags"] = tags[0] if tags else None
+            # A reviewer's tags, one entry per axis (set together, with one note).
+            manual: dict[str, dict[str, Any]] = {}
+            for axis, value, negated, note, created_at in db.execute(
+                    "SELECT axis, value, negated, note, created_at FROM tags "
+                    "WHERE pmid = ? AND source = 'manual' ORDER BY id", [pmid]):
+                entry = manual.setdefault(axis, {"axis": axis, "values": [], "note": note,
+                                                 "created_at": created_at})
+                if not negated:
+                    entry["values"].append(value)
+            paper["manual_tags"] = list(manual.values())
             return paper
 
     # -- search -----------------------------------------------------------------------------

@@ -116,14 +116,27 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
         size = f"n={tags['n_participants']}" if tags["n_participants"] else ""
         facts.insert(0, ("Tags", f"design {tags['design']} ({tags['design_source']}); "
                                  f"outcomes {outcomes}; {tags['population'] or ''} {size}"))
+    manual = [f"{m['axis']} {', '.join(m['values']) or 'none'}{_noted(m)}"
+              for m in paper.get("manual_tags") or []]
+    decisions = [f"{d['reviewer']}{' (resolution)' if d['final'] else ''}: {d['decision']}"
+                 + (f" ({d['reason']})" if d["reason"] else "") + _noted(d)
+                 + (" (superseded)" if d["superseded"] else "")
+                 for d in paper.get("screening") or []]
+    facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     for label, value in facts:
         if value:
-            grid.add_row(label, value)
+            grid.add_row(label, Text(value))  # Text: brackets in a note are not markup
     body.extend([Text(""), grid])
     console.print(Panel(Group(*body), title=f"PMID {paper['pmid']}", title_align="left"))
+
+
+def _noted(item: dict[str, Any]) -> str:
+    """A reviewer's note and the day it was written, after what it is about."""
+    note = f" — note: {item['note']}" if (item["note"] or "").strip() else ""
+    return f"{note}, {(item['created_at'] or '')[:10]}"
 
 
 def _json_list(value: Any) -> list[str]:

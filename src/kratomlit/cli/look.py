@@ -36,10 +36,14 @@ def show(
     db: DbOption = None,
     output_format: FormatOption = "text",
 ) -> None:
-    """The whole record of one paper, with PubMed and DOI links."""
+    """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
+    decisions and manual tags with their notes."""
+    from kratomlit.screening import paper_decisions
+
     check_format(output_format)
     with open_store(db) as store:
         paper = store.get_paper(pmid)
+        paper["screening"] = paper_decisions(store, pmid)
     if output_format == "json":
         typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
         return
