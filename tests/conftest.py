@@ -20,6 +20,8 @@ NO_PUBMED = (f"real PubMed fixtures not found at {PUBMED} "
 needs_pubmed = pytest.mark.skipif(not HAVE_PUBMED, reason=NO_PUBMED)
 # Small, made-up records written for the tests, so the core behaviours are covered anywhere.
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SYNTHETIC_XML = FIXTURES / "synthetic-pubmed.xml"
+SYNTHETIC_MEDLINE = FIXTURES / "synthetic-medline.nbib"
 
 
 def require_pubmed() -> None:
@@ -77,6 +79,18 @@ def real_db(real_db_template: Path, isolated_env: Path) -> Path:
     source.backup(target)
     source.close()
     target.close()
+    return isolated_env
+
+
+@pytest.fixture
+def synthetic_db(isolated_env: Path) -> Path:
+    """The synthetic records imported (MEDLINE text first, then the XML file that withdraws
+    one of them) into the database KRATOMLIT_DB names."""
+    from kratomlit.importing import import_files
+    from kratomlit.store import Store
+
+    with Store(isolated_env) as store:
+        import_files(store, [SYNTHETIC_MEDLINE, SYNTHETIC_XML])
     return isolated_env
 
 
