@@ -1,13 +1,12 @@
 """A fake NCBI E-utilities (esearch + efetch) serving PubMed records, for tests and bench.
 
-The records are ``PubmedArticle`` elements sliced verbatim out of the files they come
-from: the real ones of ../shared/pubmed, or the synthetic ones of tests/fixtures;
-their entrez and revision dates (from the records themselves) drive esearch's date
-filters. The fake behaves like NCBI where it matters to a
-client: the 9,999-id cap, history sets (WebEnv/query_key), unknown PMIDs left out
-of efetch replies, and date windows. ``faults`` injects failures (429, 5xx, error
-pages, truncated XML) in front of the next requests, and ``log`` keeps every
-request with its arrival time, as the server saw it.
+The records are ``PubmedArticle`` elements sliced verbatim out of their files: the real
+ones of ../shared/pubmed, or the synthetic ones of tests/fixtures; their entrez and
+revision dates (from the records themselves) drive esearch's date filters. The fake
+behaves like NCBI where it matters to a client: the 9,999-id cap, history sets
+(WebEnv/query_key), unknown PMIDs left out of efetch replies, and date windows.
+``faults`` injects failures (429, 5xx, error pages, truncated XML) in front of the next
+requests, and ``log`` keeps every request with its arrival time, as the server saw it.
 """
 
 from __future__ import annotations

@@ -7,9 +7,12 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
+from kratomlit.errors import DatabaseError
+from kratomlit.importing import import_files
 from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store
@@ -89,6 +92,20 @@ def test_a_malformed_file_leaves_the_database_as_it_was(
     assert _rows(isolated_env, "SELECT * FROM papers ORDER BY pmid") == before
     assert _rows(isolated_env, "SELECT status FROM fetch_runs ORDER BY id") == [("ok",),
                                                                               ("failed",)]
+
+
+def test_a_full_disk_rolls_back_the_whole_import(tmp_path: Path) -> None:
+    with Store(tmp_path / "k.db") as store:
+        import_files(store, [SYNTHETIC_MEDLINE])
+        before = store.db.execute("SELECT * FROM papers ORDER BY pmid").fetchall()
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages}")  # a disk with no room left
+        with pytest.raises(DatabaseError, match="disk is full"):
+            import_files(store, [SYNTHETIC_XML])
+        assert store.db.execute("SELECT * FROM papers ORDER BY pmid").fetchall() == before
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        statuses = [r[0] for r in store.db.execute("SELECT status FROM fetch_runs ORDER BY id")]
+    assert statuses == ["ok", "failed"]
 
 
 def test_files_that_cannot_be_imported_change_nothing(
