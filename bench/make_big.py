@@ -18,13 +18,13 @@ SOURCE = REPO.parent / "shared" / "pubmed" / "medline16n0902.xml.gz"
 FIRST_PMID = 90_000_000
 
 
-def real_citations() -> list[str]:
-    text = gzip.open(SOURCE, "rt", encoding="utf-8").read()
+def real_citations(source: Path = SOURCE) -> list[str]:
+    text = gzip.open(source, "rt", encoding="utf-8").read()
     return re.findall(r"<MedlineCitation .*?</MedlineCitation>", text, flags=re.S)
 
 
-def build(records: int, output: Path) -> Path:
-    citations = real_citations()
+def build(records: int, output: Path, source: Path = SOURCE) -> Path:
+    citations = real_citations(source)
     output.parent.mkdir(parents=True, exist_ok=True)
     pmid_tag = re.compile(r"<PMID Version=\"1\">\d+</PMID>")
     with gzip.open(output, "wt", encoding="utf-8", compresslevel=6) as out:

@@ -20,8 +20,19 @@ SHARED = Path(os.environ.get("KRATOMLIT_SHARED") or REPO.parent / "shared")
 PUBMED = SHARED / "pubmed"
 LABELS = SHARED / "labels" / "dev.jsonl"
 HAVE_PUBMED = (PUBMED / "medline16n0902.xml.gz").is_file()
-needs_pubmed = pytest.mark.skipif(
-    not HAVE_PUBMED, reason=f"real PubMed fixtures not found at {PUBMED} (set KRATOMLIT_SHARED)")
+NO_PUBMED = (f"real PubMed fixtures not found at {PUBMED} "
+             "(set KRATOMLIT_SHARED to the folder that holds pubmed/)")
+needs_pubmed = pytest.mark.skipif(not HAVE_PUBMED, reason=NO_PUBMED)
+# Small, made-up records written for the tests, so the core behaviours are covered anywhere.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SYNTHETIC_XML = FIXTURES / "synthetic-pubmed.xml"
+SYNTHETIC_MEDLINE = FIXTURES / "synthetic-medline.nbib"
+
+
+def require_pubmed() -> None:
+    """Skip the calling test, fixture or module (at import) when the real fixtures are absent."""
+    if not HAVE_PUBMED:
+        pytest.skip(NO_PUBMED, allow_module_level=True)
 
 # The real records in ../shared/pubmed that the parser reads (esearch replies excluded).
 RECORD_FILES = [
@@ -56,8 +67,7 @@ def real_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kratomlit.importing import import_files
     from kratomlit.store import Store
 
-    if not HAVE_PUBMED:
-        pytest.skip(f"real PubMed fixtures not found at {PUBMED} (set KRATOMLIT_SHARED)")
+    require_pubmed()
     path = tmp_path_factory.mktemp("real") / "real.db"
     with Store(path) as store:
         import_files(store, RECORD_FILES)
@@ -74,6 +84,18 @@ def real_db(real_db_template: Path, isolated_env: Path) -> Path:
     source.backup(target)
     source.close()
     target.close()
+    return isolated_env
+
+
+@pytest.fixture
+def synthetic_db(isolated_env: Path) -> Path:
+    """The synthetic records imported (MEDLINE text first, then the XML file that withdraws
+    one of them) into the database KRATOMLIT_DB names."""
+    from kratomlit.importing import import_files
+    from kratomlit.store import Store
+
+    with Store(isolated_env) as store:
+        import_files(store, [SYNTHETIC_MEDLINE, SYNTHETIC_XML])
     return isolated_env
 
 

@@ -1,12 +1,12 @@
-"""A fake NCBI E-utilities (esearch + efetch) serving REAL PubMed records, for tests and bench.
+"""A fake NCBI E-utilities (esearch + efetch) serving PubMed records, for tests and bench.
 
-The records are the real ``PubmedArticle`` elements of ../shared/pubmed, sliced out of
-their files verbatim; their entrez and revision dates (from the records themselves)
-drive esearch's date filters. The fake behaves like NCBI where it matters to a
-client: the 9,999-id cap, history sets (WebEnv/query_key), unknown PMIDs left out
-of efetch replies, and date windows. ``faults`` injects failures (429, 5xx, error
-pages, truncated XML) in front of the next requests, and ``log`` keeps every
-request with its arrival time, as the server saw it.
+The records are ``PubmedArticle`` elements sliced verbatim out of their files: the real
+ones of ../shared/pubmed, or the synthetic ones of tests/fixtures; their entrez and
+revision dates (from the records themselves) drive esearch's date filters. The fake
+behaves like NCBI where it matters to a client: the 9,999-id cap, history sets
+(WebEnv/query_key), unknown PMIDs left out of efetch replies, and date windows.
+``faults`` injects failures (429, 5xx, error pages, truncated XML) in front of the next
+requests, and ``log`` keeps every request with its arrival time, as the server saw it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from werkzeug import Request, Response
 
-PUBMED = Path(__file__).resolve().parent.parent.parent / "shared" / "pubmed"
+from conftest import PUBMED, require_pubmed
+
 ARTICLE_FILES = [
     PUBMED / "test_current_medline.xml.gz",
     PUBMED / "pubmed-29768149.xml",
@@ -66,9 +67,16 @@ class Record:
 
 
 def real_articles() -> list[Record]:
-    """The 13 real PubmedArticle records of ../shared/pubmed, verbatim."""
+    """The 13 real PubmedArticle records of ../shared/pubmed, verbatim (the test skips
+    when they are absent)."""
+    require_pubmed()
+    return articles(ARTICLE_FILES)
+
+
+def articles(paths: Iterable[Path]) -> list[Record]:
+    """Every PubmedArticle record of these PubMed XML files (.xml or .xml.gz), verbatim."""
     records = []
-    for path in ARTICLE_FILES:
+    for path in paths:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             text = handle.read()

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PUBMED, RECORD_FILES
+from conftest import PUBMED, RECORD_FILES, needs_pubmed
+
+pytestmark = needs_pubmed
 
 
 def test_two_imports_at_once_both_succeed(tmp_path: Path) -> None:

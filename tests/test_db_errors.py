@@ -16,7 +16,7 @@ from kratomlit.errors import DatabaseError
 from kratomlit.importing import import_files
 from kratomlit.store import Store
 
-from conftest import PUBMED, RECORD_FILES, one_line_error
+from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error
 
 ONE = PUBMED / "pubmed-29768149.xml"
 root = pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
@@ -105,6 +105,7 @@ def test_locked_database_waits_then_fails_cleanly(runner: CliRunner, real_db: Pa
     assert _papers(real_db) == before
 
 
+@needs_pubmed
 def test_full_disk_rolls_back_the_whole_import(tmp_path: Path) -> None:
     path = tmp_path / "small.db"
     with Store(path) as store:

@@ -13,8 +13,9 @@ from kratomlit.errors import InputFileError
 from kratomlit.importing import import_files
 from kratomlit.store import Store
 
-from conftest import PUBMED
+from conftest import PUBMED, require_pubmed
 
+require_pubmed()  # the mutations below are built from real files, at import
 XML = (PUBMED / "efetch-pubmed1.xml").read_bytes()
 MEDLINE = (PUBMED / "medline-pubmed_result2.txt").read_bytes()
 ELEMENTS = [b"ArticleTitle", b"AbstractText", b"PMID", b"Author", b"PubDate", b"Year",

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 
-from conftest import PUBMED
+from conftest import PUBMED, require_pubmed
 
+require_pubmed()  # every hostile file below wraps a real record, read at import
 REAL = (PUBMED / "pubmed-29768149.xml").read_text("utf-8")
 BODY = REAL[REAL.index("<PubmedArticleSet>"):]
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 
-from conftest import PUBMED, RECORD_FILES, one_line_error
+from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error
 
 
 def _count(db: Path, sql: str = "SELECT count(*) FROM papers") -> int:
@@ -19,6 +19,7 @@ def _count(db: Path, sql: str = "SELECT count(*) FROM papers") -> int:
 
 
 
+@needs_pubmed
 def test_import_real_files_then_reimport_is_idempotent(runner: CliRunner, isolated_env: Path
                                                         ) -> None:
     files = [str(p) for p in RECORD_FILES]
@@ -35,6 +36,7 @@ def test_import_real_files_then_reimport_is_idempotent(runner: CliRunner, isolat
     assert runs == 2
 
 
+@needs_pubmed
 def test_deletecitation_marks_a_stored_paper(runner: CliRunner, isolated_env: Path,
                                              tmp_path: Path) -> None:
     # Store one real record under the PMID that medline16n0902 withdraws, then import the set.
@@ -47,12 +49,14 @@ def test_deletecitation_marks_a_stored_paper(runner: CliRunner, isolated_env: Pa
     assert _count(isolated_env, "SELECT deleted FROM papers WHERE pmid = 26432306") == 1
 
 
+@needs_pubmed
 def test_missing_file_changes_nothing(runner: CliRunner, isolated_env: Path) -> None:
     result = runner.invoke(app, ["import", str(PUBMED / "pubmed-29768149.xml"), "nope.xml"])
     one_line_error(result, "nope.xml", "no such file")
     assert _count(isolated_env) == 0
 
 
+@needs_pubmed
 def test_truncated_xml_names_file_and_line_and_rolls_back(
     runner: CliRunner, isolated_env: Path, tmp_path: Path
 ) -> None:
@@ -69,6 +73,7 @@ def test_truncated_xml_names_file_and_line_and_rolls_back(
     assert _count(isolated_env, "SELECT count(*) FROM fetch_runs WHERE status = 'ok'") == 0
 
 
+@needs_pubmed
 def test_truncated_gzip_is_a_clean_error(runner: CliRunner, isolated_env: Path,
                                          tmp_path: Path) -> None:
     raw = (PUBMED / "medline16n0902.xml.gz").read_bytes()
@@ -79,6 +84,7 @@ def test_truncated_gzip_is_a_clean_error(runner: CliRunner, isolated_env: Path,
     assert _count(isolated_env) == 0
 
 
+@needs_pubmed
 def test_unknown_format_and_empty_file(runner: CliRunner, isolated_env: Path,
                                        tmp_path: Path) -> None:
     csv = tmp_path / "refs.csv"
@@ -101,6 +107,7 @@ def test_database_path_that_cannot_be_written(runner: CliRunner, tmp_path: Path)
     one_line_error(result, "cannot create folder")
 
 
+@needs_pubmed
 def test_quiet_prints_nothing(runner: CliRunner) -> None:
     result = runner.invoke(app, ["import", "--quiet", str(PUBMED / "pubmed-29768149.xml")])
     assert result.exit_code == 0

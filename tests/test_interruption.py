@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import REPO
+from conftest import PUBMED, REPO, needs_pubmed
 from fake_eutils import FakeEutils, real_articles, with_pmid
 
 sys.path.insert(0, str(REPO / "bench"))
 from make_big import build  # noqa: E402
+
+pytestmark = needs_pubmed
 
 
 def _kratomlit(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -60,7 +62,7 @@ def _has_run(db: Path) -> bool:
 
 def test_killed_import_leaves_nothing_half_written(tmp_path: Path) -> None:
     big = tmp_path / "big.xml.gz"
-    build(6000, big)
+    build(6000, big, PUBMED / "medline16n0902.xml.gz")
     db = tmp_path / "k.db"
     env = {**os.environ, "KRATOMLIT_DB": str(db)}
     process = _kratomlit("import", str(big), "--quiet", env=env)

@@ -14,7 +14,9 @@ from kratomlit.medline_text import iter_records, looks_like_medline
 from kratomlit.records import Paper
 from kratomlit.store import Store
 
-from conftest import PUBMED
+from conftest import PUBMED, needs_pubmed
+
+pytestmark = needs_pubmed
 
 EXPORTS = sorted(PUBMED.glob("medline-pubmed_result*.txt"))
 

@@ -14,7 +14,9 @@ from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import PAPER_COLUMNS, Store, paper_rows
 
-from conftest import PUBMED
+from conftest import PUBMED, needs_pubmed
+
+pytestmark = needs_pubmed
 
 
 def _old_database(path: Path, stop_before: str) -> list[int]:

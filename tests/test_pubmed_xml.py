@@ -11,7 +11,7 @@ from kratomlit.errors import InputFileError
 from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Deletion, Paper
 
-from conftest import PUBMED, retracted_record
+from conftest import PUBMED, needs_pubmed, retracted_record
 
 
 def _parse(name: str) -> list[Paper | Deletion]:
@@ -30,6 +30,7 @@ def current() -> dict[int, Paper]:
     return {r.pmid: r for r in _parse("test_current_medline.xml.gz") if isinstance(r, Paper)}
 
 
+@needs_pubmed
 def test_old_medline_set_yields_every_citation_and_the_deletion() -> None:
     records = _parse("medline16n0902.xml.gz")
     papers = [r for r in records if isinstance(r, Paper)]
@@ -38,6 +39,7 @@ def test_old_medline_set_yields_every_citation_and_the_deletion() -> None:
     assert [r for r in records if isinstance(r, Deletion)] == [Deletion(26432306)]
 
 
+@needs_pubmed
 def test_structured_abstract_keeps_labels_and_categories(medline2016: dict[int, Paper]) -> None:
     paper = medline2016[17942999]
     assert [s.label for s in paper.abstract_sections] == [
@@ -48,6 +50,7 @@ def test_structured_abstract_keeps_labels_and_categories(medline2016: dict[int, 
     assert "\n\nMETHODS: Mismatch negativity" in paper.abstract
 
 
+@needs_pubmed
 def test_old_format_journal_authors_and_pmcid(medline2016: dict[int, Paper]) -> None:
     paper = medline2016[17942999]
     assert paper.title.startswith("Neuroplasticity in the processing of pitch dimensions")
@@ -66,6 +69,7 @@ def test_old_format_journal_authors_and_pmcid(medline2016: dict[int, Paper]) -> 
     assert "Journal Article" in paper.publication_types
 
 
+@needs_pubmed
 def test_medline_date_range_gives_year_not_an_impossible_date(
     medline2016: dict[int, Paper],
 ) -> None:
@@ -74,6 +78,7 @@ def test_medline_date_range_gives_year_not_an_impossible_date(
     assert paper.year == 2008
 
 
+@needs_pubmed
 def test_collective_author_in_both_formats(medline2016: dict[int, Paper]) -> None:
     names = [a.collective_name for a in medline2016[25345997].authors if a.collective_name]
     assert names == ["Movement Disorder Group"]
@@ -83,6 +88,7 @@ def test_collective_author_in_both_formats(medline2016: dict[int, Paper]) -> Non
     assert paper.authors[-1].display == "Canadian Respiratory Research Network"
 
 
+@needs_pubmed
 def test_mesh_major_flag_from_descriptor_or_qualifier(current: dict[int, Paper]) -> None:
     mesh = {m.descriptor: m for m in current[36400559].mesh}
     assert mesh["Low Back Pain"].major is True
@@ -93,6 +99,7 @@ def test_mesh_major_flag_from_descriptor_or_qualifier(current: dict[int, Paper])
     assert back_pain.major is True  # only its qualifier "diagnosis" is major
 
 
+@needs_pubmed
 def test_current_format_ids_dates_and_keywords(current: dict[int, Paper]) -> None:
     paper = current[36400559]
     assert paper.doi == "10.1016/j.ncl.2022.07.002"
@@ -105,6 +112,7 @@ def test_current_format_ids_dates_and_keywords(current: dict[int, Paper]) -> Non
     assert paper.pages == "61-76"
 
 
+@needs_pubmed
 def test_doi_never_comes_from_the_reference_list(current: dict[int, Paper]) -> None:
     # 2930949 has a long ReferenceList but no DOI of its own.
     assert current[2930949].doi is None
@@ -115,6 +123,7 @@ def test_doi_never_comes_from_the_reference_list(current: dict[int, Paper]) -> N
     assert current[28786991].authors[0].orcid == "0000-0002-5721-6764"
 
 
+@needs_pubmed
 def test_season_is_kept_verbatim(current: dict[int, Paper]) -> None:
     assert current[11446611].pub_date == "2001 May-Jun"
     assert current[11446611].year == 2001
@@ -122,6 +131,7 @@ def test_season_is_kept_verbatim(current: dict[int, Paper]) -> None:
     assert paper.pmid == 12091962 and paper.pub_date == "1990 Spring" and paper.year == 1990
 
 
+@needs_pubmed
 def test_inline_markup_is_flattened_not_cut() -> None:
     paper = next(r for r in _parse("pubmed-29768149.xml") if isinstance(r, Paper))
     assert paper.doi == "10.1056/NEJMoa1715274"
@@ -131,17 +141,20 @@ def test_inline_markup_is_flattened_not_cut() -> None:
     assert "fast-acting β 2-agonist may be an alternative" in background.text
 
 
+@needs_pubmed
 def test_erratum_links_are_recorded(medline2016: dict[int, Paper]) -> None:
     with_errata = {p.pmid: p.errata for p in medline2016.values() if p.errata}
     assert with_errata == {26702309: ["26705261"]}
 
 
+@needs_pubmed
 def test_retraction_from_comments_and_publication_type() -> None:
     base = (PUBMED / "pubmed-29768149.xml").read_bytes()
     assert [p.retracted for p in iter_records(io.BytesIO(retracted_record()))] == [True]
     assert [p.retracted for p in iter_records(io.BytesIO(base))] == [False]
 
 
+@needs_pubmed
 def test_unknown_elements_do_not_crash() -> None:
     base = (PUBMED / "pubmed-29768149.xml").read_bytes()
     odd = base.replace(b"<ArticleTitle>", b"<ArticleTitle><FancyNewTag a='1'>New</FancyNewTag> ", 1)
@@ -149,12 +162,14 @@ def test_unknown_elements_do_not_crash() -> None:
     assert paper.title.startswith("New Inhaled Combined Budesonide-Formoterol")
 
 
+@needs_pubmed
 def test_truncated_xml_names_file_and_line() -> None:
     data = (PUBMED / "pubmed-29768149.xml").read_bytes()
     with pytest.raises(InputFileError, match=r"cut\.xml: malformed XML at line \d+"):
         list(iter_records(io.BytesIO(data[: len(data) // 2]), name="cut.xml"))
 
 
+@needs_pubmed
 def test_not_pubmed_xml_is_refused() -> None:
     with pytest.raises(InputFileError, match="not PubMed XML"):
         list(iter_records(PUBMED / "esearch1.xml"))

@@ -15,11 +15,12 @@ from kratomlit.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store, fts_expression
 
-from conftest import PUBMED
+from conftest import PUBMED, require_pubmed
 
 
 @pytest.fixture(scope="module")
 def papers() -> list[Paper]:
+    require_pubmed()
     source = gzip.open(PUBMED / "test_current_medline.xml.gz")
     return [p for p in iter_records(source) if isinstance(p, Paper)]
 
