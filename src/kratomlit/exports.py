@@ -16,7 +16,7 @@ from typing import Any, TextIO
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
-          "population", "retracted", "url", "screening", "screening_reason")
+          "population", "retracted", "url", "screening", "screening_reason", "duplicate_of")
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +74,14 @@ _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participan
                "outcomes", "title")
 
 
+def _marked_title(row: dict[str, Any]) -> str:
+    """The title, after RETRACTED and DUPLICATE marks where they apply."""
+    marks = ["RETRACTED"] if row.get("retracted") else []
+    if row.get("duplicate_of"):
+        marks.append(f"DUPLICATE of PMID {row['duplicate_of']}")
+    return "".join(f"{mark}: " for mark in marks) + (row.get("title") or "")
+
+
 def _md(value: Any) -> str:
     text = _cell(value) if not isinstance(value, str) else value
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
@@ -87,9 +95,8 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         count += 1
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
-        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or [])}
-        if row.get("retracted"):
-            cells["title"] = "RETRACTED: " + (row.get("title") or "")
+        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
+                 "title": _marked_title(row)}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
 
@@ -148,7 +155,7 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         esc = html.escape
         authors = row.get("authors") or []
         retracted = row.get("retracted")
-        title = ("RETRACTED: " if retracted else "") + (row.get("title") or "")
+        title = _marked_title(row)
         cells = [
             f'<a href="{esc(row["url"])}">{row["pmid"]}</a>', esc(str(row.get("year") or "")),
             esc(authors[0] if authors else ""), esc(row.get("journal_iso") or ""),
@@ -201,6 +208,8 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "KW", word
     if row.get("retracted"):
         yield "N1", "Retracted publication"
+    if row.get("duplicate_of"):
+        yield "N1", f"Duplicate of PMID {row['duplicate_of']}"
     note = _note(row)
     if note:
         yield "N1", note
@@ -243,8 +252,10 @@ def write_bibtex(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             ("doi", row.get("doi")), ("pmid", row.get("pmid")), ("pmcid", row.get("pmcid")),
             ("url", row.get("url")), ("abstract", row.get("abstract")),
             ("keywords", ", ".join(_keywords(row)) or None),
-            ("note", "; ".join(n for n in ("Retracted publication" if row.get("retracted")
-                                           else None, _note(row)) if n) or None),
+            ("note", "; ".join(n for n in (
+                "Retracted publication" if row.get("retracted") else None,
+                f"Duplicate of PMID {row['duplicate_of']}" if row.get("duplicate_of") else None,
+                _note(row)) if n) or None),
         ]
         out.write(f"@article{{pmid{row['pmid']},\n")
         body = [f"  {name} = {{{_bib(value)}}}" for name, value in fields if value not in

@@ -49,14 +49,13 @@ def _reviewer(value: str | None) -> str:
 
 
 def _queue(store: Store, reviewer: str, filters: Filters) -> list[int]:
-    """PMIDs this reviewer has not decided yet, in table order (so screening resumes)."""
-    from kratomlit import duplicates, evidence
+    """PMIDs this reviewer has not decided yet, in table order (so screening resumes);
+    confirmed duplicates are left out, as in the table."""
+    from kratomlit import evidence
 
     done = {row[0] for row in store.db.execute(
         "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
-    removed = duplicates.removed(store)
-    return [pmid for pmid in evidence.pmids(store, filters)
-            if pmid not in done and pmid not in removed]
+    return [pmid for pmid in evidence.pmids(store, filters) if pmid not in done]
 
 
 def _study(store: Store, pmid: int) -> dict[str, Any] | None:
@@ -309,13 +308,17 @@ def screen_duplicates(
         unknown = wanted - {c.pmid for c in found}
         if unknown:
             raise UsageError(f"not a duplicate candidate: {', '.join(map(str, sorted(unknown)))}")
-        chosen = found if confirm_all else [c for c in found if c.pmid in wanted]
-        duplicates.record(store, found)
-        duplicates.record(store, chosen, confirm=True)
-    for item in found:
-        state = "confirmed" if item in chosen else "candidate"
-        typer.echo(f"{item.pmid} duplicates {item.duplicate_of} ({item.method}, {state})")
-    typer.echo(f"{len(found)} candidate(s), {len(chosen)} confirmed now", err=True)
+        chosen = {c.pmid for c in found} if confirm_all else wanted
+        with store.transaction():  # one transaction, each pair written once
+            duplicates.record(store, [c for c in found if c.pmid not in chosen])
+            duplicates.record(store, [c for c in found if c.pmid in chosen], confirm=True)
+        state = duplicates.statuses(store)
+    lines = [f"{c.pmid} duplicates {c.duplicate_of} ({c.method}, "
+             f"{state[c.pmid, c.duplicate_of]})" for c in found]
+    if lines:
+        typer.echo("\n".join(lines))
+    confirmed = sum(state[c.pmid, c.duplicate_of] == "confirmed" for c in found)
+    typer.echo(f"{len(found)} candidate(s), {confirmed} confirmed", err=True)
 
 
 @app.command()
