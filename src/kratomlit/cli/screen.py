@@ -247,25 +247,33 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
 
 @screen_app.command("conflicts")
 def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") -> None:
-    """Papers two reviewers decided differently, still unresolved."""
+    """Papers two reviewers decided differently, still unresolved: the title, and each
+    reviewer's decision with its reason and note."""
     from kratomlit import screening
 
     check_format(output_format)
     with open_store(db) as store:
         found = screening.conflicts(store)
     if output_format == "json":
-        typer.echo(json.dumps(found, indent=2))
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
+    console = stdout_console()
     for item in found:
-        votes = ", ".join(f"{who}: {what}" for who, what in item["votes"].items())
-        typer.echo(f"{item['pmid']}  {votes}")
-    typer.echo(f"{len(found)} conflict(s)", err=True)
+        console.print(f"PMID {item['pmid']}: {item['title']}", markup=False, highlight=False)
+        for who, vote in item["votes"].items():
+            reason = f" ({vote['reason']})" if vote["reason"] else ""
+            note = f" — note: {vote['note']}" if vote["note"] else ""
+            console.print(f"  {who}: {vote['decision']}{reason}{note}", markup=False,
+                          highlight=False)
+    typer.echo(f"{len(found)} conflict(s); settle one with `kratomlit screen resolve PMID "
+               "DECISION`" if found else "No conflicts to resolve.", err=True)
 
 
 @screen_app.command("resolve")
 def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
                    note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
-    """Settle a paper's decision (a final decision overrides the reviewers' votes)."""
+    """Settle a paper's decision (a final decision overrides the reviewers' votes); only a
+    paper someone has screened can be resolved."""
     name = _decide(pmid, decision, reason, note, reviewer, db, final=True)
     typer.echo(f"PMID {pmid}: resolved as {decision.lower()} by {name}")
 
