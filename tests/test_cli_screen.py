@@ -181,4 +181,4 @@ def test_confirmed_duplicate_leaves_screening_and_counts_in_prisma(
     assert bad.exit_code == 2 and "not a duplicate candidate" in bad.stderr
     assert runner.invoke(app, ["screen", "duplicates", "--confirm", "99000001"]).exit_code == 0
     flow = json.loads(runner.invoke(app, ["prisma", "-f", "json"]).stdout)
-    assert (flow["identified"], flow["duplicates_removed"], flow["screened"]) == (618, 1, 617)
+    assert (flow["identified"], flow["duplicates_removed"], flow["awaiting"]) == (618, 1, 617)

@@ -106,6 +106,9 @@ def test_a_duplicate_whose_kept_record_is_withdrawn_stands_in_for_it(
         store.mark_deleted([ORIGINAL])  # NLM withdraws the record that was kept
     rows = json.loads(ok(runner, "table", "--format", "json", "--search", SEARCH))
     assert [r["pmid"] for r in rows] == [COPY]
+    flow = json.loads(ok(runner, "prisma", "--format", "json"))
+    real = 617  # records in the real database
+    assert (flow["duplicate_records"], flow["awaiting"]) == (0, real - 1 + 1)
 
 
 def test_confirm_all_is_all_or_nothing(runner: CliRunner, copied: Path) -> None:

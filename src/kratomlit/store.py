@@ -470,6 +470,15 @@ class Store:
                 ((query, pmid, run_id) for pmid in pmids),
             )
 
+    def record_import_hits(self, run_id: int, pmids: Iterable[int]) -> None:
+        """Remember every PMID an import run contained, whether it was new or not."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                "INSERT INTO import_hits (run_id, pmid) VALUES (?, ?) "
+                "ON CONFLICT (run_id, pmid) DO NOTHING",
+                ((run_id, pmid) for pmid in pmids),
+            )
+
     def runs(self, limit: int = 5) -> list[dict[str, Any]]:
         with self.reading() as db:
             return list(db["fetch_runs"].rows_where(order_by="id desc", limit=limit))
