@@ -221,3 +221,21 @@ def test_svg_is_a_prisma_2020_diagram(runner: CliRunner, served: list[int],
         assert len(home) == 1, text.text
         right = float(home[0].get("x", 0)) + float(home[0].get("width", 0))
         assert x + prisma.text_width(text.text or "", bold=bold) < right, text.text
+
+
+def test_an_import_landing_while_counting_changes_no_number(
+        real_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(real_db)
+    before = prisma.flow(store)
+    sources = prisma._sources
+
+    def then_an_import(counted: Store) -> list[prisma.Source]:
+        found = sources(counted)
+        with Store(real_db) as other:  # another process imports a new record meanwhile
+            import_files(other, [MEDLINE])
+        return found
+
+    monkeypatch.setattr(prisma, "_sources", then_an_import)
+    assert prisma.flow(store) == before
+    monkeypatch.undo()
+    assert prisma.flow(store).identified == before.identified + 1

@@ -105,12 +105,13 @@ def _sources(store: Store) -> list[Source]:
 
 def flow(store: Store) -> Flow:
     """The PRISMA 2020 counts (see the module docstring for what counts where)."""
-    sources = _sources(store)
-    with store.reading() as db:
+    with store.snapshot() as db:
+        sources = _sources(store)
         live = {row[0] for row in db.execute("SELECT pmid FROM papers WHERE deleted = 0")}
-    unique, removed = len(live), duplicates.removed(store)
-    decisions = [d for pmid, d in screening.effective_decisions(store).items()
-                 if pmid in live and pmid not in removed]
+        removed = duplicates.removed(store)
+        decisions = [d for pmid, d in screening.effective_decisions(store).items()
+                     if pmid in live and pmid not in removed]
+    unique = len(live)
     kinds = Counter(d.decision for d in decisions)
     reasons = Counter((d.reason or "no reason given") for d in decisions
                       if d.decision == "exclude")

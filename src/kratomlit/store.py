@@ -242,6 +242,21 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Reads that all see the database as of one moment, so a fetch or import landing
+        meanwhile cannot make counts taken from several queries disagree."""
+        if self.db.conn.in_transaction:
+            with self.reading() as db:
+                yield db
+            return
+        with self.reading() as db:
+            db.conn.execute("BEGIN")  # deferred: a read snapshot in WAL mode, no lock taken
+            try:
+                yield db
+            finally:
+                db.conn.execute("ROLLBACK")
+
     def schema_version(self) -> list[str]:
         return migrations.applied_names(self.db)
 
