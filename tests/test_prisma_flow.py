@@ -120,6 +120,7 @@ def test_flow_counts_each_source_and_the_identities_hold(
     # The table holds exactly the records still to screen or screened (retracted included).
     table = json.loads(ok(runner, "table", "--format", "json", "--include-retracted"))
     assert len(table) == found["screened"] + found["awaiting"]
+    assert [r["retracted"] for r in table if r["pmid"] == RETRACTED] == [True]
 
     markdown = ok(runner, "prisma", "--format", "md")
     text = ok(runner, "prisma")
