@@ -61,7 +61,8 @@ def test_screen_set_resolve_agreement_and_prisma(runner: CliRunner, real_db: Pat
                  ["26702254", "include", "--reviewer", "ben"]):
         assert runner.invoke(app, ["screen", "set", *args]).exit_code == 0
     conflicts = json.loads(runner.invoke(app, ["screen", "conflicts", "-f", "json"]).stdout)
-    assert conflicts == [{"pmid": 28786991, "votes": {"ana": "exclude", "ben": "include"}}]
+    assert [(c["pmid"], {who: v["decision"] for who, v in c["votes"].items()})
+            for c in conflicts] == [(28786991, {"ana": "exclude", "ben": "include"})]
     agreement = json.loads(runner.invoke(app, ["screen", "agreement", "-f", "json"]).stdout)
     assert agreement[0]["both_screened"] == 2 and agreement[0]["kappa"] == 0.0
     resolved = runner.invoke(app, ["screen", "resolve", "28786991", "exclude", "--reason",
@@ -131,4 +132,4 @@ def test_confirmed_duplicate_leaves_screening_and_counts_in_prisma(
     assert bad.exit_code == 2 and "not a duplicate candidate" in bad.stderr
     assert runner.invoke(app, ["screen", "duplicates", "--confirm", "99000001"]).exit_code == 0
     flow = json.loads(runner.invoke(app, ["prisma", "-f", "json"]).stdout)
-    assert (flow["identified"], flow["duplicates_removed"], flow["screened"]) == (618, 1, 617)
+    assert (flow["identified"], flow["duplicates_removed"], flow["awaiting"]) == (618, 1, 617)

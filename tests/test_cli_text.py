@@ -31,7 +31,7 @@ def screened(runner: CliRunner, real_db: Path) -> Path:
     (["explain", "28786991"], "design.meta-analysis"),
     (["evaluate", str(LABELS)], "Design accuracy"),
     (["prisma"], "Records identified: 617"),
-    (["screen", "conflicts"], "ana: exclude, ben: include"),
+    (["screen", "conflicts"], "ana: exclude (wrong population)"),
     (["screen", "agreement"], "ana vs ben"),
 ])
 def test_text_views(runner: CliRunner, screened: Path, args: list[str], expected: str,

@@ -60,21 +60,39 @@ def find(store: Store) -> list[Candidate]:
 
 
 def record(store: Store, candidates: list[Candidate], *, confirm: bool = False) -> int:
-    """Store candidates (status candidate, or confirmed = removed from screening)."""
+    """Store candidates (status candidate, or confirmed = removed from screening), in one
+    statement. Finding a pair again never undoes a confirmation or its date."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     status = "confirmed" if confirm else "candidate"
     with store.transaction() as db:
-        for c in candidates:
-            db.execute(
-                "INSERT INTO duplicates (pmid, duplicate_of, method, status, created_at, "
-                "decided_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pmid, duplicate_of) DO "
-                "UPDATE SET status = CASE WHEN excluded.status = 'confirmed' THEN 'confirmed' "
-                "ELSE duplicates.status END, decided_at = excluded.decided_at",
-                [c.pmid, c.duplicate_of, c.method, status, stamp, stamp if confirm else None])
+        db.conn.executemany(
+            "INSERT INTO duplicates (pmid, duplicate_of, method, status, created_at, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pmid, duplicate_of) DO "
+            "UPDATE SET status = 'confirmed', decided_at = excluded.decided_at "
+            "WHERE excluded.status = 'confirmed' AND duplicates.status != 'confirmed'",
+            [(c.pmid, c.duplicate_of, c.method, status, stamp, stamp if confirm else None)
+             for c in candidates])
     return len(candidates)
 
 
+def statuses(store: Store) -> dict[tuple[int, int], str]:
+    """(pmid, duplicate_of) -> the stored status of every pair found so far."""
+    with store.reading() as db:
+        return {(pmid, kept): status for pmid, kept, status in db.execute(
+            "SELECT pmid, duplicate_of, status FROM duplicates")}
+
+
+# SQL about a paper ``p``: the confirmed duplicate pairs it is the removed record of. While
+# the record kept is withdrawn by NLM, its duplicate stands in for it, so the article still
+# counts once. Tables, exports, screening queues and the PRISMA flow all use these.
+_CONFIRMED = ("FROM duplicates d JOIN papers kept ON kept.pmid = d.duplicate_of AND "
+              "kept.deleted = 0 WHERE d.pmid = p.pmid AND d.status = 'confirmed'")
+NOT_DUPLICATE = f"NOT EXISTS (SELECT 1 {_CONFIRMED})"
+DUPLICATE_OF = f"(SELECT min(d.duplicate_of) {_CONFIRMED})"  # NULL: not a duplicate
+
+
 def removed(store: Store) -> set[int]:
+    """Papers removed as confirmed duplicates (withdrawn papers are never among them)."""
     with store.reading() as db:
         return {row[0] for row in db.execute(
-            "SELECT pmid FROM duplicates WHERE status = 'confirmed'")}
+            f"SELECT p.pmid FROM papers p WHERE p.deleted = 0 AND NOT {NOT_DUPLICATE}")}

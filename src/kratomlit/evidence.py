@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kratomlit.duplicates import DUPLICATE_OF, NOT_DUPLICATE
 from kratomlit.errors import UsageError
 from kratomlit.store import Store
 from kratomlit.tagging.rules import DESIGNS, OUTCOMES
@@ -33,6 +34,7 @@ class Filters:
     new: bool = False  # added by the last fetch or import
     added_since: str | None = None  # first seen on or after this date (digests)
     include_retracted: bool = False
+    include_duplicates: bool = False  # confirmed duplicates, marked with duplicate_of
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
 
@@ -68,6 +70,8 @@ def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
     params: list[Any] = []
     if not filters.include_retracted:
         clauses.append("p.retracted = 0")
+    if not filters.include_duplicates:
+        clauses.append(NOT_DUPLICATE)
     if filters.designs:
         named = [d for d in filters.designs if d != "untagged"]
         parts = []
@@ -145,11 +149,12 @@ def rows(store: Store, filters: Filters, *, only: list[int] | None = None
     if only is not None:
         clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(only))
-    sql = (f"SELECT {COLUMNS} FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
-           f"WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
+    duplicate_of = DUPLICATE_OF if filters.include_duplicates else "NULL"
+    sql = (f"SELECT {COLUMNS}, {duplicate_of} FROM papers p LEFT JOIN paper_tags t "
+           f"ON t.pmid = p.pmid WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
     if filters.limit:
         sql += f" LIMIT {int(filters.limit)}"
-    names = [c.strip().split(".")[1] for c in COLUMNS.split(",")]
+    names = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
     with store.reading() as db:
         cursor = db.execute(sql, params)
         while batch := cursor.fetchmany(500):

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
-          "population", "retracted", "url", "screening", "screening_reason", "screening_notes")
+          "population", "retracted", "url", "screening", "screening_reason", "screening_notes",
+          "duplicate_of")
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +75,14 @@ _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participan
                "outcomes", "title", "screening")
 
 
+def _marked_title(row: dict[str, Any]) -> str:
+    """The title, after RETRACTED and DUPLICATE marks where they apply."""
+    marks = ["RETRACTED"] if row.get("retracted") else []
+    if row.get("duplicate_of"):
+        marks.append(f"DUPLICATE of PMID {row['duplicate_of']}")
+    return "".join(f"{mark}: " for mark in marks) + (row.get("title") or "")
+
+
 def _md(value: Any) -> str:
     text = _cell(value) if not isinstance(value, str) else value
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
@@ -88,9 +97,7 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
         cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
-                 "screening": _screening(row)}
-        if row.get("retracted"):
-            cells["title"] = "RETRACTED: " + (row.get("title") or "")
+                 "screening": _screening(row), "title": _marked_title(row)}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
 
@@ -149,7 +156,7 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         esc = html.escape
         authors = row.get("authors") or []
         retracted = row.get("retracted")
-        title = ("RETRACTED: " if retracted else "") + (row.get("title") or "")
+        title = _marked_title(row)
         cells = [
             f'<a href="{esc(row["url"])}">{row["pmid"]}</a>', esc(str(row.get("year") or "")),
             esc(authors[0] if authors else ""), esc(row.get("journal_iso") or ""),
@@ -213,6 +220,8 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "KW", word
     if row.get("retracted"):
         yield "N1", "Retracted publication"
+    if row.get("duplicate_of"):
+        yield "N1", f"Duplicate of PMID {row['duplicate_of']}"
     for note in _notes(row):
         yield "N1", note
     yield "ER", ""
@@ -255,6 +264,8 @@ def write_bibtex(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             ("url", row.get("url")), ("abstract", row.get("abstract")),
             ("keywords", ", ".join(_keywords(row)) or None),
             ("note", "; ".join((["Retracted publication"] if row.get("retracted") else [])
+                               + ([f"Duplicate of PMID {row['duplicate_of']}"]
+                                  if row.get("duplicate_of") else [])
                                + _notes(row)) or None),
         ]
         out.write(f"@article{{pmid{row['pmid']},\n")

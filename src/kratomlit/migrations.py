@@ -221,6 +221,22 @@ def m004_fts_bulk_insert(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS papers_ai")
 
 
+@_register
+def m005_import_hits(db: Database) -> None:
+    # Which PMIDs each import run contained, new to the database or not (as query_hits
+    # does for queries): each import is a PRISMA source. Runs before this migration kept
+    # only the papers they added or changed, which is all that can be carried over.
+    db.table("import_hits").create(
+        {"run_id": int, "pmid": int},
+        pk=("run_id", "pmid"),
+        foreign_keys=[("run_id", "fetch_runs", "id")],
+    )
+    db.execute(
+        "INSERT INTO import_hits (run_id, pmid) SELECT rp.run_id, rp.pmid FROM run_papers rp "
+        "JOIN fetch_runs r ON r.id = rp.run_id WHERE r.kind = 'import' "
+        "AND rp.action IN ('new', 'updated')")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -10,11 +10,13 @@ do not.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kratomlit.duplicates import NOT_DUPLICATE
 from kratomlit.errors import InputFileError, NotFoundError, UsageError
 from kratomlit.store import Store
 
@@ -79,12 +81,19 @@ def _require_paper(store: Store, pmid: int) -> None:
 
 def record(store: Store, pmid: int, decision: str, *, reviewer: str, reason: str | None = None,
            note: str | None = None, final: bool = False) -> None:
-    """One reviewer's decision on one paper (``final``: a resolution that settles it)."""
+    """One reviewer's decision on one paper (``final``: a resolution that settles it).
+
+    Only a paper some reviewer has screened can be resolved: a resolution settles their
+    decisions, and one without any would enter the PRISMA flow unscreened."""
     decision = check_decision(decision, reason)
     if not reviewer.strip():
         raise UsageError("who is screening? give --reviewer NAME or set KRATOMLIT_REVIEWER")
     with store.transaction() as db:
         _require_paper(store, pmid)
+        if final and db.execute("SELECT 1 FROM screening WHERE pmid = ? AND is_final = 0 "
+                                "LIMIT 1", [pmid]).fetchone() is None:
+            raise UsageError(f"nobody has screened PMID {pmid}, so there is nothing to "
+                             "resolve; record a decision with `kratomlit screen set` first")
         db.execute(
             "INSERT INTO screening (pmid, reviewer, decision, reason, note, is_final, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -190,17 +199,25 @@ def reviewer_decisions(store: Store) -> dict[str, dict[int, str]]:
 
 
 def conflicts(store: Store) -> list[dict[str, Any]]:
-    """Papers two or more reviewers decided differently and nobody has resolved."""
-    per_reviewer = reviewer_decisions(store)
-    decisions = effective_decisions(store)
-    out = []
-    for pmid, decision in sorted(decisions.items()):
-        if decision.decision != "conflict":
-            continue
-        votes = {name: per_reviewer[name][pmid] for name in decision.reviewers
-                 if pmid in per_reviewer.get(name, {})}
-        out.append({"pmid": pmid, "votes": votes})
-    return out
+    """Papers two or more reviewers decided differently and nobody has resolved: title, and
+    each reviewer's latest decision with its reason and note. Like the PRISMA flow, this
+    leaves out withdrawn papers and confirmed duplicates."""
+    pending = [pmid for pmid, d in effective_decisions(store).items()
+               if d.decision == "conflict"]
+    found: dict[int, dict[str, Any]] = {}
+    with store.reading() as db:
+        for pmid, title, reviewer, decision, reason, note, at in db.execute(
+                "SELECT p.pmid, p.title, s.reviewer, s.decision, s.reason, s.note, s.created_at "
+                "FROM screening s JOIN papers p ON p.pmid = s.pmid WHERE s.is_final = 0 AND "
+                f"p.deleted = 0 AND {NOT_DUPLICATE} AND "
+                "p.pmid IN (SELECT value FROM json_each(?)) ORDER BY s.id",
+                [json.dumps(pending)]):
+            item = found.setdefault(pmid, {"pmid": pmid, "title": title, "votes": {}})
+            item["votes"][reviewer] = {"decision": decision, "reason": reason, "note": note,
+                                       "decided_at": at}  # the latest row wins
+    for item in found.values():
+        item["votes"] = dict(sorted(item["votes"].items()))
+    return [found[pmid] for pmid in sorted(found)]
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,21 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Reads that all see the database as of one moment, so a fetch or import landing
+        meanwhile cannot make counts taken from several queries disagree."""
+        if self.db.conn.in_transaction:
+            with self.reading() as db:
+                yield db
+            return
+        with self.reading() as db:
+            db.conn.execute("BEGIN")  # deferred: a read snapshot in WAL mode, no lock taken
+            try:
+                yield db
+            finally:
+                db.conn.execute("ROLLBACK")
+
     def schema_version(self) -> list[str]:
         return migrations.applied_names(self.db)
 
@@ -478,6 +493,15 @@ class Store:
                 "INSERT INTO query_hits (query, pmid, first_run_id) VALUES (?, ?, ?) "
                 "ON CONFLICT (query, pmid) DO NOTHING",
                 ((query, pmid, run_id) for pmid in pmids),
+            )
+
+    def record_import_hits(self, run_id: int, pmids: Iterable[int]) -> None:
+        """Remember every PMID an import run contained, whether it was new or not."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                "INSERT INTO import_hits (run_id, pmid) VALUES (?, ?) "
+                "ON CONFLICT (run_id, pmid) DO NOTHING",
+                ((run_id, pmid) for pmid in pmids),
             )
 
     def runs(self, limit: int = 5) -> list[dict[str, Any]]:

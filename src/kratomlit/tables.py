@@ -22,10 +22,13 @@ def _n(row: dict[str, Any]) -> str:
     return {"animal": "animal", "in-vitro": "in vitro"}.get(population, "")
 
 
-def summary_line(total: int, shown: int, per_design: dict[str, int]) -> str:
+def summary_line(total: int, shown: int, per_design: dict[str, int], duplicates: int = 0
+                 ) -> str:
     designs = ", ".join(f"{d} {n}" for d, n in per_design.items()) or "none"
     limited = f" (showing {shown})" if shown < total else ""
-    return f"{total} studies{limited}: {designs}"
+    marked = (f"; also {duplicates} confirmed duplicate record(s), marked, not counted"
+              if duplicates else "")
+    return f"{total} studies{limited}: {designs}{marked}"
 
 
 # Short forms for narrow terminals (the map's column headers, the table's design column).
@@ -39,7 +42,8 @@ WIDE = 120  # from this width the table also shows first author and journal
 
 def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
                  per_design: dict[str, int]) -> int:
-    """One row per study; titles fold inside their column, so 80 columns never break it."""
+    """One row per study; titles fold inside their column, so 80 columns never break it.
+    Confirmed duplicates (when asked for) are marked and not counted as studies."""
     wide = console.width >= WIDE
     table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     table.add_column("PMID", no_wrap=True)
@@ -51,12 +55,15 @@ def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
     table.add_column("N", justify="right", no_wrap=True)
     table.add_column("Outcomes", max_width=13, overflow="fold")
     table.add_column("Title", ratio=1, min_width=24, overflow="fold")
-    shown = 0
+    shown = duplicates = 0
     for row in rows:
         shown += 1
         title = escape(row.get("title") or "")
         if row.get("retracted"):
             title = "[bold red]RETRACTED[/bold red] " + title
+        if row.get("duplicate_of"):
+            duplicates += 1
+            title = f"[bold yellow]DUPLICATE of PMID {row['duplicate_of']}[/bold yellow] " + title
         cells = [str(row["pmid"]), str(row.get("year") or "")]
         if wide:
             cells += [escape(row.get("first_author") or ""), escape(row.get("journal_iso") or "")]
@@ -64,7 +71,8 @@ def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
         table.add_row(*cells)
     if shown:
         console.print(table)
-    console.print(summary_line(total, shown, per_design), highlight=False, soft_wrap=True)
+    console.print(summary_line(total, shown - duplicates, per_design, duplicates),
+                  highlight=False, soft_wrap=True)
     return shown
 
 

@@ -233,25 +233,29 @@ def render_evaluation(console: Console, result: Any) -> None:
 
 
 def render_prisma(console: Console, found: Any) -> None:
-    """The PRISMA flow as stacked boxes, exclusions beside the stage they leave."""
-    sources = "\n".join(f"  {s['kind']}: {escape(str(s['source']))[:60]} (n = {s['records']})"
-                        for s in found.sources)
-    reasons = "\n".join(f"  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
-    stages = [
-        (f"Records identified: {found.identified}" + (f"\n{sources}" if sources else ""),
-         f"Duplicates removed: {found.duplicates_removed}"),
-        (f"Records screened: {found.screened}",
-         f"Excluded: {found.excluded}" + (f"\n{reasons}" if reasons else "")),
-        (f"Studies included: {found.included}",
-         f"Maybe: {found.maybe}\nConflicts: {found.conflicts}\nAwaiting screening: "
-         f"{found.awaiting}"),
+    """The PRISMA flow by phase: the records' path down the left, what leaves it beside."""
+    sources = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}"
+                      for s in found.sources)
+    reasons = "".join(f"\n  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
+    down = Text("↓", justify="center")
+    rows: list[tuple[str, Any, str, Any]] = [
+        ("Identification", Panel(f"Records identified: {found.identified}{sources}"), "→",
+         Panel(f"Removed before screening: {found.duplicates_removed}\n"
+               f"  duplicates found by more than one source: "
+               f"{found.duplicates_across_sources}\n"
+               f"  confirmed duplicates of another PMID: {found.duplicate_records}")),
+        ("Screening", down, "→", Panel(f"Awaiting screening: {found.awaiting}")),
+        ("", Panel(f"Records screened: {found.screened}"), "→",
+         Panel(f"Excluded: {found.excluded}{reasons}")),
+        ("", down, "→", Panel(f"Maybe: {found.maybe}\nConflicts: {found.conflicts}")),
+        ("Included", Panel(f"Studies included: {found.included}"), "", ""),
     ]
     table = Table(box=None, show_header=False, expand=True)
     table.add_column(ratio=1)
-    table.add_column(width=3)
+    table.add_column(width=1)
     table.add_column(ratio=1)
-    for i, (main, side) in enumerate(stages):
-        table.add_row(Panel(main), "→", Panel(side))
-        if i < len(stages) - 1:
-            table.add_row("        ↓", "", "")
+    for phase, main, arrow, side in rows:
+        if phase:
+            table.add_row(Text(phase, style="bold"), "", "")
+        table.add_row(main, arrow, side)
     console.print(Panel(table, title="PRISMA 2020 flow"))

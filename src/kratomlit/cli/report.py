@@ -39,6 +39,9 @@ Search = Annotated[str | None, typer.Option("--search", help="Full-text search (
 New = Annotated[bool, typer.Option("--new", help="Only papers the last fetch or import added.")]
 Retracted = Annotated[bool, typer.Option("--include-retracted",
                                          help="Keep retracted papers (clearly marked).")]
+Duplicates = Annotated[bool, typer.Option(
+    "--include-duplicates", help="Also show confirmed duplicate records, marked with the PMID "
+    "they duplicate (never counted as studies).")]
 Limit = Annotated[int | None, typer.Option("--limit", help="At most this many studies.",
                                            show_default=False)]
 Status = Annotated[str | None, typer.Option(
@@ -56,7 +59,8 @@ def split_values(values: list[str] | None) -> list[str]:
 
 def _filters(outcome: list[str] | None, design: list[str] | None, since: int | None,
              until: int | None, search: str | None, new: bool, include_retracted: bool,
-             limit: int | None, status: str | None, included: bool, screened: bool) -> Filters:
+             limit: int | None, status: str | None, included: bool, screened: bool,
+             include_duplicates: bool = False) -> Filters:
     from kratomlit.evidence import Filters
 
     chosen = [s for s in (status, "included" if included else None,
@@ -65,24 +69,28 @@ def _filters(outcome: list[str] | None, design: list[str] | None, since: int | N
         raise UsageError("choose one screening filter: --status, --included or --screened")
     return Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
                    until=until, search=search, new=new, include_retracted=include_retracted,
+                   include_duplicates=include_duplicates,
                    screening=chosen[0] if chosen else None, limit=limit).check()
 
 
 @app.command()
 def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           until: Until = None, search: Search = None, new: New = False,
-          include_retracted: Retracted = False, limit: Limit = None, status: Status = None,
+          include_retracted: Retracted = False, include_duplicates: Duplicates = False,
+          limit: Limit = None, status: Status = None,
           included: Included = False, screened: Screened = False, db: DbOption = None,
           output_format: Annotated[str, typer.Option("--format", "-f",
                                                      help="text or json.")] = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
+    from dataclasses import replace
+
     from kratomlit import evidence
 
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
-                       status, included, screened)
+                       status, included, screened, include_duplicates)
     check_format(output_format)
     with open_store(db) as store:
-        per_design = evidence.design_counts(store, filters)
+        per_design = evidence.design_counts(store, replace(filters, include_duplicates=False))
         selected = evidence.rows(store, filters)
         if output_format == "json":
             from kratomlit.exports import write_json
@@ -207,7 +215,8 @@ def export(output_format: Annotated[str, typer.Option(
                show_default=False)] = None,
            outcome: Outcome = None, design: Design = None, since: Since = None,
            until: Until = None, search: Search = None, new: New = False,
-           include_retracted: Retracted = False, limit: Limit = None, status: Status = None,
+           include_retracted: Retracted = False, include_duplicates: Duplicates = False,
+           limit: Limit = None, status: Status = None,
            included: Included = False, screened: Screened = False,
            db: DbOption = None) -> None:
     """Export the studies the filters select, for Excel, manuscripts, Zotero or screening."""
@@ -216,7 +225,7 @@ def export(output_format: Annotated[str, typer.Option(
 
     check_format(output_format, *FORMATS)
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
-                       status, included, screened)
+                       status, included, screened, include_duplicates)
     write = WRITERS[output_format]
     with open_store(db) as store:
         selected = evidence.with_details(store, evidence.rows(store, filters))
@@ -229,7 +238,8 @@ def export(output_format: Annotated[str, typer.Option(
             return min(found, filters.limit) if filters.limit else found
 
         count = _write_output(output, write, selected, "exporting", total)
-    print(f"Wrote {count} studies to {output}", file=sys.stderr)
+    what = "records (confirmed duplicates marked)" if include_duplicates else "studies"
+    print(f"Wrote {count} {what} to {output}", file=sys.stderr)
 
 
 Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]

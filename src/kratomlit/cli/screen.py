@@ -58,14 +58,13 @@ def _reviewer(value: str | None) -> str:
 
 
 def _queue(store: Store, reviewer: str, filters: Filters) -> list[int]:
-    """PMIDs this reviewer has not decided yet, in table order (so screening resumes)."""
-    from kratomlit import duplicates, evidence
+    """PMIDs this reviewer has not decided yet, in table order (so screening resumes);
+    confirmed duplicates are left out, as in the table."""
+    from kratomlit import evidence
 
     done = {row[0] for row in store.db.execute(
         "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
-    removed = duplicates.removed(store)
-    return [pmid for pmid in evidence.pmids(store, filters)
-            if pmid not in done and pmid not in removed]
+    return [pmid for pmid in evidence.pmids(store, filters) if pmid not in done]
 
 
 def _study(store: Store, pmid: int) -> dict[str, Any] | None:
@@ -392,25 +391,33 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
 
 @screen_app.command("conflicts")
 def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") -> None:
-    """Papers two reviewers decided differently, still unresolved."""
+    """Papers two reviewers decided differently, still unresolved: the title, and each
+    reviewer's decision with its reason and note."""
     from kratomlit import screening
 
     check_format(output_format)
     with open_store(db) as store:
         found = screening.conflicts(store)
     if output_format == "json":
-        typer.echo(json.dumps(found, indent=2))
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
+    console = stdout_console()
     for item in found:
-        votes = ", ".join(f"{who}: {what}" for who, what in item["votes"].items())
-        typer.echo(f"{item['pmid']}  {votes}")
-    typer.echo(f"{len(found)} conflict(s)", err=True)
+        console.print(f"PMID {item['pmid']}: {item['title']}", markup=False, highlight=False)
+        for who, vote in item["votes"].items():
+            reason = f" ({vote['reason']})" if vote["reason"] else ""
+            note = f" — note: {vote['note']}" if vote["note"] else ""
+            console.print(f"  {who}: {vote['decision']}{reason}{note}", markup=False,
+                          highlight=False)
+    typer.echo(f"{len(found)} conflict(s); settle one with `kratomlit screen resolve PMID "
+               "DECISION`" if found else "No conflicts to resolve.", err=True)
 
 
 @screen_app.command("resolve")
 def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
                    note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
-    """Settle a paper's decision (a final decision overrides the reviewers' votes)."""
+    """Settle a paper's decision (a final decision overrides the reviewers' votes); only a
+    paper someone has screened can be resolved."""
     name = _decide(pmid, decision, reason, note, reviewer, db, final=True)
     typer.echo(f"PMID {pmid}: resolved as {decision.lower()} by {name}")
 
@@ -453,13 +460,17 @@ def screen_duplicates(
         unknown = wanted - {c.pmid for c in found}
         if unknown:
             raise UsageError(f"not a duplicate candidate: {', '.join(map(str, sorted(unknown)))}")
-        chosen = found if confirm_all else [c for c in found if c.pmid in wanted]
-        duplicates.record(store, found)
-        duplicates.record(store, chosen, confirm=True)
-    for item in found:
-        state = "confirmed" if item in chosen else "candidate"
-        typer.echo(f"{item.pmid} duplicates {item.duplicate_of} ({item.method}, {state})")
-    typer.echo(f"{len(found)} candidate(s), {len(chosen)} confirmed now", err=True)
+        chosen = {c.pmid for c in found} if confirm_all else wanted
+        with store.transaction():  # one transaction, each pair written once
+            duplicates.record(store, [c for c in found if c.pmid not in chosen])
+            duplicates.record(store, [c for c in found if c.pmid in chosen], confirm=True)
+        state = duplicates.statuses(store)
+    lines = [f"{c.pmid} duplicates {c.duplicate_of} ({c.method}, "
+             f"{state[c.pmid, c.duplicate_of]})" for c in found]
+    if lines:
+        typer.echo("\n".join(lines))
+    confirmed = sum(state[c.pmid, c.duplicate_of] == "confirmed" for c in found)
+    typer.echo(f"{len(found)} candidate(s), {confirmed} confirmed", err=True)
 
 
 @app.command()
