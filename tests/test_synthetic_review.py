@@ -164,7 +164,9 @@ def test_two_reviewers_conflict_agree_and_resolve(runner: CliRunner, tagged: Pat
             ("999000003", "exclude", "--reason", "wrong design", "--reviewer", "ben"),
             ("999000006", "include", "--reviewer", "ben"))
     conflicts = json.loads(_ok(runner, "screen", "conflicts", "-f", "json"))
-    assert conflicts == [{"pmid": 999000002, "votes": {"ana": "include", "ben": "exclude"}}]
+    assert [(c["pmid"], {who: v["decision"] for who, v in c["votes"].items()},
+             c["votes"]["ben"]["reason"]) for c in conflicts] == [
+        (999000002, {"ana": "include", "ben": "exclude"}, "wrong outcome")]
     # By hand: 3 of 4 agree (p_o = 0.75); ana includes 3/4, ben 2/4, so
     # p_e = 3/4 * 2/4 + 1/4 * 2/4 = 0.5 and kappa = (0.75 - 0.5) / (1 - 0.5) = 0.5.
     agreement = json.loads(_ok(runner, "screen", "agreement", "-f", "json"))
@@ -210,16 +212,17 @@ def test_prisma_flow_adds_up(runner: CliRunner, tagged: Path, tmp_path: Path) ->
     svg = tmp_path / "flow.svg"
     flow = json.loads(_ok(runner, "prisma", "-f", "json", "--svg", str(svg)))
     # 8 imported records + the twin; the withdrawn one is not counted at all.
-    assert (flow["identified"], flow["duplicates_removed"], flow["screened"]) == (9, 1, 8)
+    # Screened counts only records with a decision: 2 included, 3 excluded, 1 maybe, 1 conflict.
+    assert (flow["identified"], flow["duplicates_removed"], flow["screened"]) == (9, 1, 7)
     assert (flow["included"], flow["excluded"], flow["maybe"], flow["conflicts"],
             flow["awaiting"]) == (2, 3, 1, 1, 1)  # 999000004 awaits screening
     assert flow["excluded_reasons"] == {"wrong design": 2, "wrong outcome": 1}
-    assert flow["identified"] == flow["screened"] + flow["duplicates_removed"]
+    assert flow["identified"] - flow["duplicates_removed"] == flow["screened"] + flow["awaiting"]
     assert flow["screened"] == (flow["included"] + flow["excluded"] + flow["maybe"]
-                                + flow["conflicts"] + flow["awaiting"])
+                                + flow["conflicts"])
     assert sum(source["records"] for source in flow["sources"]) == flow["identified"]
     drawing = etree.fromstring(svg.read_bytes())
     texts = " ".join(drawing.itertext())
-    assert "Records identified (n = 9)" in texts and "Studies included (n = 2)" in texts
+    assert "Records identified (n = 9)" in texts and "Studies included in review (n = 2)" in texts
     markdown = _ok(runner, "prisma", "-f", "md")
-    assert "| Records screened | 8 |" in markdown and "| — wrong design | 2 |" in markdown
+    assert "| Records screened | 7 |" in markdown and "| — wrong design | 2 |" in markdown
