@@ -223,17 +223,21 @@ class Store:
             raise error from None
 
     def _connect_read_only(self) -> sqlite3.Connection:
+        # mode=rw never creates a file, and query_only refuses every write. (A mode=ro
+        # connection could not remove the WAL files it opens when it closes, and would
+        # leave them behind, owned by whoever read the database last.)
         uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
-        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(uri + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
+            conn.execute("PRAGMA query_only = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.OperationalError as exc:
             conn.close()
-            if "readonly" not in str(exc).lower():
+            if not any(w in str(exc).lower() for w in ("readonly", "unable to open")):
                 raise
-        # A WAL database in a folder we cannot write: a read-only connection cannot create
-        # the shared-memory index it needs, so read the file as it is (immutable). A writer
+        # A WAL database in a folder we cannot write: no connection can create the
+        # shared-memory index it needs, so read the file as it is (immutable). A writer
         # elsewhere would need that folder too.
         conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
