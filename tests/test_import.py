@@ -111,8 +111,7 @@ def test_quiet_prints_nothing(runner: CliRunner) -> None:
     assert result.output == ""
 
 
-def test_ctrl_c_during_an_import_keeps_nothing_and_says_so(runner: CliRunner,
-                                                           isolated_env: Path) -> None:
+def test_ctrl_c_during_an_import_keeps_nothing_and_says_so(isolated_env: Path) -> None:
     def interrupt(name: str, done: int, total: int) -> None:
         raise KeyboardInterrupt
 
