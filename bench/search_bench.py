@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from databases import tagged  # noqa: E402
 
-SEARCHES = [["search", "kratom"], ["search", "patients"], ["search", "NOT patients"],
-            ["search", "author:Smith"], ["search", "mesh:humans AND withdrawal"],
+SEARCHES = [["search", "pain"], ["search", "patients"], ["search", "NOT patients"],
+            ["search", "author:Smith"], ["search", "mesh:humans AND pain"],
             ["table", "--search", "NOT patients", "--limit", "50"]]
 
 
