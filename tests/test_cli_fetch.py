@@ -46,7 +46,7 @@ def test_fetch_default_query_then_rerun_is_up_to_date(
 ) -> None:
     result = runner.invoke(app, ["fetch", "--batch-size", "5"])
     assert result.exit_code == 0, result.output
-    assert "13 PMIDs found; 13 to fetch in 3 batch(es)" in result.stderr
+    assert "13 PMIDs found; 13 to fetch in 3 batches" in result.stderr
     assert "batch 3/3: 13/13 records" in result.stderr
     assert (f"Fetched 13 records of 13 found: 13 new, 0 updated, 0 unchanged, 0 deleted "
             f"(4 requests) into {isolated_env}") in result.stderr
@@ -161,3 +161,15 @@ def test_terminal_shows_batch_and_record_bars(
     assert "batches" in shown and "3/3" in shown
     assert "records" in shown and "13/13" in shown
     assert "Fetched 13 records of 13 found" in shown
+
+
+def test_a_missing_email_is_warned_about_once(runner: CliRunner, fake: FakeEutils,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    warning = ("Warning: no contact e-mail for NCBI, which asks every tool for one: set "
+               "NCBI_EMAIL or pass --email")
+    result = runner.invoke(app, ["fetch", "--query", "kratom", "--batch-size", "5"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == warning and result.stderr.count("e-mail") == 1
+    assert warning not in runner.invoke(app, ["fetch", "--email", "me@example.org"]).stderr
+    monkeypatch.setenv("NCBI_EMAIL", "me@example.org")
+    assert warning not in runner.invoke(app, ["fetch"]).stderr

@@ -24,11 +24,12 @@ def test_status_counts_and_last_run(runner: CliRunner, real_db: Path) -> None:
     assert "Papers: 617" in text and "Untagged: 617" in text
 
 
-def test_status_on_a_new_database(runner: CliRunner, isolated_env: Path) -> None:
+def test_status_without_a_database(runner: CliRunner, isolated_env: Path) -> None:
     result = runner.invoke(app, ["status"])
-    assert result.exit_code == 0
-    assert "Papers: 0" in result.stdout and "kratomlit fetch" in result.stdout
-    assert isolated_env.exists()
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: no database at {isolated_env}; run `kratomlit "
+                                     "fetch` or `kratomlit import` first")
+    assert not isolated_env.exists()
 
 
 def test_show_whole_record_with_links(runner: CliRunner, real_db: Path) -> None:
@@ -59,13 +60,13 @@ def test_search_highlights_matches(runner: CliRunner, real_db: Path) -> None:
     assert hits[0]["pmid"] == 29768149
     assert "**" in hits[0]["snippet"]
     text = runner.invoke(app, ["search", "budesonide formoterol"]).stdout
-    assert "29768149" in text and "result(s)" in text
+    assert "29768149" in text and "1 paper matches 'budesonide formoterol'" in text
     assert "No papers match" in runner.invoke(app, ["search", "zzyzxqq"]).stdout
 
 
 def test_search_syntax_error_is_one_line(runner: CliRunner, real_db: Path) -> None:
     result = runner.invoke(app, ["search", '"unbalanced'])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage, as the README promises
     assert result.stderr.startswith("Error: cannot search for")
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -49,7 +49,7 @@ def test_manual_tags_survive_tag_all_and_clear_restores(runner: CliRunner, real_
                    "pmid = 25020153")
     assert notes == [("checked the full text",)]
     cleared = runner.invoke(app, ["tag", "clear", "25020153"])
-    assert cleared.exit_code == 0 and "5 manual tag(s) removed" in cleared.stdout
+    assert cleared.exit_code == 0 and "manual design and outcomes removed" in cleared.stdout
     assert _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE pmid = 25020153"
                   )[0] == auto
 

@@ -16,7 +16,7 @@ pytestmark = needs_pubmed
 def test_two_imports_at_once_both_succeed(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     env = {**os.environ, "KRATOMLIT_DB": str(db)}
-    subprocess.run([sys.executable, "-m", "kratomlit", "status"], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "kratomlit", "tag", "-q"], env=env, check=True,
                    capture_output=True)  # create the schema once, as a first command would
     first = [str(p) for p in RECORD_FILES if p.name.startswith(("medline16", "efetch"))]
     second = [str(p) for p in RECORD_FILES if not p.name.startswith(("medline16", "efetch"))]

@@ -6,9 +6,13 @@ import gzip
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
+from kratomlit.errors import Interrupted
+from kratomlit.importing import import_files
+from kratomlit.store import Store
 
 from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error
 
@@ -112,3 +116,15 @@ def test_quiet_prints_nothing(runner: CliRunner) -> None:
     result = runner.invoke(app, ["import", "--quiet", str(PUBMED / "pubmed-29768149.xml")])
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_ctrl_c_during_an_import_keeps_nothing_and_says_so(isolated_env: Path) -> None:
+    def interrupt(name: str, done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with Store(isolated_env) as store, pytest.raises(Interrupted) as stopped:
+        import_files(store, RECORD_FILES, progress=interrupt)
+    assert str(stopped.value) == "interrupted; nothing was imported (an import is all or nothing)"
+    assert stopped.value.exit_code == 130
+    assert _count(isolated_env) == 0
+    assert _count(isolated_env, "SELECT status FROM fetch_runs") == "interrupted"

@@ -1,5 +1,6 @@
-"""SIGKILL in the middle of an import or a fetch: the database stays whole, nothing is
-claimed that did not happen, and the next run completes the work without duplicates."""
+"""SIGKILL (or Ctrl-C) in the middle of an import or a fetch: the database stays whole,
+nothing is claimed that did not happen, and the next run completes the work without
+duplicates."""
 
 from __future__ import annotations
 
@@ -120,3 +121,22 @@ def test_killed_fetch_keeps_whole_batches_and_the_next_run_completes(
     assert _query(db, "SELECT status, new FROM fetch_runs ORDER BY id") == [
         ("interrupted", 0), ("ok", 1300 - stored)]
     assert "test-key-123" not in "\n".join(str(r) for r in _query(db, "SELECT * FROM fetch_runs"))
+
+
+def test_ctrl_c_during_fetch_says_what_was_kept(
+        tmp_path: Path, httpserver: HTTPServer, slow_fake: FakeEutils) -> None:
+    db = tmp_path / "k.db"
+    env = {**os.environ, "KRATOMLIT_DB": str(db), "NCBI_EMAIL": "me@example.org",
+           "KRATOMLIT_EUTILS_URL": httpserver.url_for("/entrez/eutils/")}
+    process = _kratomlit("fetch", "--query", "kratom", "--batch-size", "100", env=env)
+    _wait_until(lambda: _papers(db) >= 200)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    stored = _papers(db)
+    assert 200 <= stored < 1300 and stored % 100 == 0
+    assert stderr.decode().splitlines()[-1] == (
+        f"Error: interrupted; the {stored} records it added or changed before that are kept, "
+        "and the next `kratomlit fetch` fetches the rest")
+    assert _query(db, "SELECT status, new, error FROM fetch_runs") == [
+        ("interrupted", stored, stderr.decode().splitlines()[-1].removeprefix("Error: "))]

@@ -75,3 +75,24 @@ def test_upgrade_keeps_tags_and_is_idempotent(tmp_path: Path) -> None:
             row = store.db.execute("SELECT design, outcomes FROM paper_tags").fetchall()
             assert row == [("rct", '["mood"]')]
             assert store.db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+
+
+@needs_pubmed
+def test_upgrade_indexes_authors_and_leaves_records_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    pmids = _old_database(path, stop_before="m006_fts_authors")
+    papers = [p for p in iter_records(gzip.open(PUBMED / "test_current_medline.xml.gz"))
+              if isinstance(p, Paper)]
+    with Store(path) as store:
+        assert store.upgraded == ["m006_fts_authors"]
+        store.db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)")
+        for paper in papers:
+            for author in paper.authors[:3]:
+                if author.last_name:
+                    found = {h["pmid"] for h in store.search(f'author:"{author.last_name}"',
+                                                             limit=100)}
+                    assert paper.pmid in found, author.last_name
+        counts = store.save_papers(papers, source="import:again")  # the same records again
+        assert (counts.new, counts.updated, counts.unchanged) == (0, 0, len(pmids))
+    with Store(path) as store:
+        assert store.upgraded == []  # once only

@@ -109,9 +109,10 @@ def test_runs_record_status_and_new_pmids(tmp_path: Path, papers: list[Paper]) -
         assert last["id"] == run and last["status"] == "ok" and last["new"] == len(papers)
         assert pmids == {p.pmid for p in papers}
         failed = store.start_run("fetch", "kratom")
+        assert store.last_run_pmids()[0]["id"] == run  # a run still going is not the last
         store.finish_run(failed, status="failed", error="boom")
         assert store.runs(1)[0]["status"] == "failed"
-        assert store.last_run_pmids()[0]["id"] == run
+        assert store.last_run_pmids() == (store.runs(1)[0], set())  # it added nothing
 
 
 def test_unknown_pmid(tmp_path: Path) -> None:

@@ -1,8 +1,12 @@
-"""Publication dates as PubMed writes them, turned into ISO strings without guessing."""
+"""Dates: the one parser for every date option, and publication dates as PubMed writes
+them, turned into ISO strings without guessing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+from kratomlit.errors import UsageError
 
 MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -48,3 +52,40 @@ def free_text_date(text: str) -> tuple[str | None, int | None]:
         return iso_date(*parts), int(parts[0])
     found = YEAR.search(text)
     return text or None, int(found.group(1)) if found else None
+
+
+_OPTION_DATE = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
+
+
+def tomorrow() -> dt.date:
+    # NCBI dates records in US Eastern time and first_seen is UTC; a day of margin covers
+    # every time zone.
+    return dt.date.today() + dt.timedelta(days=1)
+
+
+def parse_date(value: str, option: str, *, end: bool = False) -> dt.date:
+    """A date option's value: ``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` (``-`` also accepted).
+
+    A partial date means its first day, or with ``end`` its last day, so
+    ``--since 2020 --until 2020`` covers the whole year. Impossible dates (2026-02-30,
+    0000) and dates wholly in the future are usage errors, the same for every option.
+    """
+    found = _OPTION_DATE.match(value.strip())
+    try:
+        if not found:
+            raise ValueError
+        year, month, day = (int(g) if g else None for g in found.groups())
+        assert year is not None
+        first = dt.date(year, 1 if month is None else month, 1 if day is None else day)
+    except ValueError:
+        raise UsageError(
+            f"invalid date for {option}: {value!r} (use YYYY, YYYY/MM or YYYY/MM/DD)"
+        ) from None
+    if first > tomorrow():
+        raise UsageError(f"{option} {value} is in the future")
+    if not end or day is not None:
+        return first
+    if month is None:
+        return dt.date(year, 12, 31)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)

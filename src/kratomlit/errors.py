@@ -41,5 +41,11 @@ class NetworkError(EutilsError):
     """The E-utilities API could not be reached."""
 
 
-class SearchSyntaxError(KratomlitError):
+class SearchSyntaxError(UsageError):
     """A full-text search expression that SQLite FTS5 cannot parse."""
+
+
+class Interrupted(KratomlitError):
+    """Ctrl-C (or SIGTERM) stopped a job; the message says what was kept."""
+
+    exit_code = 130

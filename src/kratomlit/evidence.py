@@ -6,8 +6,8 @@ same on 2,000 papers as on 100,000, and exports stream row by row.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,6 @@ PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
 ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
             "p.year IS NULL, p.year DESC, p.pmid DESC")
-_DATE = re.compile(r"^\d{4}(?:[/-]\d{1,2}(?:[/-]\d{1,2})?)?$")
 
 
 @dataclass
@@ -32,7 +31,7 @@ class Filters:
     until: int | None = None
     search: str | None = None
     new: bool = False  # added by the last fetch or import
-    added_since: str | None = None  # first seen on or after this date (digests)
+    added_since: dt.date | None = None  # first seen on or after this day (digests)
     include_retracted: bool = False
     include_duplicates: bool = False  # confirmed duplicates, marked with duplicate_of
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
@@ -51,9 +50,6 @@ class Filters:
                 raise UsageError(f"{name} wants a publication year such as 2015 (got {year})")
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}")
-        if self.added_since is not None and not _DATE.match(self.added_since):
-            raise UsageError(f"invalid date {self.added_since!r} (use YYYY, YYYY-MM or "
-                             "YYYY-MM-DD)")
         if self.limit is not None and self.limit < 1:
             raise UsageError("--limit must be at least 1")
         return self
@@ -92,18 +88,18 @@ def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
         clauses.append("p.year <= ?")
         params.append(filters.until)
     if filters.search:
-        from kratomlit.store import fts_expression
-
         store.matching_pmids(filters.search)  # a bad expression fails here, in one line
-        clauses.append("p.rowid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
-        params.append(fts_expression(filters.search))
+        clause, values = store.match_clause(filters.search)
+        clauses.append(clause)
+        params.extend(values)
     if filters.new:
         _, pmids = store.last_run_pmids()
         clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sorted(pmids)))
     if filters.added_since:
+        # first_seen is an ISO timestamp, so it sorts as text against an ISO date.
         clauses.append("p.first_seen >= ?")
-        params.append(filters.added_since.replace("/", "-"))
+        params.append(filters.added_since.isoformat())
     if filters.screening:
         from kratomlit.screening import pmids_with_status
 

@@ -15,15 +15,16 @@ batches it completed and the next run fetches the rest. Every run is recorded in
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Protocol
 
 from kratomlit import eutils
-from kratomlit.errors import EutilsError, UsageError
+from kratomlit.dates import parse_date, tomorrow
+from kratomlit.errors import EutilsError, Interrupted, UsageError
 from kratomlit.eutils import EutilsClient, FetchedBatch, PayloadError, SearchResult
 from kratomlit.store import SaveCounts, Store
+from kratomlit.wording import plural
 
 DEFAULT_BATCH = 500
 # Entrez dates start in the 1940s-60s (OLDMEDLINE); a generous lower bound costs one
@@ -32,46 +33,11 @@ EARLIEST = dt.date(1700, 1, 1)
 MAX_PMID = 99_999_999
 SOURCE = "fetch"
 
-_DATE = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
-
-
 def default_query() -> str:
     """The curated kratom query shipped as package data (comments dropped)."""
     text = resources.files("kratomlit").joinpath("queries/kratom.txt").read_text("utf-8")
     lines = [line.strip() for line in text.splitlines()]
     return " ".join(line for line in lines if line and not line.startswith("#"))
-
-
-def parse_date(value: str, option: str, *, end: bool = False) -> dt.date:
-    """``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` (``-`` also accepted) -> a date.
-
-    A partial date means its first day, or with ``end`` its last day, so
-    ``--since 2020 --until 2020`` covers the whole year.
-    """
-    found = _DATE.match(value.strip())
-    try:
-        if not found:
-            raise ValueError
-        year, month, day = (int(g) if g else None for g in found.groups())
-        assert year is not None
-        if month is None:
-            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-        if day is None:
-            first = dt.date(year, month, 1)
-            if not end:
-                return first
-            following = dt.date(year + month // 12, month % 12 + 1, 1)
-            return following - dt.timedelta(days=1)
-        return dt.date(year, month, day)
-    except ValueError:
-        raise UsageError(
-            f"invalid date for {option}: {value!r} (use YYYY, YYYY/MM or YYYY/MM/DD)"
-        ) from None
-
-
-def _tomorrow() -> dt.date:
-    # NCBI dates records in US Eastern time; a day of margin covers every time zone.
-    return dt.date.today() + dt.timedelta(days=1)
 
 
 def ncbi_date(day: dt.date) -> str:
@@ -99,7 +65,7 @@ class Slice:
     def split(self) -> tuple[Slice, Slice] | None:
         """Two halves: by date while the window spans days, then by PMID range."""
         start = self.start or EARLIEST
-        end = self.end or _tomorrow()
+        end = self.end or tomorrow()
         if start < end:
             middle = start + (end - start) // 2
             return (Slice(start, middle, self.uid_range),
@@ -201,14 +167,12 @@ class FetchPlan:
         if start and end and start > end:
             raise UsageError(f"--since {since} is after --until {until}")
         refresh = parse_date(refresh_since, "--refresh-since") if refresh_since else None
-        if refresh and refresh > dt.date.today():
-            raise UsageError(f"--refresh-since {refresh_since} is in the future")
         return cls(text, start, end, refresh, full, batch_size)
 
     def window(self) -> Slice:
         if self.since is None and self.until is None:
             return Slice()
-        return Slice(self.since or EARLIEST, self.until or _tomorrow())
+        return Slice(self.since or EARLIEST, self.until or tomorrow())
 
 
 @dataclass
@@ -242,11 +206,25 @@ def run_fetch(
     first_request = client.requests
     try:
         _fetch(store, client, plan, window, result, progress)
+    except KeyboardInterrupt:
+        # Each batch is committed whole, so what came before Ctrl-C is kept. The count comes
+        # from the database: the interrupt may land between a commit and its tally.
+        done = store.run_actions(run_id)
+        result.counts.new, result.counts.updated = done["new"], done["updated"]
+        result.counts.deleted = done["deleted"]
+        changed = sum(done.values())
+        kept = (f"the {plural(changed, 'record')} it added or changed before that "
+                f"{'is' if changed == 1 else 'are'} kept" if changed else "nothing had changed")
+        note = f"interrupted; {kept}, and the next `kratomlit fetch` fetches the rest"
+        result.requests = client.requests - first_request
+        store.finish_run(run_id, status="interrupted", counts=result.counts, found=result.found,
+                         requests=result.requests, error=note)
+        raise Interrupted(note) from None
     except BaseException as exc:
-        error = "interrupted" if isinstance(exc, KeyboardInterrupt) else client.scrub(str(exc))
         result.requests = client.requests - first_request
         store.finish_run(run_id, status="failed", counts=result.counts, found=result.found,
-                         requests=result.requests, error=error or type(exc).__name__)
+                         requests=result.requests,
+                         error=client.scrub(str(exc)) or type(exc).__name__)
         raise
     result.requests = client.requests - first_request
     if result.missing:
@@ -254,9 +232,11 @@ def run_fetch(
         # say so and fail, rather than let an incomplete fetch pass for a complete one.
         shown = ", ".join(map(str, result.missing[:10]))
         more = " ..." if len(result.missing) > 10 else ""
-        note = (f"efetch did not return {len(result.missing)} PMID(s) that esearch listed "
-                f"({shown}{more}), even after retries; the {result.records} records that came "
-                f"are stored, and the next `kratomlit fetch` asks for the missing ones again")
+        came = (f"the {plural(result.records, 'record')} that came "
+                f"{'is' if result.records == 1 else 'are'} stored")
+        note = (f"efetch did not return {plural(len(result.missing), 'PMID')} that esearch "
+                f"listed ({shown}{more}), even after retries; {came}, and the next "
+                f"`kratomlit fetch` asks for the missing ones again")
         store.finish_run(run_id, status="failed", counts=result.counts, found=result.found,
                          requests=result.requests, error=note)
         raise EutilsError(note)
@@ -293,7 +273,7 @@ def _to_fetch(store: Store, client: EutilsClient, plan: FetchPlan, listing: IdLi
     todo = [i for i in listing.ids if i not in stored]
     if plan.refresh_since:
         # --since/--until bound the entrez date, not the modification date: not used here.
-        recent = Slice(plan.refresh_since, _tomorrow())
+        recent = Slice(plan.refresh_since, tomorrow())
         modified = collect_ids(client, plan.query, recent, datetype="mdat")
         planned = set(todo)
         refresh = [i for i in modified.ids if i in stored and i not in planned]

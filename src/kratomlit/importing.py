@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from kratomlit.errors import InputFileError
+from kratomlit.errors import InputFileError, Interrupted
 from kratomlit.records import Deletion, Paper
 from kratomlit.store import SaveCounts, Store
 
@@ -143,9 +143,12 @@ def import_files(
                         progress(path.name, counter.position, total)
                 if progress:
                     progress(path.name, total, total)
+    except KeyboardInterrupt:
+        note = "interrupted; nothing was imported (an import is all or nothing)"
+        store.finish_run(run_id, status="interrupted", error=note)
+        raise Interrupted(note) from None
     except BaseException as exc:
-        message = str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted"
-        store.finish_run(run_id, status="failed", error=message)
+        store.finish_run(run_id, status="failed", error=str(exc))
         raise
     store.finish_run(run_id, status="ok", counts=result.counts, found=result.records)
     return result

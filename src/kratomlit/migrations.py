@@ -237,9 +237,48 @@ def m005_import_hits(db: Database) -> None:
         "AND rp.action IN ('new', 'updated')")
 
 
+@_register
+def m006_fts_authors(db: Database) -> None:
+    # Author names join the full-text index, so `search "O'Byrne"` finds papers by author.
+    # Like mesh_terms they are kept on the paper row (author_names, written by
+    # Store.save_papers) for the external-content index to read. An FTS5 table cannot gain
+    # a column, so the index and its update/delete triggers are rebuilt, in this transaction
+    # (by hand: sqlite-utils' enable_fts runs a script, which would commit half-way).
+    from kratomlit.records import Author, author_names
+
+    for trigger in ("papers_ai", "papers_ad", "papers_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.table("papers").add_column("author_names", str)
+    by_paper: dict[int, list[Author]] = {}
+    for pmid, last, fore, initials, collective in db.execute(
+            "SELECT pmid, last_name, fore_name, initials, collective_name FROM authors "
+            "ORDER BY pmid, position").fetchall():
+        by_paper.setdefault(pmid, []).append(Author(last, fore, initials, collective))
+    db.conn.executemany("UPDATE papers SET author_names = ? WHERE pmid = ?",
+                        [(author_names(names), pmid) for pmid, names in by_paper.items()])
+    db.execute("DROP TABLE papers_fts")
+    columns = ("title", "abstract", "keywords", "mesh_terms", "author_names")
+    listed = ", ".join(f'"{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    db.execute(f'CREATE VIRTUAL TABLE "papers_fts" USING FTS5 ({listed}, tokenize=\'porter\', '
+               'content="papers")')
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
+    delete = (f'INSERT INTO "papers_fts" ("papers_fts", rowid, {listed}) '
+              f"VALUES ('delete', old.rowid, {old});")
+    db.execute(f'CREATE TRIGGER "papers_ad" AFTER DELETE ON "papers" BEGIN {delete} END')
+    db.execute(f'CREATE TRIGGER "papers_au" AFTER UPDATE ON "papers" BEGIN {delete} '
+               f'INSERT INTO "papers_fts" (rowid, {listed}) VALUES (new.rowid, {new}); END')
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 
 
 def applied_names(db: Database) -> list[str]:
     return [m.name for m in migrations.applied(db)]
+
+
+def pending_names(db: Database) -> list[str]:
+    """Migrations this database still needs (reads only)."""
+    return [m.name for m in migrations.pending(db)]

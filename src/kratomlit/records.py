@@ -7,6 +7,7 @@ are kept verbatim in ``pub_date`` with ``year`` taken from them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -24,6 +25,14 @@ class Author:
         if self.collective_name:
             return self.collective_name
         return " ".join(p for p in (self.last_name, self.initials) if p)
+
+
+def author_names(authors: Iterable[Author]) -> str | None:
+    """Authors as the full-text index holds them: "O'Byrne PM (Paul M); ...", so a search
+    finds them by surname, by PubMed's "surname initials" and by full name."""
+    names = [a.display + (f" ({a.fore_name})" if a.fore_name and not a.collective_name
+                          else "") for a in authors]
+    return "; ".join(n for n in names if n) or None
 
 
 @dataclass

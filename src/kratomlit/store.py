@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlite_utils import Database
 
 from kratomlit import migrations
 from kratomlit.errors import DatabaseError, NotFoundError, SearchSyntaxError
-from kratomlit.records import Paper
+from kratomlit.records import Paper, author_names
 
 # SQLite allows 32,766 host parameters per statement since 3.32; stay well below.
 _IN_CHUNK = 900
@@ -90,19 +91,21 @@ CHILD_COLUMNS = {
     "mesh": ("pmid", "position", "descriptor", "descriptor_ui", "major", "qualifiers"),
     "publication_types": ("pmid", "position", "publication_type"),
 }
-_STAMPED = ("source", "first_seen", "updated_at")
+# author_names is only for full-text search (m006), outside the content hash: the
+# authors are hashed already, and an upgrade must not make every record look changed.
+_STAMPED = ("author_names", "source", "first_seen", "updated_at")
 _INSERT_PAPER = (
     f"INSERT INTO papers ({', '.join(PAPER_COLUMNS + _STAMPED)}) "
     f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + len(_STAMPED)))})"
 )
 _UPDATE_PAPER = (
-    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in PAPER_COLUMNS[1:])}, updated_at = ? "
-    "WHERE pmid = ?"
+    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in PAPER_COLUMNS[1:])}, "
+    "author_names = ?, updated_at = ? WHERE pmid = ?"
 )
 # New papers enter the full-text index in one statement per batch (see m004).
+_FTS_COLUMNS = "title, abstract, keywords, mesh_terms, author_names"
 _INDEX_NEW = (
-    "INSERT INTO papers_fts (rowid, title, abstract, keywords, mesh_terms) "
-    "SELECT pmid, title, abstract, keywords, mesh_terms FROM papers "
+    f"INSERT INTO papers_fts (rowid, {_FTS_COLUMNS}) SELECT pmid, {_FTS_COLUMNS} FROM papers "
     "WHERE pmid IN (SELECT value FROM json_each(?))"
 )
 _INSERT_CHILD = {
@@ -163,41 +166,99 @@ def paper_rows(paper: Paper) -> PaperRows:
 
 
 class Store:
-    """One open kratomlit database, migrated to the current schema."""
+    """One open kratomlit database, migrated to the current schema.
 
-    def __init__(self, path: str | Path):
+    ``create``: make the database (and its folder) when there is none; otherwise the path
+    must hold a kratomlit database. ``read_only``: open an existing database for reading
+    and never write it, except for the one-time upgrade of a database an older kratomlit
+    made, which ``upgraded`` lists so the caller can say so. A read-only file, or one in a
+    read-only folder, can be read.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                f"database {self.path}: cannot create folder {self.path.parent} "
-                f"({exc.strerror or exc})"
-            ) from None
+        self.upgraded: list[str] = []
         if self.path.is_dir():
             raise DatabaseError(f"database {self.path}: is a folder, not a file")
+        if not self.path.exists():
+            if read_only or not create:
+                raise DatabaseError(f"no database at {self.path}; run `kratomlit fetch` or "
+                                    "`kratomlit import` first")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"database {self.path}: cannot create folder {self.path.parent} "
+                    f"({exc.strerror or exc})"
+                ) from None
+        upgrading = False
         try:
+            if read_only:
+                self.db = Database(self._connect_read_only())
+                self._check_database(existing=True)
+                if not migrations.pending_names(self.db):
+                    return
+                self.db.close()  # made by an older kratomlit: upgrade it below, once
+                upgrading = True
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
-            self._refuse_foreign_database()  # before any PRAGMA writes to the file
+            before = self._check_database(existing=read_only or not create)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 # WAL lets readers work while a fetch writes, and survives a killed writer.
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            pending = migrations.pending_names(self.db)
             migrations.apply(self.db)
+            self.upgraded = pending if before else []
         except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from None
+            error = _translate(exc, self.path)
+            if upgrading and ("read-only" in str(error) or "cannot be opened" in str(error)):
+                error = DatabaseError(
+                    f"database {self.path}: an older kratomlit made it, and the one-time "
+                    "upgrade to this version needs write access to it and its folder, which "
+                    "this user does not have (run any kratomlit command on it once where it "
+                    "can be written)")
+            raise error from None
 
-    def _refuse_foreign_database(self) -> None:
-        """Another program's SQLite file (Zotero, a browser...) is never migrated into ours."""
+    def _connect_read_only(self) -> sqlite3.Connection:
+        # mode=rw never creates a file, and query_only refuses every write. (A mode=ro
+        # connection could not remove the WAL files it opens when it closes, and would
+        # leave them behind, owned by whoever read the database last.)
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        conn = sqlite3.connect(uri + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if not any(w in str(exc).lower() for w in ("readonly", "unable to open")):
+                raise
+        # A WAL database in a folder we cannot write: no connection can create the
+        # shared-memory index it needs, so read the file as it is (immutable). A writer
+        # elsewhere would need that folder too.
+        conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+
+    def _check_database(self, *, existing: bool) -> list[str]:
+        """The migrations applied so far. Another program's SQLite file (Zotero, a
+        browser...) is never migrated into ours; with ``existing`` neither is any file that
+        is not already a kratomlit database (an empty file, say)."""
         tables = [t for t in self.db.table_names() if not t.startswith("sqlite_")]
-        if tables and not migrations.applied_names(self.db):
+        applied = migrations.applied_names(self.db)
+        if tables and not applied:
             shown = ", ".join(sorted(tables)[:4]) + (", ..." if len(tables) > 4 else "")
             self.db.close()
             raise DatabaseError(f"database {self.path}: this SQLite file belongs to another "
                                 f"program (tables {shown}); kratomlit leaves it unchanged")
+        if existing and not applied:
+            self.db.close()
+            raise DatabaseError(f"database {self.path}: the file is not a kratomlit database "
+                                "(it is empty); kratomlit leaves it unchanged")
+        return applied
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -291,6 +352,7 @@ class Store:
         if not latest:
             return counts
         rows = {pmid: paper_rows(p) for pmid, p in latest.items()}
+        names = {pmid: author_names(p.authors) for pmid, p in latest.items()}
         stamp = now()
         with self.transaction() as db:
             existing = self._existing(list(rows))
@@ -303,9 +365,9 @@ class Store:
                     counts.unchanged += 1
                     continue
                 if before is None:
-                    new_rows.append((*row, source, stamp, stamp))
+                    new_rows.append((*row, names[pmid], source, stamp, stamp))
                 else:
-                    changed.append((*row[1:], stamp, pmid))
+                    changed.append((*row[1:], names[pmid], stamp, pmid))
                 children["authors"].extend(authors)
                 children["mesh"].extend(mesh)
                 children["publication_types"].extend(pub_types)
@@ -385,28 +447,45 @@ class Store:
     # -- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Full-text search over title, abstract, keywords and MeSH, best matches first.
+        """Full-text search over title, abstract, keywords, MeSH and authors, best matches
+        first (highest PMIDs first for a leading NOT, which has nothing to rank by).
 
         Each hit's ``snippet`` marks matched words with \\x02 ... \\x03 (bytes no text has).
         """
-        sql = (
-            "SELECT p.pmid, p.year, p.first_author, p.journal_iso, p.title, p.retracted, "
-            "snippet(papers_fts, -1, char(2), char(3), '…', 14) AS snippet "
-            "FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
-            "WHERE papers_fts MATCH ? AND p.deleted = 0 ORDER BY rank LIMIT ?"
-        )
-        cursor = self._match(sql, text, [limit])
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor]
+        expression, negated = search_expression(text)
+        columns = "p.pmid, p.year, p.first_author, p.journal_iso, p.title, p.retracted"
+        if negated:
+            sql = (f"SELECT {columns}, NULL AS snippet FROM papers p WHERE p.deleted = 0 AND "
+                   f"p.rowid NOT IN ({_MATCHING}) ORDER BY p.pmid DESC LIMIT ?")
+        else:
+            sql = (f"SELECT {columns}, snippet(papers_fts, -1, char(2), char(3), '…', 14) "
+                   "AS snippet FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+                   "WHERE papers_fts MATCH ? AND p.deleted = 0 ORDER BY rank LIMIT ?")
+        cursor = self._match(sql, text, [expression, limit])
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def count_matches(self, text: str) -> int:
+        """How many papers (withdrawn ones left out) a search finds in all."""
+        clause, params = self.match_clause(text)
+        sql = f"SELECT count(*) FROM papers p WHERE p.deleted = 0 AND {clause}"
+        return int(self._match(sql, text, params).fetchone()[0])
 
     def matching_pmids(self, text: str) -> set[int]:
         """PMIDs whose text matches a search, for filters in tables and exports."""
-        cursor = self._match("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", text, [])
-        return {row[0] for row in cursor}
+        clause, params = self.match_clause(text)
+        return {row[0] for row in self._match(f"SELECT p.rowid FROM papers p WHERE {clause}",
+                                              text, params)}
 
-    def _match(self, sql: str, text: str, extra: list[Any]) -> sqlite3.Cursor:
+    @staticmethod
+    def match_clause(text: str) -> tuple[str, list[Any]]:
+        """A WHERE clause on papers ``p`` (and its parameters) keeping what a search finds."""
+        expression, negated = search_expression(text)
+        return f"p.rowid {'NOT IN' if negated else 'IN'} ({_MATCHING})", [expression]
+
+    def _match(self, sql: str, text: str, params: list[Any]) -> sqlite3.Cursor:
         try:
-            return self.db.execute(sql, [fts_expression(text), *extra])
+            return self.db.execute(sql, params)
         except sqlite3.OperationalError as exc:
             if any(word in str(exc).lower() for word in ("locked", "busy", "disk", "readonly")):
                 raise _translate(exc, self.path) from None
@@ -504,17 +583,26 @@ class Store:
                 ((run_id, pmid) for pmid in pmids),
             )
 
+    def run_actions(self, run_id: int) -> dict[str, int]:
+        """How many papers a run added, updated and marked deleted, as committed."""
+        with self.reading() as db:
+            found = dict(db.execute("SELECT action, count(*) FROM run_papers WHERE run_id = ? "
+                                    "GROUP BY action", [run_id]).fetchall())
+        return {action: found.get(action, 0) for action in ("new", "updated", "deleted")}
+
     def runs(self, limit: int = 5) -> list[dict[str, Any]]:
         with self.reading() as db:
             return list(db["fetch_runs"].rows_where(order_by="id desc", limit=limit))
 
     def last_run_pmids(self, actions: tuple[str, ...] = ("new",)) -> tuple[dict | None, set[int]]:
-        """The latest finished fetch or import and the PMIDs it added (``--new``, digests)."""
+        """The latest finished fetch or import and the PMIDs it added (``--new``, digests).
+
+        Whatever its status: a run that added nothing leaves nothing new (never an older
+        batch again), and an interrupted fetch's kept records count as new.
+        """
         with self.reading() as db:
-            runs = list(db["fetch_runs"].rows_where(
-                "status = 'ok' AND id IN (SELECT run_id FROM run_papers)",
-                order_by="id desc", limit=1,
-            ))
+            runs = list(db["fetch_runs"].rows_where("status != 'running'", order_by="id desc",
+                                                    limit=1))
             if not runs:
                 return None, set()
             marks = ",".join("?" * len(actions))
@@ -550,15 +638,62 @@ class Store:
             }
 
 
-_FTS_OPERATORS = re.compile(r'["():*^]|\b(AND|OR|NOT|NEAR)\b')
+_MATCHING = "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?"
+# Search fields as users name them -> columns of the full-text index.
+_FIELDS = {"title": "title", "abstract": "abstract", "keywords": "keywords",
+           "keyword": "keywords", "mesh": "mesh_terms", "author": "author_names",
+           "authors": "author_names"}
+_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+_PUNCTUATION = set('(){}:*^,+')
+# FTS5 query tokens: strings (an unclosed one is left for FTS5 to report), punctuation,
+# and runs of anything else.
+_TOKEN = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^,+]|[^\s"(){}:*^,+]+')
+# What FTS5 takes unquoted: ASCII letters, digits, _, \x1a and anything non-ASCII.
+_BAREWORD = re.compile("[A-Za-z0-9_\x1a\x80-\U0010ffff]+")
+
+
+def search_expression(text: str) -> tuple[str, bool]:
+    """(FTS5 expression, negated). A leading NOT (``NOT asthma``) selects the papers that
+    do not match the rest, which FTS5 alone cannot say."""
+    stripped = text.strip()
+    if re.match(r"NOT[\s(]", stripped):
+        return fts_expression(stripped[3:]), True
+    return fts_expression(stripped), False
 
 
 def fts_expression(text: str) -> str:
-    """Plain words become quoted terms (so "7-hydroxymitragynine" just works); text that
-    uses FTS5 syntax (quotes, parentheses, AND/OR/NOT/NEAR, prefix *) is passed as written."""
+    """Plain words become quoted terms (so "7-hydroxymitragynine" just works). Text that
+    uses FTS5 syntax (quotes, parentheses, AND/OR/NOT/NEAR, prefix *, field:) keeps it;
+    words FTS5 would misread there are quoted, fields are mapped to the index's columns
+    (``mesh:asthma``, ``author:O'Byrne``), and ``AND NOT`` means FTS5's ``NOT``."""
     text = text.strip()
     if not text:
         raise SearchSyntaxError("the search text is empty")
-    if _FTS_OPERATORS.search(text):
-        return text
-    return " ".join('"' + word.replace('"', "") + '"' for word in text.split())
+    tokens = _TOKEN.findall(text)
+    if not any(t in _OPERATORS or t in _PUNCTUATION or t.startswith('"') for t in tokens):
+        return " ".join('"' + word.replace('"', "") + '"' for word in text.split())
+    out: list[str] = []
+    in_braces = False
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        in_braces = token == "{" or (in_braces and token != "}")
+        if token == "AND" and following == "NOT":
+            continue
+        if token not in _PUNCTUATION and (following == ":" or in_braces):
+            out.append(_column(token, text))
+        elif (token in _OPERATORS or token in _PUNCTUATION or token.startswith('"')
+              or _BAREWORD.fullmatch(token) or (out and out[-1] == ",")):
+            out.append(token)
+        else:
+            out.append('"' + token + '"')
+    return " ".join(out)
+
+
+def _column(name: str, text: str) -> str:
+    excluded = name.startswith("-")
+    column = _FIELDS.get(name.lstrip("-").lower())
+    if column is None:
+        raise SearchSyntaxError(f"cannot search for {text!r}: unknown field "
+                                f"{name.lstrip('-')!r} (use title, abstract, keywords, mesh "
+                                "or author)")
+    return "-" * excluded + column

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kratomlit.evidence import EvidenceMap
+from kratomlit.wording import plural
 
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -26,9 +27,9 @@ def summary_line(total: int, shown: int, per_design: dict[str, int], duplicates:
                  ) -> str:
     designs = ", ".join(f"{d} {n}" for d, n in per_design.items()) or "none"
     limited = f" (showing {shown})" if shown < total else ""
-    marked = (f"; also {duplicates} confirmed duplicate record(s), marked, not counted"
+    marked = (f"; also {plural(duplicates, 'confirmed duplicate record')}, marked, not counted"
               if duplicates else "")
-    return f"{total} studies{limited}: {designs}{marked}"
+    return f"{plural(total, 'study', 'studies')}{limited}: {designs}{marked}"
 
 
 # Short forms for narrow terminals (the map's column headers, the table's design column).
@@ -97,8 +98,8 @@ def render_map(console: Console, found: EvidenceMap) -> None:
     if short:
         legend = ", ".join(f"{SHORT_DESIGN[d]} {d}" for d in found.designs)
         console.print(f"Designs: {legend}.", highlight=False)
-    console.print(f"{found.studies} studies (a study with several outcomes is counted under "
-                  "each).", highlight=False)
+    console.print(f"{plural(found.studies, 'study', 'studies')} (a study with several "
+                  "outcomes is counted under each).", highlight=False)
     years = [y for per in found.years.values() for y in per]
     if not years:
         return

@@ -10,6 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kratomlit.wording import plural
+
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 DOI_URL = "https://doi.org/{doi}"
 
@@ -147,7 +149,13 @@ def _json_list(value: Any) -> list[str]:
     return json.loads(value) if value else []
 
 
-def render_hits(console: Console, text: str, hits: list[dict[str, Any]]) -> None:
+def hits_summary(text: str, shown: int, total: int) -> str:
+    if shown < total:
+        return f"showing {shown:,} of {plural(total, 'paper')} matching {text!r}"
+    return f"{plural(total, 'paper')} {'matches' if total == 1 else 'match'} {text!r}"
+
+
+def render_hits(console: Console, text: str, hits: list[dict[str, Any]], total: int) -> None:
     if not hits:
         console.print(f"No papers match {text!r}.", highlight=False)
         return
@@ -159,12 +167,13 @@ def render_hits(console: Console, text: str, hits: list[dict[str, Any]]) -> None
             head.append("  RETRACTED", style="bold red")
         console.print(head)
         console.print(Text(hit["title"], style="bold"))
-        snippet = Text()
-        for i, piece in enumerate(_split_marks(hit["snippet"] or "")):
-            snippet.append(piece, style="reverse" if i % 2 else "")
-        console.print(snippet)
+        if hit["snippet"]:  # a NOT search has no matched words to show
+            snippet = Text()
+            for i, piece in enumerate(_split_marks(hit["snippet"])):
+                snippet.append(piece, style="reverse" if i % 2 else "")
+            console.print(snippet)
         console.print()
-    console.print(f"{len(hits)} result(s) for {text!r}", highlight=False)
+    console.print(hits_summary(text, len(hits), total), highlight=False)
 
 
 def _split_marks(snippet: str) -> list[str]:
@@ -203,8 +212,8 @@ def render_evaluation(console: Console, result: Any) -> None:
     """``evaluate``: headline figures, per-class table and the design confusion matrix."""
     high = (f" (high-confidence labels: {result.design_accuracy_high:.3f})"
             if result.design_accuracy_high is not None else "")
-    console.print(f"Compared {result.compared} papers ({len(result.missing)} labelled papers "
-                  f"not tagged in this database)")
+    console.print(f"Compared {plural(result.compared, 'paper')} "
+                  f"({plural(len(result.missing), 'labelled paper')} not tagged in this database)")
     console.print(f"Design accuracy: [bold]{result.design_accuracy:.3f}[/bold]{high}")
     high_f1 = (f" (high-confidence labels: {result.outcome_micro_f1_high:.3f})"
                if result.outcome_micro_f1_high is not None else "")

@@ -14,8 +14,14 @@ def main() -> None:
 
     import typer
 
+    from kratomlit.cli.app import silence_stdout
+
     try:
         code = app(prog_name="kratomlit", standalone_mode=False)
+        sys.stdout.flush()  # a reader gone since the last write shows here, not at exit
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(0)
     except typer.Abort:
         print("Error: aborted", file=sys.stderr)
         sys.exit(1)

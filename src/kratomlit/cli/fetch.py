@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kratomlit.cli.app import DbOption, QuietOption, app, open_store, stderr_console
+from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +34,8 @@ class _PlainProgress:
 
     def planned(self, found: int, todo: int, batches: int) -> None:
         self.total, self.batches = todo, batches
-        say(self.console, f"{found} PMIDs found; {todo} to fetch in {batches} batch(es)")
+        say(self.console, f"{plural(found, 'PMID')} found; {todo:,} to fetch in "
+                          f"{plural(batches, 'batch', 'batches')}")
 
     def batch_done(self, records: int) -> None:
         self.done += records
@@ -41,7 +43,7 @@ class _PlainProgress:
         now = time.monotonic()
         if self.batch == self.batches or now - self.last >= PLAIN_INTERVAL_S:
             self.last = now
-            done = f"{self.done}/{self.total} records"
+            done = f"{self.done:,}/{self.total:,} records"
             say(self.console, f"batch {self.batch}/{self.batches}: {done}")
 
 
@@ -80,13 +82,13 @@ def _progress(console: Console) -> Iterator[object | None]:
 
 def _summary(result: FetchResult, db: str) -> str:
     c = result.counts
-    request_word = "request" if result.requests == 1 else "requests"
+    requests = plural(result.requests, "request")
     if result.records == 0 and not result.todo:
-        return (f"Up to date: {result.found} PMIDs found, nothing new to fetch "
-                f"({result.requests} {request_word}) in {db}")
-    return (f"Fetched {result.records} records of {result.found} found: {c.new} new, "
-            f"{c.updated} updated, {c.unchanged} unchanged, {c.deleted} deleted "
-            f"({result.requests} {request_word}) into {db}")
+        return (f"Up to date: {plural(result.found, 'PMID')} found, nothing new to fetch "
+                f"({requests}) in {db}")
+    return (f"Fetched {plural(result.records, 'record')} of {result.found:,} found: "
+            f"{c.new:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged, {c.deleted:,} "
+            f"deleted ({requests}) into {db}")
 
 
 @app.command("fetch")
@@ -97,16 +99,18 @@ def fetch_command(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]]."),
+        typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]].",
+                     metavar="DATE"),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]]."),
+        typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]].",
+                     metavar="DATE"),
     ] = None,
     refresh_since: Annotated[
         str | None,
         typer.Option(help="Also re-fetch stored records NCBI modified since YYYY[/MM[/DD]] "
-                     "(new MeSH terms, retractions, errata)."),
+                     "(new MeSH terms, retractions, errata).", metavar="DATE"),
     ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Re-fetch every record of the query, not just new ones.")
@@ -142,8 +146,11 @@ def fetch_command(
                            full=full, batch_size=batch_size)
     settings = Settings.resolve(db=db, api_key=api_key, email=email)
     console = stderr_console(quiet)
+    if not settings.email:
+        say(console, "Warning: no contact e-mail for NCBI, which asks every tool for one: "
+                     "set NCBI_EMAIL or pass --email")
     with (
-        open_store(db) as store,
+        open_store(db, create=True) as store,
         EutilsClient(settings.eutils_url, api_key=settings.api_key,
                      email=settings.email) as client,
         _progress(console) as progress,

@@ -7,17 +7,25 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, QuietOption, app, open_store, stderr_console
+from kratomlit.cli.app import (
+    DbOption,
+    NamedArguments,
+    QuietOption,
+    app,
+    open_store,
+    stderr_console,
+)
+from kratomlit.wording import plural
 
 
-@app.command("import")
+@app.command("import", cls=NamedArguments)
 def import_command(
     files: Annotated[
         list[Path],
         typer.Argument(
             help="PubMed XML (.xml, .xml.gz: efetch output, baseline/update files) or MEDLINE "
             "text (.txt, .nbib from PubMed's Save > PubMed format).",
-            show_default=False,
+            show_default=False, metavar="FILE",
         ),
     ],
     db: DbOption = None,
@@ -28,12 +36,12 @@ def import_command(
     from kratomlit.progress import file_progress
 
     console = stderr_console(quiet)
-    with open_store(db) as store, file_progress(console, files) as progress:
+    with open_store(db, create=True) as store, file_progress(console, files) as progress:
         result = import_files(store, files, progress=progress)
     c = result.counts
     console.print(
-        f"Imported {result.records} records from {len(result.files)} file(s): "
-        f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.deleted} deleted "
-        f"into {store.path}",
-        highlight=False,
+        f"Imported {plural(result.records, 'record')} from {plural(len(result.files), 'file')}: "
+        f"{c.new:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged, {c.deleted:,} "
+        f"deleted into {store.path}",
+        highlight=False, markup=False, soft_wrap=True,  # one line for logs and grep
     )

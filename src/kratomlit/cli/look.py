@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, check_format, open_store, stdout_console
+from kratomlit.cli.app import (
+    DbOption,
+    PmidArgument,
+    app,
+    check_format,
+    open_store,
+    stdout_console,
+)
 
 FormatOption = Annotated[
     str, typer.Option("--format", "-f", help="text (rich on a terminal) or json.")
@@ -17,7 +25,7 @@ FormatOption = Annotated[
 @app.command()
 def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Database path, counts, last runs and how many papers still need tagging."""
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
         stats = store.stats()
         runs = store.runs(limit=5)
@@ -31,16 +39,12 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 
 
 @app.command()
-def show(
-    pmid: Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)],
-    db: DbOption = None,
-    output_format: FormatOption = "text",
-) -> None:
+def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = "text") -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
     decisions and manual tags with their notes."""
     from kratomlit.screening import paper_decisions
 
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
         paper = store.get_paper(pmid)
         paper["screening"] = paper_decisions(store, pmid)
@@ -57,9 +61,11 @@ def search(
     text: Annotated[
         str,
         typer.Argument(
-            help='Words to find in title, abstract, keywords and MeSH. FTS5 syntax works too: '
-            '"exact phrase", withdraw*, kratom AND (anxiety OR depression), NOT.',
-            show_default=False,
+            help='Words to find in title, abstract, keywords, MeSH and authors. FTS5 syntax '
+            'works too: "exact phrase", withdraw*, kratom AND (anxiety OR depression), kratom '
+            'NOT asthma, and a leading NOT (NOT asthma). Fields: title:, abstract:, '
+            'keywords:, mesh:, author: (mesh:asthma, author:O\'Byrne).',
+            show_default=False, metavar="TEXT",
         ),
     ],
     limit: Annotated[int, typer.Option(help="At most this many results.", min=1)] = 20,
@@ -67,14 +73,16 @@ def search(
     output_format: FormatOption = "text",
 ) -> None:
     """Full-text search with highlighted snippets, best matches first."""
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
         hits = store.search(text, limit=limit)
+        total = store.count_matches(text) if len(hits) == limit else len(hits)
+    from kratomlit.views import hits_summary, render_hits
+
     if output_format == "json":
         for hit in hits:
             hit["snippet"] = (hit["snippet"] or "").replace("\x02", "**").replace("\x03", "**")
         typer.echo(json.dumps(hits, indent=2, ensure_ascii=False))
+        print(hits_summary(text, len(hits), total), file=sys.stderr)
         return
-    from kratomlit.views import render_hits
-
-    render_hits(stdout_console(), text, hits)
+    render_hits(stdout_console(), text, hits, total)

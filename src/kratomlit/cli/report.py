@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,19 +22,22 @@ from kratomlit.cli.app import (
     stdout_console,
 )
 from kratomlit.errors import InputFileError, UsageError
+from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from kratomlit.evidence import Filters
+    from kratomlit.store import Store
 
 Outcome = Annotated[list[str] | None, typer.Option(
     "--outcome", help="Only studies with this outcome (repeatable or comma-separated: mood, "
-    "social, safety, legal).", show_default=False)]
+    "social, safety, legal).", show_default=False, metavar="OUTCOME")]
 Design = Annotated[list[str] | None, typer.Option(
-    "--design", help="Only this design (repeatable or comma-separated).", show_default=False)]
+    "--design", help="Only this design (repeatable or comma-separated).", show_default=False,
+    metavar="DESIGN")]
 Since = Annotated[int | None, typer.Option("--since", help="Published in or after this year.",
-                                           show_default=False)]
+                                           show_default=False, metavar="YEAR")]
 Until = Annotated[int | None, typer.Option("--until", help="Published in or before this year.",
-                                           show_default=False)]
+                                           show_default=False, metavar="YEAR")]
 Search = Annotated[str | None, typer.Option("--search", help="Full-text search (as `search`).",
                                             show_default=False)]
 New = Annotated[bool, typer.Option("--new", help="Only papers the last fetch or import added.")]
@@ -88,8 +92,10 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates)
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
+        if new:
+            print(_last_run(store), file=sys.stderr)
         per_design = evidence.design_counts(store, replace(filters, include_duplicates=False))
         selected = evidence.rows(store, filters)
         if output_format == "json":
@@ -117,7 +123,7 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
     """The evidence map: studies per outcome and design, and per year for each outcome."""
     from kratomlit import evidence
 
-    check_format(output_format, "text", "json", "csv", "md", "html")
+    output_format = check_format(output_format, "text", "json", "csv", "md", "html")
     if output is not None and output_format != "html":
         raise UsageError("--output is for --format html; redirect the other formats (> FILE)")
     filters = _filters(outcome, design, since, until, search, False, include_retracted, None,
@@ -168,27 +174,40 @@ def _write_gap_map(filters: Filters, output: Path | None, db: Path | None) -> No
             write(studies, sys.stdout)
             return
         count = _write_output(output, write, studies, "drawing the map", lambda: total)
-    print(f"Wrote the gap map of {count} studies to {output}", file=sys.stderr)
+    print(f"Wrote the gap map of {plural(count, 'study', 'studies')} to {output}",
+          file=sys.stderr)
+
+
+def _last_run(store: Store) -> str:
+    """What the latest finished fetch or import added (``--new``), in words."""
+    run, pmids = store.last_run_pmids()
+    if run is None:
+        return "No fetch or import has run yet"
+    when = (run["finished_at"] or "").replace("T", " ").replace("Z", " UTC")
+    status = "" if run["status"] == "ok" else f", {run['status']}"
+    if not pmids:
+        return f"Nothing new in the last {run['kind']} (run {run['id']}{status}), on {when}"
+    return (f"Added by run {run['id']} ({run['kind']}{status}, finished {when}): "
+            f"{plural(len(pmids), 'paper')}")
 
 
 @app.command()
 def digest(since: Annotated[str | None, typer.Option(
                "--since", help="Papers first seen on or after this date (YYYY[-MM[-DD]]) "
-               "instead of the last fetch.", show_default=False)] = None,
+               "instead of the last fetch.", show_default=False, metavar="DATE")] = None,
            db: DbOption = None,
            output_format: Annotated[str, typer.Option("--format", "-f",
                                                       help="text or json.")] = "text") -> None:
     """What the last fetch (or --since DATE) added, grouped by outcome."""
     from kratomlit import evidence
+    from kratomlit.dates import parse_date
     from kratomlit.evidence import NO_OUTCOME, Filters
 
-    check_format(output_format)
-    filters = Filters(added_since=since, new=since is None, include_retracted=True).check()
+    output_format = check_format(output_format)
+    day = parse_date(since, "--since") if since else None
+    filters = Filters(added_since=day, new=day is None, include_retracted=True).check()
     with open_store(db) as store:
-        run, _ = store.last_run_pmids()
-        heading = (f"Papers first seen since {since}" if since else
-                   f"Added by run {run['id']} ({run['kind']}, finished {run['finished_at']})"
-                   if run else "No fetch or import has added papers yet")
+        heading = f"Papers first seen since {day}" if day else _last_run(store)
         groups: dict[str, list[dict]] = {}
         for row in evidence.rows(store, filters):
             for outcome in row["outcomes"] or [NO_OUTCOME]:
@@ -223,7 +242,7 @@ def export(output_format: Annotated[str, typer.Option(
     from kratomlit import evidence
     from kratomlit.exports import FORMATS, WRITERS
 
-    check_format(output_format, *FORMATS)
+    output_format = check_format(output_format, *FORMATS)
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates)
     write = WRITERS[output_format]
@@ -238,8 +257,9 @@ def export(output_format: Annotated[str, typer.Option(
             return min(found, filters.limit) if filters.limit else found
 
         count = _write_output(output, write, selected, "exporting", total)
-    what = "records (confirmed duplicates marked)" if include_duplicates else "studies"
-    print(f"Wrote {count} {what} to {output}", file=sys.stderr)
+    what = (plural(count, "record") + " (confirmed duplicates marked)" if include_duplicates
+            else plural(count, "study", "studies"))
+    print(f"Wrote {what} to {output}", file=sys.stderr)
 
 
 Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
@@ -266,10 +286,20 @@ def _write_output(output: Path, write: Writer, selected: Iterator[dict[str, Any]
 
 
 def _write_file(path: Path, writer: object) -> int:
-    """Write beside the target and rename, so a failed export never leaves half a file."""
+    """Write beside the target and rename, so a failed export never leaves half a file.
+
+    The file gets the mode ordinary file creation would give it (the umask's, or the one
+    it had), not the temporary file's private 0600, so colleagues can read it.
+    """
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise InputFileError(f"{path}: is a folder; name a file to write")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     except FileNotFoundError:
@@ -277,6 +307,7 @@ def _write_file(path: Path, writer: object) -> int:
     except OSError as exc:
         raise InputFileError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             count = writer(stream)  # type: ignore[operator]
         os.replace(temporary, path)

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kratomlit.cli.app import DbOption, app, check_format, make_app, open_store, stdout_console
+from kratomlit.cli.app import (
+    DbOption,
+    PmidArgument,
+    app,
+    check_format,
+    make_app,
+    open_store,
+    pmid_value,
+    stdout_console,
+)
 from kratomlit.cli.report import Design, New, Outcome, Search, Since, Until, split_values
 from kratomlit.errors import UsageError
 
@@ -33,7 +42,6 @@ app.add_typer(screen_app, name="screen")
 
 Reviewer = Annotated[str | None, typer.Option(
     "--reviewer", help="Who is screening [env KRATOMLIT_REVIEWER].", show_default=False)]
-PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why (required to exclude).",
                                             show_default=False)]
 Note = Annotated[str | None, typer.Option("--note", help="A free note.", show_default=False)]
@@ -299,7 +307,7 @@ def screen(
     if console.is_dumb_terminal:  # rich assumes 80x25 there; the screen must fit the real one
         with contextlib.suppress(OSError):
             console.size = os.get_terminal_size(sys.stdout.fileno())
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         queue = _queue(store, name, filters)
         with _keys_mode():
             decided = _session(console, store, name, queue, pattern)
@@ -363,7 +371,7 @@ def _decide(pmid: int, decision: str, reason: str | None, note: str | None,
 
     name = _reviewer(reviewer)
     screening.check_decision(decision, reason)
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note,
                          final=final)
     return name
@@ -383,7 +391,7 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
     from kratomlit import screening
 
     name = _reviewer(reviewer)
-    with open_store(db) as store:
+    with open_store(db, write=True) as store:
         pmid = screening.undo(store, name)
     typer.echo(f"Undid {name}'s decision on PMID {pmid}" if pmid else
                f"{name} has no decision to undo")
@@ -395,7 +403,7 @@ def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") 
     reviewer's decision with its reason and note."""
     from kratomlit import screening
 
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
         found = screening.conflicts(store)
     if output_format == "json":
@@ -427,7 +435,7 @@ def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") 
     """Agreement between reviewers: papers both screened, agreements, Cohen's kappa."""
     from kratomlit import screening
 
-    check_format(output_format)
+    output_format = check_format(output_format)
     with open_store(db) as store:
         found = screening.agreement(store)
     if output_format == "json":
@@ -445,7 +453,7 @@ def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") 
 def screen_duplicates(
     confirm: Annotated[list[int] | None, typer.Option(
         "--confirm", help="Confirm this candidate PMID as a duplicate (repeatable).",
-        show_default=False)] = None,
+        show_default=False, metavar="PMID", parser=pmid_value)] = None,
     confirm_all: Annotated[bool, typer.Option(
         "--confirm-all", help="Confirm every candidate.")] = False,
     db: DbOption = None,
@@ -454,7 +462,7 @@ def screen_duplicates(
     ones leave screening and count as removed in the PRISMA flow."""
     from kratomlit import duplicates
 
-    with open_store(db) as store:
+    with open_store(db, write=True) as store:
         found = duplicates.find(store)
         wanted = set(confirm or [])
         unknown = wanted - {c.pmid for c in found}
@@ -483,7 +491,7 @@ def prisma(db: DbOption = None,
     """PRISMA 2020 flow: identified, duplicates, screened, excluded (by reason), included."""
     from kratomlit import prisma as flows
 
-    check_format(output_format, "text", "json", "md")
+    output_format = check_format(output_format, "text", "json", "md")
     with open_store(db) as store:
         found = flows.flow(store)
     if svg is not None:

@@ -10,6 +10,7 @@ import typer
 
 from kratomlit.cli.app import (
     DbOption,
+    PmidArgument,
     QuietOption,
     app,
     check_format,
@@ -18,6 +19,7 @@ from kratomlit.cli.app import (
     stderr_console,
     stdout_console,
 )
+from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from kratomlit.store import Store
@@ -34,7 +36,6 @@ RulesOption = Annotated[
                  "database is read too.", show_default=False),
 ]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
-PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False)]
 
 
 def _rule_files(store: Store, rules: Path | None) -> list[Path]:
@@ -56,11 +57,11 @@ def tag(
     """Tag every paper that has no tags yet (--all: recompute all automatic tags)."""
     if ctx.invoked_subcommand is not None:
         return
-    check_format(output_format)
+    output_format = check_format(output_format)
     from kratomlit.tagging import tag_store
 
     console = stderr_console(quiet)
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         files = _rule_files(store, rules)
         if console.is_terminal and not quiet:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -80,8 +81,8 @@ def tag(
         return
     designs = ", ".join(f"{d} {n}" for d, n in summary.designs.most_common()) or "none"
     outcomes = ", ".join(f"{o} {n}" for o, n in summary.outcomes.most_common()) or "none"
-    console.print(f"Tagged {summary.tagged} papers ({summary.manual_kept} with manual tags "
-                  f"kept).\nDesigns: {designs}\nOutcomes: {outcomes}",
+    console.print(f"Tagged {plural(summary.tagged, 'paper')} ({summary.manual_kept:,} with "
+                  f"manual tags kept).\nDesigns: {designs}\nOutcomes: {outcomes}",
                   highlight=False, markup=False, soft_wrap=True)
 
 
@@ -105,13 +106,17 @@ def tag_set(
     outcomes = parse_outcomes(outcome) if outcome is not None else None
     if design is not None:
         check_design(design)
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         set_manual(store, pmid, design=design, outcomes=outcomes, note=note,
                    rule_files=_rule_files(store, rules))
-        effective = store.db.execute(
-            "SELECT design, outcomes FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
-    typer.echo(f"PMID {pmid}: design {effective[0]}, outcomes "
-               f"{', '.join(json.loads(effective[1])) or 'none'}")
+        effective = _effective(store, pmid)
+    typer.echo(f"PMID {pmid}: {effective}")
+
+
+def _effective(store: Store, pmid: int) -> str:
+    design, outcomes = store.db.execute(
+        "SELECT design, outcomes FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
+    return f"design {design}, outcomes {', '.join(json.loads(outcomes)) or 'none'}"
 
 
 @tag_app.command("clear")
@@ -127,17 +132,21 @@ def tag_clear(
     from kratomlit.tagging.tagger import clear_manual
 
     both = not design and not outcome
-    with open_store(db) as store:
+    with open_store(db, write=True) as store:
         removed = clear_manual(store, pmid, design=design or both, outcomes=outcome or both,
                                rule_files=_rule_files(store, rules))
-    typer.echo(f"PMID {pmid}: {removed} manual tag(s) removed")
+        effective = _effective(store, pmid)
+    cleared = {"design": "design", "outcome": "outcomes"}
+    what = (f"manual {' and '.join(cleared[a] for a in removed)} removed" if removed
+            else "no manual tags to remove")
+    typer.echo(f"PMID {pmid}: {what}; {effective}")
 
 
 @app.command()
 def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: FormatOption = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
-    check_format(output_format)
+    output_format = check_format(output_format)
     from kratomlit.tagging import explain as explain_paper
 
     with open_store(db) as store:
@@ -166,7 +175,7 @@ def evaluate(
     output_format: FormatOption = "text",
 ) -> None:
     """Compare the stored tags with hand labels: accuracy, per-class P/R/F1, confusion."""
-    check_format(output_format)
+    output_format = check_format(output_format)
     from kratomlit.errors import UsageError
     from kratomlit.tagging.evaluate import evaluate as run
     from kratomlit.tagging.evaluate import read_labels

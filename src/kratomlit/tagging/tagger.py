@@ -281,17 +281,19 @@ def set_manual(store: Store, pmid: int, *, design: str | None = None,
 
 
 def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool = True,
-                 rule_files: list[Path] | None = None) -> int:
-    """Remove a reviewer's tags so the automatic ones apply again; returns rows removed."""
+                 rule_files: list[Path] | None = None) -> list[str]:
+    """Remove a reviewer's tags so the automatic ones apply again; returns the axes that
+    had manual tags ("design", "outcome"). A manual outcome list is one row per outcome,
+    so rows are not what a reviewer set."""
     axes = [a for a, wanted in (("design", design), ("outcome", outcomes)) if wanted]
     rules = RuleSet(load_rules(rule_files))
     with store.transaction() as db:
         _paper_row(store, pmid)
-        removed = db.execute(
+        removed = [axis for (axis,) in db.execute(
             "DELETE FROM tags WHERE source = 'manual' AND pmid = ? AND axis IN "
-            "(SELECT value FROM json_each(?))", [pmid, json.dumps(axes)]).rowcount
+            "(SELECT value FROM json_each(?)) RETURNING axis", [pmid, json.dumps(axes)])]
         _retag(store, pmid, rules)
-    return int(removed)
+    return [axis for axis in axes if axis in removed]
 
 
 @dataclass
