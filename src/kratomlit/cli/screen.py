@@ -47,7 +47,8 @@ Reason = Annotated[str | None, typer.Option("--reason", help="Why (required to e
 Note = Annotated[str | None, typer.Option("--note", help="A free note.", show_default=False)]
 Highlight = Annotated[list[str] | None, typer.Option(
     "--highlight", help="Highlight these words in titles and abstracts (repeatable or "
-    "comma-separated; depress* for every word starting so).", show_default=False)]
+    "comma-separated; depress* for every word starting so).", show_default=False,
+    metavar="WORD")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 
 KEYS = "[i] include  [e] exclude  [m] maybe  [s] skip  [u] undo  [n] note  [q] quit"
