@@ -76,8 +76,8 @@ def test_a_confirmed_duplicate_is_not_a_second_study(runner: CliRunner, copied: 
     shown = runner.invoke(app, ["table", "--search", SEARCH, "--include-duplicates"],
                           env={"COLUMNS": "80"})
     assert f"DUPLICATE of PMID {ORIGINAL}" in shown.stdout
-    assert shown.stdout.strip().splitlines()[-1].startswith("1 studies: ")
-    assert "1 confirmed duplicate record(s), marked, not counted" in shown.stdout
+    assert shown.stdout.strip().splitlines()[-1].startswith("1 study: ")
+    assert "1 confirmed duplicate record, marked, not counted" in shown.stdout
     assert json.loads(ok(runner, "map", "--format", "json"))["studies"] == map_before - 1
     digest = json.loads(ok(runner, "digest", "--format", "json"))  # the import added the copy
     assert digest["groups"] == {}

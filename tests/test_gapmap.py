@@ -84,7 +84,7 @@ def test_map_html_to_a_file_and_to_stdout(runner: CliRunner, tagged: Path, tmp_p
     (["map", "-f", "html", "-o", "."], "is a folder", 1),
     (["map", "-f", "html", "-o", "map.html", "--since", "2020", "--until", "2010"],
      "after --until", 2),
-    (["map", "-f", "html", "-o", "map.html", "--search", 'kratom"'], "", 1),
+    (["map", "-f", "html", "-o", "map.html", "--search", 'kratom"'], "cannot search", 2),
 ])
 def test_bad_map_html_input_writes_nothing(runner: CliRunner, real_db: Path, tmp_path: Path,
                                            args: list[str], fragment: str, code: int) -> None:

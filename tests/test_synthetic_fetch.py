@@ -43,7 +43,7 @@ def test_fetch_then_rerun_costs_one_request(runner: CliRunner, fake: FakeEutils,
     served = sorted(r.pmid for r in fake.records)  # the six PubmedArticle records
     result = runner.invoke(app, ["fetch", "--query", "synthetic[tiab]", "--batch-size", "4"])
     assert result.exit_code == 0, result.output
-    assert "6 PMIDs found; 6 to fetch in 2 batch(es)" in result.stderr
+    assert "6 PMIDs found; 6 to fetch in 2 batches" in result.stderr
     assert ("Fetched 6 records of 6 found: 6 new, 0 updated, 0 unchanged, 0 deleted "
             f"(3 requests) into {isolated_env}") in result.stderr
     assert result.stdout == ""
