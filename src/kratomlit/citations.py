@@ -33,8 +33,8 @@ LINK_NAMES = {
     "forward": "pubmed_pubmed_citedin",
     "similar": "pubmed_pubmed",
 }
-# PubMed's abstract page shows five similar articles (the pubmed_pubmed_five list); twice
-# that gives a reviewer more to screen without burying the citations under neighbours.
+# NCBI's own short list (pubmed_pubmed_five) holds five; ten gives a reviewer more to
+# screen without burying the citations under neighbours.
 SIMILAR_TOP = 10
 
 
