@@ -1,10 +1,17 @@
-"""A fake NCBI E-utilities (esearch + efetch) serving PubMed records, for tests and bench.
+"""A fake NCBI E-utilities (esearch, efetch, elink) serving PubMed records, for tests and bench.
 
 The records are ``PubmedArticle`` elements sliced verbatim out of their files: the real
 ones of ../shared/pubmed, or the synthetic ones of tests/fixtures; their entrez and
 revision dates (from the records themselves) drive esearch's date filters. The fake
 behaves like NCBI where it matters to a client: the 9,999-id cap, history sets
-(WebEnv/query_key), unknown PMIDs left out of efetch replies, and date windows.
+(WebEnv/query_key), unknown PMIDs left out of efetch replies, and date windows. Its
+elink follows a citation graph given to it (``citations``: paper -> the papers it cites, from
+which "cited by" is derived; ``similar``: paper -> (PMID, score)) and answers as NCBI does:
+one LinkSet per ``id=`` parameter, the union for a comma-joined one; a LinkSetDb per link
+name with links (every name without ``linkname``), scores with ``cmd=neighbor_score``.
+An id the fake does not know gets a LinkSet holding an ``ERROR`` (our real replies do not
+show how NCBI answers one; the client also handles an id left out).
+``rate_limit`` makes the fake refuse, as NCBI does, a request beyond that many in a second.
 ``faults`` injects failures (429, 5xx, error pages, truncated XML) in front of the next
 requests, and ``log`` keeps every request with its arrival time, as the server saw it.
 """
@@ -37,6 +44,10 @@ EFETCH_HEAD = (
     '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
     '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
     "<PubmedArticleSet>\n"
+)
+ELINK_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eLinkResult PUBLIC "-//NLM//DTD elink '
+    '20101123//EN" "https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20101123/elink.dtd">\n'
 )
 _ARTICLE = re.compile(r"<PubmedArticle\b[^>]*>.*?</PubmedArticle>", re.S)
 _PMID = re.compile(r"<PMID Version=\"\d+\">(\d+)</PMID>")
@@ -99,7 +110,9 @@ class Hit:
     time: float
     utility: str
     method: str
-    params: dict[str, str]
+    params: dict[str, str]  # the first value of each parameter
+    ids: list[str] = field(default_factory=list)  # every id= value, repeated ones included
+    status: int = 200
 
 
 def _parse_date(value: str, end: bool) -> dt.date:
@@ -123,10 +136,14 @@ class FakeEutils:
     records: list[Record]
     cap: int = 9999
     log: list[Hit] = field(default_factory=list)
-    faults: dict[str, list[Fault]] = field(default_factory=lambda: {"esearch": [], "efetch": []})
+    faults: dict[str, list[Fault]] = field(
+        default_factory=lambda: {"esearch": [], "efetch": [], "elink": []})
     histories: dict[str, list[int]] = field(default_factory=dict)
     # PMIDs esearch lists but efetch leaves out (withdrawn between the two calls).
     hidden: set[int] = field(default_factory=set)
+    citations: dict[int, list[int]] = field(default_factory=dict)
+    similar: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    rate_limit: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -143,18 +160,31 @@ class FakeEutils:
     # -- WSGI --------------------------------------------------------------------------------
 
     def handler(self, request: Request) -> Response:
-        utility = request.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
+        utility = _utility(request)
         params = {**request.args.to_dict(), **request.form.to_dict()}
         with self.lock:
-            self.log.append(Hit(time.monotonic(), utility, request.method, params))
+            now = time.monotonic()
+            hit = Hit(now, utility, request.method, params, request.values.getlist("id"))
+            self.log.append(hit)
+            if self.rate_limit and sum(now - h.time < 1 for h in self.log) > self.rate_limit:
+                hit.status = 429
+                return rate_limited()(request)
             queued = self.faults.get(utility)
             fault = queued.pop(0) if queued else None
-        if fault is not None:
-            return fault(request)
+        response = fault(request) if fault is not None else self.answer(request)
+        hit.status = response.status_code
+        return response
+
+    def answer(self, request: Request) -> Response:
+        """The reply a healthy NCBI would send."""
+        utility = _utility(request)
+        params = {**request.args.to_dict(), **request.form.to_dict()}
         if utility == "esearch":
             return self.esearch(params)
         if utility == "efetch":
             return self.efetch(params)
+        if utility == "elink":
+            return self.elink(request.values.getlist("id"), params)
         return Response("unknown utility", status=404)
 
     def _matching(self, params: dict[str, str]) -> list[int]:
@@ -208,6 +238,74 @@ class FakeEutils:
         known = (self.by_pmid[i] for i in wanted if i in self.by_pmid and i not in self.hidden)
         return xml_response(article_set(known))
 
+    # -- elink ------------------------------------------------------------------------------
+
+    def links(self, pmid: int, cited_by: dict[int, list[int]]
+              ) -> dict[str, list[tuple[int, int | None]]]:
+        """Every link list of one paper, by link name, as (PMID, score)."""
+        lists: dict[str, list[tuple[int, int | None]]] = {
+            "pubmed_pubmed_citedin": [(p, None) for p in cited_by.get(pmid, [])],
+            "pubmed_pubmed_refs": [(p, None) for p in self.citations.get(pmid, [])],
+        }
+        if pmid in self.similar:
+            # PubMed lists a paper first among its own similar articles, with the top score.
+            neighbours = self.similar[pmid]
+            top = max((score for _, score in neighbours), default=0) + 1
+            lists["pubmed_pubmed"] = [(pmid, top), *neighbours]
+            lists["pubmed_pubmed_five"] = sorted(lists["pubmed_pubmed"],
+                                                 key=lambda link: -(link[1] or 0))[:5]
+        return lists
+
+    def elink(self, ids: list[str], params: dict[str, str]) -> Response:
+        if params.get("dbfrom") != "pubmed" or params.get("db", "pubmed") != "pubmed":
+            return xml_response("<eLinkResult><ERROR>Invalid dbfrom or db</ERROR></eLinkResult>")
+        cmd = params.get("cmd", "neighbor")
+        if cmd not in ("neighbor", "neighbor_score"):
+            return xml_response(f"<eLinkResult><ERROR>cmd {cmd} is not served by the fake"
+                                "</ERROR></eLinkResult>")
+        if not ids:
+            return xml_response("<eLinkResult><ERROR>Empty id list - nothing todo</ERROR>"
+                                "</eLinkResult>")
+        cited_by: dict[int, list[int]] = {}
+        for paper, refs in self.citations.items():
+            for ref in refs:
+                cited_by.setdefault(ref, []).append(paper)
+        known = {*self.by_pmid, *self.citations, *cited_by, *self.similar,
+                 *(p for found in self.similar.values() for p, _ in found)}
+        sets = [self._linkset([int(i) for i in value.split(",") if i.strip()],
+                              params.get("linkname"), cmd == "neighbor_score", cited_by, known)
+                for value in ids]
+        return xml_response(ELINK_HEAD + "<eLinkResult>\n" + "".join(sets) + "</eLinkResult>\n")
+
+    def _linkset(self, pmids: list[int], linkname: str | None, scored: bool,
+                 cited_by: dict[int, list[int]], known: set[int]) -> str:
+        id_list = "<IdList>" + "".join(f"<Id>{p}</Id>" for p in pmids) + "</IdList>"
+        unknown = [p for p in pmids if p not in known]
+        if unknown:
+            return (f"<LinkSet><DbFrom>pubmed</DbFrom>{id_list}<ERROR>Invalid uid {unknown[0]}"
+                    "</ERROR></LinkSet>\n")
+        union: dict[str, dict[int, int | None]] = {}
+        for pmid in pmids:
+            for name, found in self.links(pmid, cited_by).items():
+                for linked, score in found:
+                    union.setdefault(name, {}).setdefault(linked, score)
+        dbs = []
+        for name in sorted(union):
+            if linkname not in (None, name) or not union[name]:
+                continue
+            # Newest (highest PMID) first, as the unscored lists of elink3.xml and elink4.xml
+            # roughly run; scored ones too, so a client must rank by score itself.
+            links = "".join(
+                f"<Link><Id>{p}</Id>" + (f"<Score>{union[name][p] or 0}</Score>" if scored else "")
+                + "</Link>" for p in sorted(union[name], reverse=True))
+            dbs.append(f"<LinkSetDb><DbTo>pubmed</DbTo><LinkName>{name}</LinkName>{links}"
+                       "</LinkSetDb>")
+        return f"<LinkSet><DbFrom>pubmed</DbFrom>{id_list}{''.join(dbs)}</LinkSet>\n"
+
+
+def _utility(request: Request) -> str:
+    return request.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
+
 
 def article_set(records: Iterable[Record]) -> str:
     return EFETCH_HEAD + "".join(r.xml + "\n" for r in records) + "</PubmedArticleSet>\n"
@@ -234,12 +332,12 @@ def body(text: str) -> Fault:
 
 
 def truncated(fake: FakeEutils, cut: int = 2000) -> Fault:
-    """A real efetch reply for this request, cut off mid-record."""
+    """The fake's own reply to this request, cut off mid-record (at ``cut`` characters, or
+    halfway through a shorter reply)."""
 
     def respond(request: Request) -> Response:
-        params = {**request.args.to_dict(), **request.form.to_dict()}
-        full = fake.efetch(params).get_data(as_text=True)
-        return xml_response(full[:cut])
+        full = fake.answer(request).get_data(as_text=True)
+        return xml_response(full[: min(cut, len(full) // 2)])
 
     return respond
 

@@ -1,4 +1,4 @@
-"""HTTP client for NCBI's E-utilities: esearch and efetch, paced, retried and checked.
+"""HTTP client for NCBI's E-utilities: esearch, efetch and elink, paced, retried and checked.
 
 One ``requests.Session`` per client, with urllib3's ``Retry`` for what HTTP-level
 retries fix (connection errors, timeouts, 429 with ``Retry-After``, 5xx). Replies
@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kratomlit.config import TOOL_NAME
+from kratomlit.elink import LinkSet, parse_elink
 from kratomlit.errors import EutilsError, InputFileError, NetworkError, QueryError
 from kratomlit.records import Deletion, Paper
 
@@ -40,6 +41,11 @@ INTERVAL_WITH_KEY = 0.11
 # esearch returns at most the first 9,999 ids of a query (see ../shared/EUTILS.md).
 ESEARCH_MAX_IDS = 9999
 EFETCH_MAX_BATCH = 10_000
+# Seeds per ELink request. A reply without a link name carries every list NCBI holds for
+# each seed, a few hundred links (mostly similar articles), so 200 seeds already make a
+# reply of a few MB and a slow query at NCBI; a bigger batch would save one paced request
+# per 200 seeds while a failed one would cost more to send again.
+ELINK_BATCH = 200
 # Connect quickly or fail; an efetch of 10,000 records can take a minute to stream.
 TIMEOUT = (10.0, 120.0)
 # HTTP-level retries: waits of backoff, 2x, 4x ... seconds (capped), about a minute in all
@@ -156,6 +162,12 @@ class FetchedBatch:
         return {p.pmid for p in self.papers} | set(self.deletions)
 
 
+@dataclass
+class LinkedBatch:
+    linksets: dict[int, LinkSet]  # seed -> its own LinkSet, in the order asked
+    missing: list[int] = field(default_factory=list)  # seeds NCBI did not answer
+
+
 class PayloadError(EutilsError):
     """An HTTP 200 reply that stayed unusable (error page, broken XML, short) after retries."""
 
@@ -169,7 +181,7 @@ class _NcbiError(_BadPayload):
 
 
 class EutilsClient:
-    """esearch/efetch against ``base_url`` (NCBI's, or a local server in tests)."""
+    """esearch/efetch/elink against ``base_url`` (NCBI's, or a local server in tests)."""
 
     def __init__(
         self,
@@ -216,7 +228,7 @@ class EutilsClient:
             status=retries,
             other=0,
             redirect=3,
-            allowed_methods=frozenset({"GET", "POST"}),  # esearch/efetch are read-only
+            allowed_methods=frozenset({"GET", "POST"}),  # the E-utilities are read-only
             status_forcelist=RETRY_STATUSES,
             backoff_factor=backoff,
             backoff_max=BACKOFF_MAX,
@@ -380,25 +392,68 @@ class EutilsClient:
         """
         wanted = list(dict.fromkeys(int(p) for p in pmids))
         params = {"id": ",".join(map(str, wanted)), "retmode": "xml"}
-        what = f"efetch ({len(wanted)} PMIDs)"
-        last: list[FetchedBatch] = []
 
         def attempt() -> FetchedBatch:
-            last.clear()
             batch = _parse_efetch(self._request("efetch", params, post=True))
             batch.missing = [p for p in wanted if p not in batch.pmids]
-            last[:] = [batch]
+            return batch
+
+        return self._accepting_gaps(  # type: ignore[no-any-return]
+            f"efetch ({len(wanted)} PMIDs)", attempt, len(wanted), "records")
+
+    def _accepting_gaps(self, what: str, attempt: Callable[[], Any], asked: int, noun: str
+                        ) -> Any:
+        """Ask again while a reply leaves out some of the ``asked`` ids; then accept the gap.
+
+        ``attempt`` returns a batch whose ``missing`` lists the ids left out. Once the retries
+        are spent the last batch is returned with its gap rather than failing forever.
+        """
+        last: list[Any] = []
+
+        def checked() -> Any:
+            last.clear()
+            batch = attempt()
+            last.append(batch)
             if batch.missing:
-                raise _BadPayload(f"returned {len(wanted) - len(batch.missing)} of "
-                                  f"{len(wanted)} records")
+                raise _BadPayload(f"returned {asked - len(batch.missing)} of {asked} {noun}")
             return batch
 
         try:
-            return self._with_payload_retries(what, attempt)  # type: ignore[no-any-return]
+            return self._with_payload_retries(what, checked)
         except PayloadError:
             if last and last[0].missing:
                 return last[0]
             raise
+
+    # -- elink ------------------------------------------------------------------------------
+
+    def elink(self, seeds: Sequence[int], linkname: str | None = None, *, scored: bool = False
+              ) -> LinkedBatch:
+        """PubMed-to-PubMed links of several seeds in one request, each traced to its seed.
+
+        The seeds go as repeated ``id=`` parameters, so NCBI answers each in its own LinkSet
+        (a comma-joined list would merge their links). With ``linkname`` only that list
+        comes back; without it, every link name that has links (``cmd=neighbor``).
+        ``scored`` asks for ``cmd=neighbor_score``: similar articles with their scores. A seed
+        without links is an empty LinkSet, not an error. Seeds NCBI leaves unanswered or
+        answers with an ``ERROR`` are asked again, then reported in ``missing``. Callers send
+        at most ``ELINK_BATCH`` seeds at a time.
+        """
+        wanted = list(dict.fromkeys(int(p) for p in seeds))
+        if not wanted:
+            return LinkedBatch({})
+        params: dict[str, Any] = {"dbfrom": "pubmed", "id": [str(p) for p in wanted],
+                                  "cmd": "neighbor_score" if scored else "neighbor"}
+        if linkname:
+            params["linkname"] = linkname
+        # Each seed adds "&id=NNNNNNNN" to a URL: long lists go by POST, as NCBI asks.
+        post = sum(len(p) + 4 for p in params["id"]) > LONG_TERM
+
+        def attempt() -> LinkedBatch:
+            return _parse_elink(self._request("elink", params, post=post), wanted)
+
+        return self._accepting_gaps(  # type: ignore[no-any-return]
+            f"elink ({len(wanted)} PMIDs)", attempt, len(wanted), "LinkSets")
 
 
 # -- reply parsing ----------------------------------------------------------------------------
@@ -441,6 +496,29 @@ def _parse_esearch(body: bytes, retmax: int, retstart: int) -> SearchResult:
         translation=root.findtext("QueryTranslation"),
         warnings=[w for w in warnings if w],
     )
+
+
+def _parse_elink(body: bytes, wanted: list[int]) -> LinkedBatch:
+    try:
+        reply = parse_elink(body)
+    except EutilsError as exc:
+        raise _BadPayload(_one_line(str(exc))) from None
+    if reply.error is not None:
+        raise _NcbiError(_one_line(reply.error))
+    asked = set(wanted)
+    answered: dict[int, LinkSet] = {}
+    for linkset in reply.linksets:
+        if linkset.error is not None:
+            continue  # NCBI could not answer for this seed: it stays missing
+        if linkset.seed is None:
+            # Never guess which seed a link came from: provenance is the point.
+            raise _BadPayload(f"reply has a LinkSet for {len(linkset.ids)} PMIDs, so its "
+                              "links cannot be traced to one seed")
+        if linkset.seed not in asked:
+            raise _BadPayload(f"reply answers PMID {linkset.seed}, which was not asked for")
+        answered[linkset.seed] = linkset
+    return LinkedBatch({p: answered[p] for p in wanted if p in answered},
+                       [p for p in wanted if p not in answered])
 
 
 def _parse_efetch(body: bytes) -> FetchedBatch:

@@ -92,3 +92,14 @@ class Deletion:
     """A ``DeleteCitation`` entry: NLM withdrew this PMID."""
 
     pmid: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """``linked`` is tied to ``seed`` by PubMed: ``backward`` (the seed cites it), ``forward``
+    (it cites the seed) or ``similar`` (PubMed's similar articles, with their score)."""
+
+    seed: int
+    linked: int
+    direction: str
+    score: int | None = None

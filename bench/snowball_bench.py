@@ -1,0 +1,152 @@
+"""Count the requests citation tracking costs, against the stand-in E-utilities on loopback.
+
+    python bench/snowball_bench.py [--seeds 1,200,1000] [--batch-size 500]
+
+The stand-in (tests/fake_eutils.py, werkzeug in a thread) serves a made-up citation graph:
+each seed cites 5 papers (neighbouring seeds share 4 of them), is cited by 3 and has 12
+similar articles with scores. It enforces NCBI's rate limit as NCBI does (HTTP 429 for a
+fourth request within a second, an eleventh with an API key), so a run with zero 429s kept
+to it. ``citations.follow`` runs one step for 1, 200 and 1,000 seeds: backward and forward
+(the default), then with similar articles (top 10) as well. "With new" stores only the
+seeds; "nothing new" stores every linked paper as well, as a re-run would find them.
+
+Expected (issue 15): ELink requests = ceil(seeds / 200), twice that with similar; the efetch
+requests the snowball job will add = ceil(new / batch size), computed here from the links
+(the job itself comes later), 0 when nothing is new. Every gap between two arrivals at the
+server is at least the pacing interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "src"))
+
+from pytest_httpserver import HTTPServer  # noqa: E402
+
+from kratomlit.citations import follow  # noqa: E402
+from kratomlit.eutils import ELINK_BATCH, EutilsClient  # noqa: E402
+from kratomlit.fetching import DEFAULT_BATCH  # noqa: E402
+
+from fake_eutils import FakeEutils, max_in_window  # noqa: E402
+
+SEED0, REF0, CITER0, SIMILAR0 = 95_000_000, 96_000_000, 97_000_000, 98_000_000
+# The key is never sent anywhere but the loopback stand-in; it only switches the pacing.
+MODES = [("no key", None, 3), ("API key", "bench-key-not-a-real-one", 10)]
+
+
+def graph(count: int) -> tuple[list[int], dict[int, list[int]], dict[int, list[tuple[int, int]]]]:
+    seeds = [SEED0 + i for i in range(count)]
+    citations = {seed: [REF0 + i + j for j in range(5)] for i, seed in enumerate(seeds)}
+    for i, seed in enumerate(seeds):
+        citations.update({CITER0 + 3 * i + j: [seed] for j in range(3)})
+    similar = {seed: [(SIMILAR0 + 12 * i + j, 1000 - j) for j in range(12)]
+               for i, seed in enumerate(seeds)}
+    return seeds, citations, similar
+
+
+@dataclass
+class Row:
+    mode: str
+    limit: int
+    seeds: int
+    lists: str
+    store: str
+    expected: int
+    elink: int
+    posts: int
+    links: int
+    linked: int
+    new: int
+    efetch: int
+    refused: int
+    gap: float | None
+    peak: int
+    seconds: float
+
+
+def run(fake: FakeEutils, client: EutilsClient, mode: str, limit: int, count: int,
+        directions: list[str], stored_all: bool, batch_size: int) -> Row:
+    seeds, fake.citations, fake.similar = graph(count)
+    time.sleep(1.0)  # a clean second: runs never share a rate-limit window
+    fake.log.clear()
+    started = time.perf_counter()
+    links = follow(client, seeds, directions)
+    seconds = time.perf_counter() - started
+    linked = {link.linked for link in links}
+    new = 0 if stored_all else len(linked - set(seeds))
+    times = [h.time for h in fake.log]
+    per_batch = 2 if "similar" in directions else 1
+    return Row(mode, limit, count, "refs+citedin" + ("+similar" if per_batch == 2 else ""),
+               "nothing new" if stored_all else "with new",
+               per_batch * math.ceil(count / ELINK_BATCH), len(fake.log),
+               sum(h.method == "POST" for h in fake.log), len(links), len(linked), new,
+               math.ceil(new / batch_size), sum(h.status == 429 for h in fake.log),
+               min((b - a for a, b in itertools.pairwise(times)), default=None),
+               max_in_window(times), seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="1,200,1000")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+                        help="efetch batch size the job would use (default: fetch's)")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The stand-in runs in this process: with Python's default 5 ms thread switch its
+    # arrival stamps can wait that long for the GIL, a delay NCBI's clock never sees.
+    sys.setswitchinterval(0.0005)
+
+    fake = FakeEutils([])
+    server = HTTPServer()
+    server.expect_request(re.compile(".*")).respond_with_handler(fake.handler)
+    server.start()
+    rows = []
+    intervals = {}
+    try:
+        for mode, key, limit in MODES:
+            fake.rate_limit = limit
+            client = EutilsClient(server.url_for("/entrez/eutils/"), api_key=key)
+            intervals[mode] = client.interval
+            for count in (int(n) for n in args.seeds.split(",")):
+                for directions in (["backward", "forward"], ["backward", "forward", "similar"]):
+                    for stored_all in (False, True):
+                        rows.append(run(fake, client, mode, limit, count, directions,
+                                        stored_all, args.batch_size))
+    finally:
+        server.stop()
+
+    print(f"snowball bench: ELink batch {ELINK_BATCH} seeds, efetch batch {args.batch_size}, "
+          "stand-in on loopback enforcing NCBI's rate limit; pacing "
+          + ", ".join(f"{mode} {interval} s" for mode, interval in intervals.items()))
+    print(f"{'mode':7} {'seeds':>5} {'lists':20} {'store':11} {'expect':>6} {'elink':>5} "
+          f"{'POST':>4} {'links':>6} {'linked':>6} {'new':>6} {'efetch':>6} {'429s':>4} "
+          f"{'min gap':>7} {'max/1s':>6} {'seconds':>7}")
+    for r in rows:
+        gap = f"{r.gap:7.3f}" if r.gap is not None else f"{'-':>7}"
+        print(f"{r.mode:7} {r.seeds:5d} {r.lists:20} {r.store:11} {r.expected:6d} "
+              f"{r.elink:5d} {r.posts:4d} {r.links:6d} {r.linked:6d} {r.new:6d} {r.efetch:6d} "
+              f"{r.refused:4d} {gap} {r.peak:6d} {r.seconds:7.2f}")
+        where = f"{r.mode}, {r.seeds} seeds, {r.lists}"
+        assert r.elink == r.expected, f"{where}: {r.elink} ELink requests, want {r.expected}"
+        assert r.refused == 0, f"{where}: {r.refused} requests refused with 429"
+        assert r.peak <= r.limit, f"{where}: {r.peak} requests within one second"
+        # The client spaces its sends by the interval; arrivals can come a few ms closer
+        # (each request opens its own connection to the stand-in, which takes a varying
+        # time), which is what the interval's margin over NCBI's 1/limit s is for.
+        assert r.gap is None or r.gap >= 1 / r.limit, f"{where}: gap {r.gap:.3f} s"
+
+
+if __name__ == "__main__":
+    main()
