@@ -8,8 +8,9 @@ the database --db names) is extracted; a finding must be a verbatim piece of its
 conclusions section, and for the other abstracts.
 
 Speed: extraction alone over the texts of the 30,000-record benchmark database
-(bench/out/big-30000-tagged.db, see databases.py), read with sqlite3 first and not timed;
-the best of --repeat runs, in CPU time (the machine is shared) and wall time.
+(bench/out/big-30000-tagged.db, built once by databases.py, or the database --speed names),
+read with sqlite3 first and not timed; the best of --repeat runs, in CPU time (the machine
+is shared) and wall time.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from kratomlit.tagging.extract import Vocabulary, load_vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
 PUBMED = REPO.parent / "shared" / "pubmed"
-BIG = REPO / "bench" / "out" / "big-30000-tagged.db"
 _CONCLUSIONS = re.compile(r"CONCLU|INTERPRETATION", re.IGNORECASE)
 
 Row = tuple[int, str, list[AbstractSection], list[str], list[str], str | None, str]
@@ -104,8 +104,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, help="database of real records (default: import "
                         "../shared/pubmed into a temporary one)")
-    parser.add_argument("--speed", type=Path, default=BIG,
-                        help="database timed (default: %(default)s)")
+    parser.add_argument("--speed", type=Path,
+                        help="database timed (default: bench/out/big-30000-tagged.db)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,8 +116,11 @@ def main() -> None:
         print(f"{label}: {figures['with_finding']}/{figures['abstracts']} with a finding "
               f"({figures['share']:.1%})")
     print(f"findings not verbatim: {len(report['not_verbatim'])} {report['not_verbatim'][:10]}")
-    if not args.speed.exists():
-        sys.exit(f"{args.speed} not found: build it with bench/databases.py")
+    if args.speed is None:
+        sys.path.insert(0, str(REPO / "bench"))
+        from databases import tagged
+
+        args.speed = tagged(30_000)
     timed = speed(args.speed, args.repeat)
     print(f"extraction alone, {timed['records']:,} records: {timed['cpu_seconds']:.2f} s CPU "
           f"({timed['cpu_ms_per_1000']:.0f} ms per 1,000), {timed['wall_seconds']:.2f} s wall")

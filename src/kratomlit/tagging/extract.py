@@ -192,16 +192,19 @@ def _concluding(text: str) -> str:
     skipped. Empty when the text is cut off or states no result."""
     editor = _EDITOR_NOTE.search(text)
     body = text[:editor.start()] if editor else text
-    # Only its end is read: the last sentences of a long abstract are enough.
-    spans = sentences(body, max(0, len(body) - TAIL))
-    if len(spans) < 6:
-        spans = sentences(body)
+    # Its end is read first: the last few sentences are usually enough.
+    tail = max(0, len(body) - TAIL)
+    spans = sentences(body, tail)
+    if tail and len(spans) < 4:
+        spans, tail = sentences(body), 0
     if not spans or not _COMPLETE.search(text, spans[-1][0], spans[-1][1]):
         return ""  # a cut-off abstract: its concluding sentences are missing
     lowered = _lower(text)
     last = len(spans) - 1
     while last >= 0 and _skipped(lowered, *spans[last]):
         last -= 1
+    if last < 0 and tail:
+        return _concluding(body[:spans[0][0]].rstrip())  # all skipped: read further back
     if last < 0 or _CONTENTS.match(lowered, spans[last][0]):
         return ""
     first = last
@@ -275,7 +278,7 @@ def _word_keys(literal: str, complete: bool) -> list[bytes]:
     words = literal.encode().translate(_NOT_WORD).split()
     if words and not complete and literal[-1:].isalnum():
         words.pop()
-    return sorted(set(words), key=len, reverse=True)[:2]
+    return sorted(set(words), key=lambda w: (-len(w), w))[:2]
 
 
 # After a literal, what ends its last word: the end, a lookahead, or punctuation, even an
@@ -402,12 +405,13 @@ class Vocabulary:
         text = "\n".join(parts)
         lowered = _lower(text)
         hits = self.hits(text, lowered)
-        aside = _aside(sections, lowered, len(title) + 1, hits)
+        found = any(hits.values())
+        aside = _aside(sections, lowered, len(title) + 1, hits) if found else []
         mesh_start = len(text) - len(parts[-1])  # MeSH names substances, not the setting
 
         def names(kind: str, end: int = len(text)) -> list[str]:
             return self.names(kind, [h for h in hits[kind] if h.start < end and not any(
-                start <= h.start < stop for start, stop in aside)])
+                start <= h.start < stop for start, stop in aside)]) if hits[kind] else []
 
         countries = names("countries", mesh_start)
         inferred: list[str] = []
