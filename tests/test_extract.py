@@ -242,6 +242,15 @@ def test_states_provinces_and_the_us(vocabulary: Vocabulary) -> None:
                    ).countries == ()
 
 
+def test_names_shared_by_two_places(vocabulary: Vocabulary) -> None:
+    assert extract(vocabulary, "Clinics in Atlanta, Georgia took part.").countries == (
+        "United States",)
+    assert extract(vocabulary, "Clinics in Tbilisi took part.").countries == ("Georgia",)
+    assert extract(vocabulary, "Clinics in Georgia took part.").countries == ()
+    assert extract(vocabulary, "Samples from Amman, Jordan and the Jordan Valley in Israel."
+                   ).countries == ("Jordan", "Israel")
+
+
 def test_names_in_their_case_and_joined_words(vocabulary: Vocabulary) -> None:
     assert extract(vocabulary, "Wild turkey and china plates.").countries == ()
     assert extract(vocabulary, "Plants used in Afyonkarahisar-Turkey.").countries == ("Turkey",)
