@@ -351,14 +351,7 @@ def load_rules(extra: list[Path] | None = None) -> list[Rule]:
     Term lists are merged first, so a user file that adds a word to a shipped list
     ("kratom = ['kratom daun']") extends every shipped rule that uses it.
     """
-    files = [("built-in rules.toml", _builtin_text())]
-    for path in extra or []:
-        try:
-            files.append((str(path), path.read_text("utf-8")))
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such rules file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
+    files = rules_texts(extra)
     read = [(where, *_read(text, where)) for where, text in files]
     terms = _merge(*(own for _, own, _ in read))
     rules: dict[str, Rule] = {}
@@ -377,3 +370,21 @@ def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:
     if explicit is not None:
         found.append(explicit)
     return found
+
+
+def rules_texts(extra: list[Path] | None = None) -> list[tuple[str, str]]:
+    """(name, text) of the shipped rules file, then of each user file."""
+    files = [("built-in rules.toml", _builtin_text())]
+    for path in extra or []:
+        try:
+            files.append((str(path), path.read_text("utf-8")))
+        except FileNotFoundError:
+            raise InputFileError(f"{path}: no such rules file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
+    return files
+
+
+def merged_terms(files: list[tuple[str, str]]) -> Terms:
+    """The [terms] lists of these rules files, merged as the rules see them."""
+    return _merge(*(_read(text, where)[0] for where, text in files))

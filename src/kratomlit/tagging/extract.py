@@ -1,0 +1,537 @@
+"""What a study found and about what: its finding, substances, countries and measures.
+
+Pure functions over a paper's text, run beside tagging; no store, and no I/O but reading
+the vocabulary (extract.toml, countries.toml, the [terms] of rules.toml, and the user's
+rules files, which may extend all of them).
+
+The finding is always the abstract's own words: its CONCLUSION(S)/INTERPRETATION section,
+or else its concluding sentences that state a result, at most about 300 characters (cut at
+a sentence and marked "…" when shortened), and empty when there is none. Substances,
+measures and countries are names from the vocabulary, never free text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+from kratomlit.errors import InputFileError
+from kratomlit.records import AbstractSection
+from kratomlit.tagging.rules import (
+    Terms,
+    _top_level_split,
+    literal_prefix,
+    lower_pattern,
+    merged_terms,
+    rules_texts,
+)
+
+FINDING_LIMIT = 300  # characters: a table cell's worth, as Trialstreamer's punchlines
+TAIL = 1000  # characters at the end of an unstructured abstract read for its conclusion
+
+
+@dataclass(frozen=True)
+class Extraction:
+    finding: str = ""
+    substances: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # named in the title, abstract or keywords
+    # From the first author's affiliation, only when the record itself names no country.
+    countries_inferred: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+
+
+# --- the finding --------------------------------------------------------------------------
+
+_CONCLUSION_LABEL = re.compile(r"CONCLU|INTERPRETATION", re.IGNORECASE)
+# NLM files some labels that are no finding under CONCLUSIONS.
+_NOT_A_CONCLUSION = re.compile(r"LIMITATION|COMPARISON|METHOD", re.IGNORECASE)
+# Sections about the paper rather than the study: registration, funding, disclosures.
+_ADMIN_LABEL = re.compile(r"REGISTRATION|FUNDING|DISCLOSURE|AVAILABILITY|SUPPLEMENTARY|CONTACT|"
+                          r"KEY ?WORDS|LEVEL OF EVIDENCE|CONFLICT|COPYRIGHT", re.IGNORECASE)
+# What was known before the study: a section all background, or one that also states aims.
+_BACKGROUND_LABEL = re.compile(r"BACKGROUND|INTRODUCTION|CONTEXT|RATIONALE|IMPORTANCE",
+                               re.IGNORECASE)
+_AIM_LABEL = re.compile(r"AIM|OBJECTIVE|PURPOSE|HYPOTHES", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _role(label: str | None, category: str | None) -> str:
+    """What an abstract section is, from its label: "conclusions" ("conclusions?" when
+    only NLM's category says so), "admin", "background", "opening" (unlabelled, or
+    background with aims: its first sentences may be background), or "content"."""
+    if not label or label == "UNLABELLED":
+        return "opening"
+    if _CONCLUSION_LABEL.search(label):
+        return "conclusions"
+    if _ADMIN_LABEL.search(label):
+        return "admin"
+    if _BACKGROUND_LABEL.search(label):
+        return "opening" if _AIM_LABEL.search(label) else "background"
+    if category == "CONCLUSIONS" and not _NOT_A_CONCLUSION.search(label):
+        return "conclusions?"
+    return "content"
+
+
+# A sentence ends at . ? or ! (and any closing quote or bracket) before the next one's
+# capital, digit or bracket, unless the full stop ends an abbreviation ("e.g.", "U.S.").
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "ca.", "approx.", "Dr.", "Drs.",
+                  "Prof.", "Fig.", "Figs.", "No.", "St.", "Mr.", "Mrs.", "Ms.", "Jr.", "Sr.",
+                  "Ref.", "Vol.", "Eq.", "resp.", "viz.")
+_SENTENCE_END = re.compile(
+    r"[.?!](?=[\"'”’)\]]*\s+[\"'“‘(\[]?[A-Z0-9])"  # first, as it rules out "0.05" at once
+    + "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
+    + r"(?<!\b[A-Z]\.[A-Z]\.)[\"'”’)\]]*\s+")
+_COMPLETE = re.compile(r"[.?!][\"'”’)\]]*$")
+# Sentences that open the conclusion of an unstructured abstract ("These results suggest",
+# "This case shows"; not "The results show" or "We found", as often one result among others).
+_CONCLUDES = re.compile(
+    r"(?:In (?:conclusion|summary|sum|short|total)|To (?:conclude|summari[sz]e)|Taken together|"
+    r"Collectively|Overall|Altogether|Together,|In aggregate|Thus|Therefore|Hence|Consequently|"
+    r"We (?:conclude|concluded|propose|suggest|argue|demonstrate|demonstrated|provide)|"
+    r"It (?:is|was) concluded|This (?:represents|shows|demonstrates|suggests|indicates|"
+    r"establishes|provides)|(?:These|Our|The present|This|Such|Both|All) "
+    r"(?:[\w-]+ ){0,3}?(?:results?|findings?|data|observations?|studies|study|work|analys[ie]s|"
+    r"experiments?|evidence|review|survey|trial|report|case) (?:[\w-]+ ){0,2}?"
+    r"(?:suggests?|indicates?|shows?|showed|demonstrates?|demonstrated|reveals?|revealed|supports?|"
+    r"provides?|confirms?|highlights?|establish(?:es)?|identif(?:y|ies)|impl(?:y|ies)|points?|"
+    r"underscores?|underlines?|emphasi[sz]es?|argues?|adds?|documents?))\b")
+# A review saying what it covers ("This paper reviews ...", "Herein we will discuss ..."): when
+# that is how its abstract ends, what came before was background, and there is no result.
+# (A case report's "We present a patient who ..." is its result.)
+_CONTENTS = re.compile(
+    r"(?:(?:here|herein|furthermore|finally|in addition|also),? )?(?:we|this (?:review|article|"
+    r"paper|chapter|report|overview|commentary)|in this (?:review|article|paper|chapter),? we) "
+    r"(?:also |will |\w+ly )*(?:discuss|review|summari[sz]e|outline|highlight|address|consider|"
+    r"focus|provide an? (?:overview|summary|update))(?:e?s)?\b")
+# What a paper sets out to do, or what it lists: not what it found. (These and the next
+# patterns read lower-cased text: without re.IGNORECASE they run several times faster.)
+_AIMS_OR_LISTS = re.compile(
+    r"\b(?:aim(?:s|ed)? (?:to|of|was|is|were|are)|aimed|objectives? (?:of|was|is|were)|"
+    r"purpose (?:of|was|is)|(?:was|were) to (?:determine|assess|evaluate|investigate|examine|"
+    r"describe|compare|explore|characteri[sz]e|identify|estimate)|sought to)\b|"
+    r"(?:are|is|were|was) (?:also |then |briefly )?(?:noted|discussed|reviewed|described|presented|"
+    r"summari[sz]ed|outlined|provided|highlighted|addressed|considered|proposed)"
+    r"(?: (?:here|herein|in this (?:review|article|paper|chapter)|through this (?:paper|article)))?"
+    r"\W*$")
+_AIMS_WORDS = ("aim", "objective", "purpose", "was to", "were to", "sought", "noted", "discussed",
+               "reviewed", "described", "presented", "summari", "outlined", "provided",
+               "highlighted", "addressed", "considered", "proposed")
+# "Further research is needed", "little is known" and their kin: no result, skipped when a
+# result comes before.
+_FURTHER_RESEARCH = re.compile(
+    r"\b(?:(?:further|future|more|additional|larger|longer|well-designed|prospective|rigorous|"
+    r"high-quality|definitive|confirmatory|multicent(?:er|re)) (?:[\w-]+ ){0,4}?"
+    r"(?:research|stud(?:y|ies)|trials?|investigations?|work|evaluations?|data|analys[ie]s|"
+    r"experiments?|evidence)|research|studies|trials) (?:is|are|will be|would be|may be|might be|"
+    r"should be|seem|seems|appear|appears|remain|remains)? ?(?:still |urgently |clearly |also )?"
+    r"(?:needed|required|warranted|necessary|indicated|essential|called for)|"
+    r"\b(?:remains?|remained) to be (?:determined|established|elucidated|clarified|investigated|"
+    r"explored|seen|confirmed|defined)|\b(?:warrants?|deserves?|merits?|requires?|needs?) "
+    r"further|\bfuture (?:research|studies|work|trials|investigations) "
+    r"(?:should|will|could|may|might|must)|"
+    r"\b(?:must|should|needs? to|will need to) be (?:further )?(?:evaluated|investigated|explored|"
+    r"studied|examined|assessed|validated|confirmed|determined|tested|elucidated|clarified)|"
+    r"\bwill need to\b|\b(?:little|less|nothing) is known\b|"
+    r"\b(?:remains?|is|are) (?:still |largely )?(?:unclear|unknown|poorly understood)\b|"
+    r"\bha(?:s|ve) not (?:yet )?been (?:studied|investigated|examined|reported|described)\b")
+_FURTHER_WORDS = ("need", "requir", "warrant", "necessar", "indicated", "essential", "called for",
+                  "remain", "deserv", "merit", "future", "must be", "should be", "known",
+                  "unclear", "unknown", "understood", "not been", "not yet been")
+_BOILERPLATE = ("©", "copyright", "(c) 1", "(c) 2", "all rights reserved", "published by",
+                "wiley", "elsevier", "clinicaltrials.gov", "trial registration",
+                "abstract truncated", "doi:", "please visit", "for further resources",
+                "graphical abstract", "this corrects", "this article corrects")
+# Some journals append an editor's summary to the authors' abstract.
+_EDITOR_NOTE = re.compile(r"From the (?:[Cc]linical )?[Ee]ditor\b|FROM THE (?:CLINICAL )?EDITOR\b")
+
+
+def sentences(text: str, after: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text`` (of those that start after ``after``),
+    surrounding spaces (and a stray opening bracket at the very end, as NLM sometimes
+    leaves one) left out."""
+    text = text.rstrip(" \t\n([")
+    spans = []
+    start = -1 if after else 0  # a sentence cut by ``after`` is no sentence
+    for match in _SENTENCE_END.finditer(text, after):
+        if start >= 0:
+            spans.append((start, match.start() + len(match.group().rstrip())))
+        start = match.end()
+    if 0 <= start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _clip(text: str, spans: list[tuple[int, int]], first: int, last: int) -> str:
+    """Sentences ``first``..``last`` of ``text``, shortened to about FINDING_LIMIT
+    characters at a sentence (or, for one long sentence, a word) and marked "…" if so."""
+    start = spans[first][0]
+    end = spans[last][1]
+    if end - start <= FINDING_LIMIT:
+        return text[start:end]
+    for i in range(last - 1, first - 1, -1):
+        if spans[i][1] - start <= FINDING_LIMIT:
+            cut = spans[i][1]
+            return text[start:cut] + (" " if text[cut:cut + 1] == " " else "") + "…"
+    # One sentence longer than the limit: cut after a word, past a clause if one is near.
+    window = text[start:start + FINDING_LIMIT]
+    clause = max(window.rfind("; "), window.rfind(", "))
+    cut = clause + 1 if clause > FINDING_LIMIT * 2 // 3 else window.rfind(" ")
+    return window[:cut].rstrip() + "…"
+
+
+def _concluding(text: str) -> str:
+    """The concluding sentences of an unstructured text that state a result: from the last
+    sentence that opens a conclusion ("These results suggest", "In conclusion") among the
+    final three, or else the last sentence; further-research sentences at the end are
+    skipped. Empty when the text is cut off or states no result."""
+    editor = _EDITOR_NOTE.search(text)
+    body = text[:editor.start()] if editor else text
+    # Its end is read first: the last few sentences are usually enough.
+    tail = max(0, len(body) - TAIL)
+    spans = sentences(body, tail)
+    if tail and len(spans) < 4:
+        spans, tail = sentences(body), 0
+    if not spans or not _COMPLETE.search(text, spans[-1][0], spans[-1][1]):
+        return ""  # a cut-off abstract: its concluding sentences are missing
+    lowered = _lower(text)
+    last = len(spans) - 1
+    while last >= 0 and _skipped(lowered, *spans[last]):
+        last -= 1
+    if last < 0 and tail:
+        return _concluding(body[:spans[0][0]].rstrip())  # all skipped: read further back
+    if last < 0 or _CONTENTS.match(lowered, spans[last][0]):
+        return ""
+    first = last
+    for i in range(last, max(last - 3, -1), -1):
+        start, end = spans[i]
+        if _CONCLUDES.match(text, start) and not _aims_or_lists(lowered[start:end]):
+            first = i
+    return _clip(text, spans, first, last)
+
+
+def _aims_or_lists(sentence: str) -> bool:
+    # The pattern only runs where a word it needs occurs (several times faster).
+    return any(word in sentence for word in _AIMS_WORDS) and bool(
+        _AIMS_OR_LISTS.search(sentence))
+
+
+def _skipped(lowered: str, start: int, end: int) -> bool:
+    """Whether the sentence at ``start:end`` of a lower-cased text is boilerplate, what the
+    paper sets out to do or lists, or mainly a call for more research (one that comes early:
+    "Further studies are needed", not "X rose, but more studies are needed")."""
+    sentence = lowered[start:end]
+    if any(phrase in sentence for phrase in _BOILERPLATE) or _aims_or_lists(sentence):
+        return True
+    further = any(word in sentence for word in _FURTHER_WORDS) and _FURTHER_RESEARCH.search(
+        sentence)
+    return bool(further and further.start() < 0.4 * len(sentence))
+
+
+def finding(sections: Sequence[AbstractSection]) -> str:
+    """The study's main result in the abstract's own words ("" when it states none)."""
+    texts = [(s, _role(s.label, s.category)) for s in sections if s.text.strip()]
+    conclusions = [s for s, role in texts if role == "conclusions"] or [
+        s for s, role in texts if role == "conclusions?"]
+    if conclusions:
+        text = conclusions[0].text
+        spans = sentences(text)
+        if spans and not _COMPLETE.search(text[spans[-1][0]:spans[-1][1]]):
+            spans = spans[:-1]  # a section cut off mid-sentence keeps its whole sentences
+        return _clip(text, spans, 0, len(spans) - 1) if spans else ""
+    content = [s for s, role in texts if role != "admin"]
+    return _concluding(content[-1].text) if content else ""
+
+
+# --- substances, measures, countries --------------------------------------------------------
+
+class _Pattern(NamedTuple):
+    kind: str  # "substances", "measures" or "countries"
+    value: str | None  # what a match names; None for a phrase that names nothing
+    regex: re.Pattern[str]
+    any_case: bool  # matched in the lower-cased text
+    prefix: str  # lower-case text every match starts with: str.find rules a paper out fast
+    demonym: bool = False  # counts only before a word for people ("Thai adults")
+    also: bytes = b""  # a second word the paper must have
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    value: str | None
+
+
+# Bytes that are not part of a word become spaces; UTF-8 bytes of letters like ô stay.
+_NOT_WORD = bytes(b if chr(b).isalnum() and chr(b).islower() or chr(b).isdigit() or b >= 128
+                  else 32 for b in range(256))
+
+
+def _word_keys(literal: str, complete: bool) -> list[bytes]:
+    """Words a paper must have for a match starting with ``literal`` (lower case) to be
+    possible: its two longest whole words (the longer, the rarer). ``complete`` says the
+    literal's last word is whole ("phq" of "phq-9"; not "opiat" of "opiates?")."""
+    words = literal.encode().translate(_NOT_WORD).split()
+    if words and not complete and literal[-1:].isalnum():
+        words.pop()
+    return sorted(set(words), key=lambda w: (-len(w), w))[:2]
+
+
+# After a literal, what ends its last word: the end, a lookahead, or punctuation, even an
+# optional part that starts with it ("(?:-biak)?", ",? "); but not "-?", which may join
+# the next word to it ("PHQ-?9" is also "PHQ9").
+_WORD_ENDS = re.compile(r"$|\(\?[!=]|(?:\(\?:|\[)?(?:[ ,;:'/.)]|\\[ .]|-(?![?*]))")
+
+
+_PLACE_BEFORE = re.compile(r"(?<![\w-])[A-Z][a-z]+$")
+
+
+class Vocabulary:
+    """The compiled substances, measures and countries, found in a paper's text.
+
+    Tagging 30,000 papers must stay within seconds, and most papers name none of these
+    things: a pattern is only tried when the words it needs are among the paper's words (one
+    set intersection), and then from where its literal start first occurs.
+    """
+
+    def __init__(self, substances: dict[str, list[str]], measures: dict[str, list[str]],
+                 countries: dict[str, dict[str, list[str]]], people: list[str],
+                 not_places: list[str]):
+        self.rank: dict[tuple[str, str], int] = {}
+        self.by_key: dict[bytes, list[_Pattern]] = {}
+        self.always: list[_Pattern] = []
+        for kind, table in (("substances", substances), ("measures", measures)):
+            for value, patterns in table.items():
+                self.rank[kind, value] = len(self.rank)
+                for pattern in patterns:
+                    self._add_pattern(kind, value, pattern)
+        # At most three words between ("Chinese breast cancer patients").
+        words = "|".join(re.escape(w) for w in people)
+        self.people = re.compile(rf" (?:[\w'-]+ ){{0,3}}?(?:{words})\b", re.IGNORECASE)
+        for table_name, names in countries.items():
+            for value, spelled in names.items():
+                for name in spelled:
+                    self._add_name(value, name, table_name == "demonyms")
+        for phrase in not_places:
+            self._add_name(None, phrase, False)
+        # Every word a pattern needs: the paper's words are looked up here once.
+        self.keys = set(self.by_key) | {p.also for ps in self.by_key.values() for p in ps if p.also}
+
+    def _add(self, keys: list[bytes], pattern: _Pattern) -> None:
+        if keys:
+            pattern = pattern._replace(also=keys[1] if len(keys) > 1 else b"")
+            self.by_key.setdefault(keys[0], []).append(pattern)
+        else:
+            self.always.append(pattern)
+
+    def _add_pattern(self, kind: str, value: str, source: str) -> None:
+        # Acronyms are written in capitals: "AUDIT" is the test, "an audit" is not.
+        any_case = bool(re.search(r"[a-z]", re.sub(r"\\.", "", source)))
+        for branch in _top_level_split(source):  # "a|b": each has its own literal start
+            lowered = lower_pattern(branch)
+            regex = re.compile(f"(?:{lowered if any_case else branch})(?!\\w)")
+            prefix = literal_prefix(lowered)
+            complete = lowered.startswith(prefix) and bool(
+                _WORD_ENDS.match(lowered, len(prefix)))
+            self._add(_word_keys(prefix, complete),
+                      _Pattern(kind, value, regex, any_case, prefix))
+
+    def _add_name(self, value: str | None, name: str, demonym: bool) -> None:
+        # Words in lower case before a name are context it needs ("the US"): the match
+        # starts at the name itself.
+        context, _, rest = name.rpartition(" ") if name[:1].islower() else ("", "", name)
+        behind = "|".join(f"(?<={re.escape(c)} )" for c in (context, context.capitalize()))
+        behind = f"(?:{behind})" if context else ""
+        regex = re.compile(behind + re.escape(rest) + r"(?!\w)")
+        self._add(_word_keys(rest.lower(), True),
+                  _Pattern("countries", value, regex, False, _lower(rest), demonym))
+
+    def hits(self, text: str, lowered: str) -> dict[str, list[_Hit]]:
+        """Every match in ``text`` (``lowered`` is the same text lower-cased), per kind."""
+        found: dict[str, list[_Hit]] = {"substances": [], "measures": [], "countries": []}
+        present = self.keys.intersection(lowered.encode().translate(_NOT_WORD).split())
+        patterns = [p for key in present for p in self.by_key.get(key, ())
+                    if not p.also or p.also in present]
+        firsts: dict[str, int] = {}  # patterns often share their literal start
+        for pattern in patterns + self.always:
+            first = firsts.get(pattern.prefix)
+            if first is None:
+                first = firsts[pattern.prefix] = lowered.find(pattern.prefix)
+            if first < 0:
+                continue
+            for m in pattern.regex.finditer(lowered if pattern.any_case else text, first):
+                start = m.start()
+                before = lowered[start - 1] if start else " "
+                # Inside a word ("focus" is not "US"); after a hyphen, part of another word
+                # ("non-Malaysian", "7-OH-mitragynine"), unless a country's name follows a
+                # place's ("Afyonkarahisar-Turkey").
+                if before.isalnum() or before == "_" or before == "-" and not (
+                        pattern.kind == "countries" and not pattern.demonym
+                        and _PLACE_BEFORE.search(text, 0, start - 1)):
+                    continue
+                if pattern.demonym and not self.people.match(text, m.end()):
+                    continue
+                found[pattern.kind].append(_Hit(start, m.end(), pattern.value))
+        return found
+
+    def names(self, kind: str, hits: list[_Hit], region: int | None = None) -> list[str]:
+        """What the hits name, each once: substances in vocabulary order; measures too, and
+        countries in order of first mention, where of two overlapping hits only the longer
+        counts ("PTSD Checklist for DSM-5" is the PCL-5, not the DSM-5 too)."""
+        kept: list[str] = []
+        reach = -1
+        for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+            if region is not None and hit.start >= region:
+                break
+            if kind != "substances":
+                if hit.start < reach:
+                    continue
+                reach = hit.end
+            if hit.value is not None and hit.value not in kept:
+                kept.append(hit.value)
+        return kept if kind == "countries" else sorted(kept, key=lambda v: self.rank[kind, v])
+
+    def extract(self, title: str, sections: Sequence[AbstractSection],
+                keywords: Sequence[str] = (), mesh: Sequence[str] = (),
+                affiliation: str | None = None) -> Extraction:
+        """Finding, substances, countries and measures of one paper. ``affiliation`` is the
+        first author's: its countries are kept apart, and only used when the title, abstract
+        and keywords name none."""
+        parts = [title, *(s.text for s in sections), "; ".join(keywords), "; ".join(mesh)]
+        text = "\n".join(parts)
+        lowered = _lower(text)
+        hits = self.hits(text, lowered)
+        found = any(hits.values())
+        aside = _aside(sections, lowered, len(title) + 1, hits) if found else []
+        mesh_start = len(text) - len(parts[-1])  # MeSH names substances, not the setting
+
+        def names(kind: str, end: int = len(text)) -> list[str]:
+            return self.names(kind, [h for h in hits[kind] if h.start < end and not any(
+                start <= h.start < stop for start, stop in aside)]) if hits[kind] else []
+
+        countries = names("countries", mesh_start)
+        inferred: list[str] = []
+        if not countries and affiliation:
+            inferred = self.names("countries", self.hits(affiliation, _lower(affiliation))
+                                  ["countries"])
+        return Extraction(finding(sections), tuple(names("substances")), tuple(countries),
+                          tuple(inferred), tuple(names("measures")))
+
+
+# Where a paper says what was known before it, or who paid for it, it names places and
+# substances that are not its own: the labelled BACKGROUND (or funding, disclosure)
+# sections, and in an unlabelled abstract the sentences before the first about the study.
+_THIS_STUDY = re.compile(
+    r"\b(?:we|our|here|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|"
+    r"analysis|case|trial|work)|the present|aims?|aimed|objectives?|purpose|sought)\b")
+
+
+def _aside(sections: Sequence[AbstractSection], lowered: str, offset: int,
+           hits: dict[str, list[_Hit]]) -> list[tuple[int, int]]:
+    """Spans of a paper's text (title, sections, ... joined by newlines, here lower-cased;
+    the first section at ``offset``) that are background or administration, not the study."""
+    spans = []
+    starts = sorted(h.start for found in hits.values() for h in found)
+    for section in sections:
+        start, end = offset, offset + len(section.text)
+        offset = end + 1
+        role = _role(section.label, section.category)
+        if role in ("admin", "background"):
+            spans.append((start, end))
+        elif role == "opening" and any(start <= h < start + len(section.text) // 2
+                                       for h in starts):
+            # Only worked out when something was found in the section's first half.
+            study = _THIS_STUDY.search(lowered, start, start + len(section.text) // 2)
+            if study:
+                stop = lowered.rfind(". ", start, study.start())
+                if stop >= 0:
+                    spans.append((start, stop + 1))
+    return spans
+
+
+def _lower(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few characters grow when lower-cased (İ); keep offsets those of the text.
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+# --- loading ------------------------------------------------------------------------------
+
+_SHIPPED = ("extract.toml", "countries.toml")
+_COUNTRY_TABLES = ("names", "places", "demonyms")
+
+
+def _named_lists(table: object, where: str, name: str) -> dict[str, list[str]]:
+    if table is None:
+        return {}
+    if not isinstance(table, dict) or not all(
+            isinstance(v, list) and all(isinstance(w, str) for w in v) for v in table.values()):
+        raise InputFileError(f"{where}: [{name}] must map names to lists of strings")
+    return table
+
+
+def _expand(pattern: str, terms: Terms, where: str) -> list[str]:
+    """A pattern with its {name}s spelled out from the [terms] lists: one pattern per word
+    of a list it starts with, so each starts with a literal word of its own ("{kratom} tea":
+    "kratom tea", "ketum tea", ...); later ones as alternatives ("extract of (?:kratom|..)")."""
+    for name in re.findall(r"\{([a-z_]+)\}", pattern):
+        if name not in terms:
+            raise InputFileError(f"{where}: unknown term list {{{name}}} "
+                                 f"(defined: {', '.join(sorted(terms)) or 'none'})")
+    lead = re.match(r"\{([a-z_]+)\}", pattern)
+    heads = terms[lead.group(1)] if lead else [""]
+    rest = re.sub(r"\{([a-z_]+)\}", lambda m: "(?:" + "|".join(terms[m.group(1)]) + ")",
+                  pattern[lead.end():] if lead else pattern)
+    return [head + rest for head in heads]
+
+
+def _checked(patterns: list[str], where: str) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+    return patterns
+
+
+def load_vocabulary(extra: list[Path] | None = None) -> Vocabulary:
+    """The shipped vocabulary, extended by the user's rules files (``rules.rule_files``):
+    their [substances], [measures] and [countries.*] tables add names and patterns, and
+    their [terms] add words to the lists that substances use."""
+    files = rules_texts(extra)
+    terms = merged_terms(files)
+    package = resources.files("kratomlit.tagging")
+    sources = [(f"built-in {name}", package.joinpath(name).read_text("utf-8"))
+               for name in _SHIPPED] + files[1:]
+    substances: dict[str, list[str]] = {}
+    measures: dict[str, list[str]] = {}
+    countries: dict[str, dict[str, list[str]]] = {name: {} for name in _COUNTRY_TABLES}
+    people: list[str] = []
+    not_places: list[str] = []
+    for where, text in sources:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputFileError(f"{where}: not valid TOML ({exc})") from None
+        for name, patterns in _named_lists(data.get("substances"), where, "substances").items():
+            substances.setdefault(name, []).extend(_checked(
+                [p for pattern in patterns for p in _expand(pattern, terms, where)], where))
+        for name, patterns in _named_lists(data.get("measures"), where, "measures").items():
+            measures.setdefault(name, []).extend(_checked(patterns, where))
+        country = data.get("countries", {})
+        if not isinstance(country, dict):
+            raise InputFileError(f"{where}: [countries] must be tables")
+        for table in _COUNTRY_TABLES:
+            for name, spelled in _named_lists(country.get(table), where,
+                                              f"countries.{table}").items():
+                countries[table].setdefault(name, []).extend(spelled)
+        people += _named_lists(country.get("people"), where, "countries.people").get("words", [])
+        not_places += _named_lists(country.get("not_places"), where,
+                                   "countries.not_places").get("phrases", [])
+    return Vocabulary(substances, measures, countries, people, not_places)
