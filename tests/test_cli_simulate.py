@@ -90,7 +90,7 @@ def test_bad_simulate_input_is_one_line(runner: CliRunner, real_db: Path,
         if name == "absent.jsonl":
             assert "99999991, 99999992" in line
     for args, fragment in ((["--runs", "0"], "--runs"), (["--format", "svg"], "--format"),
-                           (["--model", "svm"], "--model"),
+                           (["--model", "svm"], "unknown model"),
                            (["--prior-included", "0"], "prior"),
                            (["--plot", str(tmp_path / "no" / "such.svg")], "does not exist")):
         result = runner.invoke(app, ["screen", "simulate", str(good), *args])

@@ -134,6 +134,16 @@ def test_features_are_cached_and_rebuilt_when_papers_change(real_db: Path) -> No
     assert paper.pmid not in _features(real_db).index
 
 
+def test_no_papers_no_features(tmp_path: Path) -> None:
+    from kratomlit.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="no papers"):
+        ranking.cached_features(tmp_path / "x.db-ranking.npz", [])
+    with pytest.raises(NotFoundError, match="no text"):
+        ranking.cached_features(tmp_path / "x.db-ranking.npz", [(1, "h", "The", None, [], None)])
+    assert not (tmp_path / "x.db-ranking.npz").exists()
+
+
 def test_a_damaged_cache_is_rebuilt(real_db: Path) -> None:
     built = _features(real_db)
     ranking.cache_path(real_db).write_bytes(b"PK\x03\x04 not really a zip")

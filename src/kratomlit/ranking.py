@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kratomlit.errors import UsageError
+from kratomlit.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -101,7 +101,7 @@ def build_features(rows: Sequence[TextRow]) -> Features:
     try:
         matrix = TfidfVectorizer(**_TFIDF).fit_transform(texts)
     except ValueError:  # no paper has a word that is not a stop word
-        raise UsageError("the papers have no text to rank them by") from None
+        raise NotFoundError("the papers have no text to rank them by") from None
     return Features(np.array([row[0] for row in rows], dtype=np.int64), matrix.tocsr())
 
 
@@ -144,7 +144,7 @@ def cached_features(path: Path, rows: Sequence[TextRow]) -> Features:
     """The features of these papers: from the cache at ``path`` when it was built from
     exactly these papers and settings, otherwise built (and cached) now."""
     if not rows:
-        raise UsageError("the database has no papers to rank")
+        raise NotFoundError("the database has no papers to rank")
     key = fingerprint((row[0], row[1]) for row in rows)
     features = _load(path, key)
     if features is None:
@@ -186,6 +186,11 @@ def _log_odds(model: str, train: csr_matrix, relevant: np.ndarray, every: csr_ma
     return np.asarray(every @ lr.coef_[0] + lr.intercept_[0])
 
 
+def check_model(model: str) -> None:
+    if model not in MODELS:
+        raise UsageError(f"unknown model {model!r} (use {', '.join(MODELS)})")
+
+
 @dataclass
 class Ranker:
     """One reviewer's model over a database's features. ``priors`` are PMIDs the reviewer
@@ -196,8 +201,7 @@ class Ranker:
     priors: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise UsageError(f"unknown model {self.model!r} (use {', '.join(MODELS)})")
+        check_model(self.model)
 
     def labels(self, decisions: Mapping[int, str]) -> dict[int, bool]:
         """pmid -> relevant, for the papers the model can learn from."""

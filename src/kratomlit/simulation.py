@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from kratomlit.errors import InputFileError, UsageError
-from kratomlit.ranking import DEFAULT_MODEL, Features, Ranker, StopRule, remaining_relevant
+from kratomlit.ranking import (
+    DEFAULT_MODEL,
+    Features,
+    Ranker,
+    StopRule,
+    check_model,
+    remaining_relevant,
+)
 
 
 def read_labels(path: Path) -> dict[int, bool]:
@@ -157,7 +164,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def check_options(runs: int, prior_included: int, prior_excluded: int) -> None:
+def check_options(runs: int, prior_included: int, prior_excluded: int, model: str) -> None:
+    check_model(model)
     if runs < 1:
         raise UsageError("--runs must be at least 1")
     if prior_included < 1 or prior_excluded < 1:
@@ -168,7 +176,7 @@ def simulate(features: Features, labels: dict[int, bool], *, runs: int = 10, see
              prior_included: int = 1, prior_excluded: int = 1, model: str = DEFAULT_MODEL,
              progress: Callable[[int], None] | None = None) -> Simulation:
     """Replay ``labels`` (PMIDs in ``features``) ``runs`` times; deterministic given ``seed``."""
-    check_options(runs, prior_included, prior_excluded)
+    check_options(runs, prior_included, prior_excluded, model)
     relevant = sorted(p for p, included in labels.items() if included)
     irrelevant = sorted(p for p, included in labels.items() if not included)
     if len(relevant) <= prior_included or len(irrelevant) < prior_excluded:
@@ -244,7 +252,7 @@ def recall_svg(sim: Simulation) -> str:
     parts += [
         f'<line x1="{_LEFT}" y1="{y95}" x2="{right}" y2="{y95}" stroke="#999" '
         f'stroke-dasharray="2,3"/>',
-        f'<text x="{right - 4}" y="{y95 - 4}" text-anchor="end" fill="#666">95%</text>',
+        f'<text x="{_LEFT + 4}" y="{y95 - 4}" fill="#666">95%</text>',
         f'<line x1="{_LEFT}" y1="{bottom}" x2="{right}" y2="{_TOP}" stroke="#999" '
         f'stroke-dasharray="6,4"/>',
     ]

@@ -52,11 +52,7 @@ def screen_simulate(
     from kratomlit import ranking, simulation
 
     check_format(output_format)
-    simulation.check_options(runs, prior_included, prior_excluded)
-    if model not in ranking.MODELS:
-        from kratomlit.errors import UsageError
-
-        raise UsageError(f"unknown --model {model!r}: choose {', '.join(ranking.MODELS)}")
+    simulation.check_options(runs, prior_included, prior_excluded, model)
     if plot is not None and not (plot.parent if str(plot.parent) else Path(".")).is_dir():
         raise InputFileError(f"{plot}: the folder {plot.parent} does not exist")
     labelled = simulation.read_labels(labels)
