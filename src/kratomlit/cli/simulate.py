@@ -34,7 +34,8 @@ def screen_simulate(
         help="JSON lines: {\"pmid\": 123, \"included\": true}; every PMID in the database.",
         show_default=False)],
     runs: Annotated[int, typer.Option("--runs", help="Runs, each from its own priors.")] = 10,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the first run.")] = 0,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Random seed: the same seed, the same runs.")] = 0,
     prior_included: Annotated[int, typer.Option(
         "--prior-included", help="Included papers known before screening, per run.")] = 1,
     prior_excluded: Annotated[int, typer.Option(
