@@ -209,6 +209,9 @@ def test_the_model_waits_for_both_kinds_and_counts_maybe_and_priors_as_relevant(
     # The reviewer's own decision on a prior overrides it.
     assert with_prior.rank({relevant[0]: "exclude"}, queue) is None
     assert sorted(as_include.pmids) == sorted(queue)  # every candidate, once
+    # A paper added since the features were built has no features yet: it goes last.
+    late = ranker.rank({relevant[0]: "include", irrelevant[0]: "exclude"}, [99999999, *queue])
+    assert late is not None and late.pmids == [*as_include.pmids, 99999999]
     with pytest.raises(UsageError, match="unknown model"):
         ranking.Ranker(ranker.features, model="svm")
 
