@@ -1,6 +1,7 @@
 """Simulated screening on the hand labels of ../shared/labels/dev.jsonl, through the CLI.
 
     python bench/simulate_dev.py [--runs 10] [--seed 0] [--models nb,lr]
+                                 [--questions rct,mood,safety]
 
 Imports the real records into a temporary database, writes one labels file per inclusion
 question taken from the hand labels, runs `kratomlit screen simulate` on each (JSON out,
@@ -25,10 +26,10 @@ PUBMED = SHARED / "pubmed"
 RECORDS = [PUBMED / "medline16n0902.xml.gz", PUBMED / "test_current_medline.xml.gz",
            PUBMED / "pubmed-29768149.xml", *sorted(PUBMED.glob("efetch-pubmed*.xml"))]
 QUESTIONS = {
-    "design is rct or controlled-trial": lambda row: row["design"] in ("rct",
-                                                                       "controlled-trial"),
-    "outcome mood": lambda row: "mood" in row["outcomes"],
-    "outcome safety": lambda row: "safety" in row["outcomes"],
+    "rct": ("design is rct or controlled-trial",
+            lambda row: row["design"] in ("rct", "controlled-trial")),
+    "mood": ("outcome mood", lambda row: "mood" in row["outcomes"]),
+    "safety": ("outcome safety", lambda row: "safety" in row["outcomes"]),
 }
 
 
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", default="10")
     parser.add_argument("--seed", default="0")
     parser.add_argument("--models", default="nb,lr")
+    parser.add_argument("--questions", default=",".join(QUESTIONS))
     args = parser.parse_args()
     rows = [json.loads(line) for line in (SHARED / "labels" / "dev.jsonl").open()]
     out = REPO / "bench" / "out"
@@ -52,12 +54,12 @@ def main() -> None:
         kratomlit("import", *map(str, RECORDS), "--db", str(db), "--quiet")
         print(f"{'question':34} {'model':5} {'WSS@95 % min/med/max':>22} "
               f"{'RRF@10 % min/med/max':>22}  time")
-        for question, included in QUESTIONS.items():
+        for slug in args.questions.split(","):
+            question, included = QUESTIONS[slug]
             labels = Path(tmp) / "labels.jsonl"
             labels.write_text("".join(json.dumps({"pmid": int(r["pmid"]),
                                                   "included": included(r)}) + "\n"
                                       for r in rows))
-            slug = question.split()[-1] if "outcome" in question else "rct"
             for model in args.models.split(","):
                 start = time.perf_counter()
                 found = json.loads(kratomlit(
