@@ -302,11 +302,15 @@ class StopRule:
                              f"{text!r}")
         return cls(run=run)
 
+    def met(self, run: int, screened: int, total: int) -> bool:
+        """Met with ``run`` exclusions in a row and ``screened`` of ``total`` records."""
+        return run >= self.run and screened >= self.min_screened * total
+
     def notice(self, history: Sequence[str], total: int) -> str | None:
         """The advisory notice when the heuristic is met; None otherwise."""
         run = excludes_in_a_row(history)
         screened = len(history)
-        if run < self.run or screened < self.min_screened * total:
+        if not self.met(run, screened, total):
             return None
         return (f"Stopping heuristic met (SAFE-style): {run} exclusions in a row, with "
                 f"{screened} of {total} records screened (at least {self.min_screened:.0%}). "

@@ -106,8 +106,8 @@ def measure(order: Sequence[bool], rule: StopRule | None = None) -> Measures:
         found = sum(1 for p in positions if p <= notice)
         history = ["include" if relevant else "exclude" for relevant in order[:notice]]
         left = remaining_relevant(history, n - notice)
-        notice_fields = (notice, Fraction(found, r), r - found,
-                         left.upper if left is not None else None)
+        assert left is not None  # the history holds the run that met the rule
+        notice_fields = (notice, Fraction(found, r), r - found, left.upper)
     return Measures(Fraction(n - screened95, n) - Fraction(5, 100), Fraction(tenth, r),
                     Fraction(sum(positions), r * n), screened95, positions[-1], *notice_fields)
 
@@ -117,7 +117,7 @@ def _notice(order: Sequence[bool], rule: StopRule) -> int | None:
     run = 0
     for screened, relevant in enumerate(order, 1):
         run = 0 if relevant else run + 1
-        if run >= rule.run and screened >= rule.min_screened * len(order):
+        if rule.met(run, screened, len(order)):
             return screened
     return None
 
