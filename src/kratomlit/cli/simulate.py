@@ -64,8 +64,7 @@ def screen_simulate(
     if missing:
         shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise InputFileError(f"{labels}: {len(missing)} labelled PMID(s) are not in the "
-                             f"database {db_path} ({shown}); "
-                             f"import them first")
+                             f"database {db_path} ({shown}); import them first")
     options = {"runs": runs, "seed": seed, "model": model, "prior_included": prior_included,
                "prior_excluded": prior_excluded}
     result = _run(ranking.cache_path(db_path), rows, labelled, options)
