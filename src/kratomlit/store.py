@@ -444,6 +444,16 @@ class Store:
             paper["manual_tags"] = list(manual.values())
             return paper
 
+    def texts(self) -> Iterator[tuple[int, str, str, str | None, list[str], str | None]]:
+        """(pmid, content hash, title, abstract, keywords, MeSH terms) of every paper not
+        withdrawn, by PMID: what screening prioritisation learns from. The content hash
+        changes whenever any of them does."""
+        with self.reading() as db:
+            for pmid, digest, title, abstract, keywords, mesh in db.execute(
+                    "SELECT pmid, content_hash, title, abstract, keywords, mesh_terms "
+                    "FROM papers WHERE deleted = 0 ORDER BY pmid"):
+                yield pmid, digest, title, abstract, json.loads(keywords or "[]"), mesh
+
     # -- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:

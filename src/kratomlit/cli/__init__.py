@@ -4,7 +4,15 @@ Each module below registers its commands on the shared ``app``; heavy libraries
 are imported inside the commands so ``kratomlit --help`` stays fast.
 """
 
-from kratomlit.cli import fetch, importing, look, report, screen, tag  # noqa: F401  (registers)
+from kratomlit.cli import (  # noqa: F401  (registers)
+    fetch,
+    importing,
+    look,
+    report,
+    screen,
+    simulate,
+    tag,
+)
 from kratomlit.cli.app import app
 
 
