@@ -247,6 +247,18 @@ def export(output_format: Annotated[str, typer.Option(
                        status, included, screened, include_duplicates)
     write = WRITERS[output_format]
     with open_store(db) as store:
+        if output_format == "html":
+            import functools
+
+            from kratomlit.exports import write_html
+            from kratomlit.gapmap import describe
+
+            selection = (describe(filters) + (f"; the first {limit}" if limit else "")
+                         + ("; retracted papers included, marked" if include_retracted else
+                            "; retracted papers left out")
+                         + ("; confirmed duplicates included, marked" if include_duplicates
+                            else ""))
+            write = functools.partial(write_html, source=store.path.name, selection=selection)
         selected = evidence.with_details(store, evidence.rows(store, filters))
         if output is None:
             write(selected, sys.stdout)
