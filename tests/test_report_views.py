@@ -124,6 +124,10 @@ def test_terminal_table_fits_and_never_cuts_a_title(runner: CliRunner, tagged: P
         assert lines[0].index("Title") <= 40
 
 
+def test_terminal_table_of_nothing_is_its_summary(runner: CliRunner, tagged: Path) -> None:
+    assert ok(runner, "table", "--since", "2100", width=80) == "0 studies: none\n"
+
+
 @pytest.mark.parametrize("width", [40, 80, 120])
 def test_digest_lists_every_paper_under_its_outcomes(runner: CliRunner, tagged: Path,
                                                      width: int) -> None:

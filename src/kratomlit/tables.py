@@ -181,9 +181,10 @@ def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
     asked for) are marked and not counted as studies."""
     out = Rows(console, table_columns(console.width))
     short = not out.card and console.width < FULL_DESIGN
-    out.header()
     shown = duplicates = 0
     for row in rows:
+        if not shown:
+            out.header()
         shown += 1
         duplicates += bool(row.get("duplicate_of"))
         style = ("red" if row.get("retracted") else
