@@ -134,8 +134,8 @@ def test_counts_of_one_are_singular(runner: CliRunner, isolated_env: Path) -> No
         f"{isolated_env}")
     tagged = runner.invoke(app, ["tag"])
     assert tagged.stderr.startswith("Tagged 1 paper (0 with manual tags kept).")
-    table = runner.invoke(app, ["table"])
-    assert table.stdout.splitlines()[-1].startswith("1 study: ")
+    table = runner.invoke(app, ["table"])  # piped: the summary goes to stderr
+    assert table.stderr.splitlines()[-1].startswith("1 study: ")
     exported = runner.invoke(app, ["export", "-f", "csv", "-o", "one.csv"])
     assert exported.stderr == "Wrote 1 study to one.csv\n"
     mapped = runner.invoke(app, ["map"]).stdout

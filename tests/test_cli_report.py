@@ -42,8 +42,8 @@ def test_map_json_counts_match_the_tags(runner: CliRunner, tagged: Path) -> None
             "AND t.design = 'rct' AND t.outcomes LIKE '%\"safety\"%'").fetchone()[0]
     assert found["cells"]["safety"].get("rct", 0) == rct_safety
     assert found["studies"] == 617
-    csv_lines = runner.invoke(app, ["map", "-f", "csv"]).stdout.splitlines()
-    assert csv_lines[0].startswith("outcome,") and len(csv_lines) == len(found["outcomes"]) + 1
+    grid = runner.invoke(app, ["map", "-f", "csv"]).stdout.split("\n\n")[0].splitlines()
+    assert grid[0].startswith("outcome,") and len(grid) == len(found["outcomes"]) + 1
 
 
 def test_digest_groups_the_last_import_by_outcome(runner: CliRunner, tagged: Path) -> None:

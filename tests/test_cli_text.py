@@ -1,8 +1,10 @@
-"""Every command's terminal (text) view renders on the real records, at 80 columns."""
+"""Every command's terminal (text) view renders on the real records, at 40, 80 and 120 columns."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +23,7 @@ def screened(runner: CliRunner, real_db: Path) -> Path:
     return real_db
 
 
-@pytest.mark.parametrize(("args", "expected"), [
+VIEWS = [
     (["status"], "617"),
     (["show", "28786991"], "Malekinejad"),
     (["search", "tuberculosis"], "28786991"),
@@ -33,14 +35,35 @@ def screened(runner: CliRunner, real_db: Path) -> Path:
     (["prisma"], "Records identified: 617"),
     (["screen", "conflicts"], "ana: exclude (wrong population)"),
     (["screen", "agreement"], "ana vs ben"),
-])
+]
+# Known to break at 40 columns, left to their own branches: the PRISMA boxes cut their
+# labels, and the agreement table runs past the edge.
+NARROW_TODO = {"prisma": "PRISMA boxes cut their text at 40 columns",
+               "agreement": "the agreement table is wider than 40 columns"}
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for width in (40, 80, 120):
+        for args, expected in VIEWS:
+            todo = NARROW_TODO.get(args[-1]) if width == 40 else None
+            marks = [pytest.mark.xfail(strict=True, reason=todo)] if todo else []
+            name = " ".join(a for a in args[:2] if "/" not in a)
+            cases.append(pytest.param(args, expected, width, marks=marks, id=f"{width} {name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("args", "expected", "width"), _cases())
 def test_text_views(runner: CliRunner, screened: Path, args: list[str], expected: str,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
+                    width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rendered as on a terminal of that width
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert expected in result.stdout
-    lines = result.stdout.splitlines()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # styles are not width
+    assert expected in " ".join(text.split())
+    lines = text.splitlines()
     if args[0] == "table":  # the summary is one logical line, for grep; the terminal wraps it
         lines = lines[:-1]
-    assert max(len(line) for line in lines) <= 80
+    assert max(len(line) for line in lines) <= width
+    assert "" not in [line.strip() for line in lines[1:-1]] or args[0] in ("show", "search")

@@ -74,7 +74,7 @@ def test_a_confirmed_duplicate_is_not_a_second_study(runner: CliRunner, copied: 
     assert {r["pmid"]: r["duplicate_of"] for r in table("--include-duplicates")} == {
         COPY: ORIGINAL, ORIGINAL: None}
     shown = runner.invoke(app, ["table", "--search", SEARCH, "--include-duplicates"],
-                          env={"COLUMNS": "80"})
+                          env={"COLUMNS": "80", "TTY_COMPATIBLE": "1"})
     assert f"DUPLICATE of PMID {ORIGINAL}" in shown.stdout
     assert shown.stdout.strip().splitlines()[-1].startswith("1 study: ")
     assert "1 confirmed duplicate record, marked, not counted" in shown.stdout

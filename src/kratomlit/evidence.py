@@ -57,8 +57,7 @@ class Filters:
 
 COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, p.issue, "
            "p.pages, p.title, p.abstract, p.doi, p.pmcid, p.retracted, p.first_seen, "
-           "p.publication_types, p.keywords, p.languages, p.pub_date, t.design, t.outcomes, "
-           "t.n_participants, t.population")
+           "p.pub_date, t.design, t.outcomes, t.n_participants, t.population")
 
 
 def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
@@ -157,8 +156,6 @@ def rows(store: Store, filters: Filters, *, only: list[int] | None = None
             for values in batch:
                 row = dict(zip(names, values, strict=True))
                 row["outcomes"] = json.loads(row["outcomes"]) if row["outcomes"] else []
-                for key in ("publication_types", "keywords", "languages"):
-                    row[key] = json.loads(row[key]) if row[key] else []
                 row["design"] = row["design"] or "untagged"
                 row["retracted"] = bool(row["retracted"])
                 row["url"] = PUBMED_URL.format(pmid=row["pmid"])

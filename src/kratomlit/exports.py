@@ -6,12 +6,16 @@ text stream, so exporting 100,000 records never holds them all in memory.
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime as dt
+import hashlib
 import html
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
+from urllib.parse import quote
 
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
@@ -75,7 +79,7 @@ _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participan
                "outcomes", "title", "screening")
 
 
-def _marked_title(row: dict[str, Any]) -> str:
+def marked_title(row: dict[str, Any]) -> str:
     """The title, after RETRACTED and DUPLICATE marks where they apply."""
     marks = ["RETRACTED"] if row.get("retracted") else []
     if row.get("duplicate_of"):
@@ -97,75 +101,134 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
         cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
-                 "screening": _screening(row), "title": _marked_title(row)}
+                 "screening": _screening(row), "title": marked_title(row)}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
 
 
+# The page holds every study, but only a page of them (the first _HTML_PAGE passing the
+# filter, in the current order) is in the document at a time: a browser lays out 500 rows
+# in a blink and 30,000 in seconds, on every sort and keystroke. Until the script has run,
+# CSS hides the rows past the first page (without JavaScript nothing is hidden).
+_HTML_PAGE = 500
 _HTML_HEAD = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>kratomlit evidence table</title>
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; script-src '@HASH@'; style-src 'unsafe-inline'">
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;width:100%}
 th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:14px}
-th{background:#f3f3f3;cursor:pointer;position:sticky;top:0}tr.retracted td{color:#a00}
-input{margin-bottom:1em;padding:4px;width:30em}
-</style></head><body>
+th{background:#f3f3f3;position:sticky;top:0;text-align:left;white-space:nowrap}
+th button{all:inherit;cursor:pointer;padding:0}th button::after{color:#999;content:" \\2195";
+content:" \\2195"/""}th[aria-sort] button::after{color:inherit}
+th[aria-sort=ascending] button::after{content:" \\25B2";content:" \\25B2"/""}
+th[aria-sort=descending] button::after{content:" \\25BC";content:" \\25BC"/""}
+tr.retracted td{color:#a00}td.doi{word-break:break-all}
+.about{color:#444;margin:0 0 1em}input{margin-bottom:1em;padding:4px;width:30em}
+.loading tbody tr:nth-child(n+@NEXT@){display:none}
+</style><noscript><style>.loading tbody tr{display:table-row!important}</style></noscript>
+</head><body>
 <h1>kratomlit evidence table</h1>
-<input id="filter" type="search" placeholder="Filter rows (any column)…">
-<table id="studies"><thead><tr>
-<th>PMID</th><th>Year</th><th>First author</th><th>Journal</th><th>Design</th><th>N</th>
-<th>Population</th><th>Outcomes</th><th>Title</th><th>Screening</th></tr></thead><tbody>
-"""
+""".replace("@NEXT@", str(_HTML_PAGE + 1))
 _HTML_TAIL = """</tbody></table>
-<p id="count"></p>
 <script>
 const table = document.getElementById("studies"), body = table.tBodies[0];
 const filter = document.getElementById("filter"), count = document.getElementById("count");
+const more = document.getElementById("more"), all = document.getElementById("all");
+const collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
+let rows = Array.from(body.rows), limit = @PAGE@, texts = null, keys = [];  // rows: in order
 function show() {
   const words = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
-  let shown = 0;
-  for (const row of body.rows) {
-    const text = row.textContent.toLowerCase();
-    const keep = words.every(w => text.includes(w));
-    row.style.display = keep ? "" : "none"; shown += keep;
-  }
-  count.textContent = shown + " of " + body.rows.length + " studies";
+  if (words.length && !texts) texts = new Map(rows.map(r => [r, r.textContent.toLowerCase()]));
+  const matching = words.length ? rows.filter(r => words.every(w => texts.get(r).includes(w)))
+                                : rows;
+  const page = document.createDocumentFragment();
+  for (const row of matching.slice(0, limit)) page.appendChild(row);
+  body.replaceChildren(page);
+  const shown = Math.min(limit, matching.length);
+  count.textContent = matching.length.toLocaleString() + " of " + rows.length.toLocaleString() +
+    " studies" + (shown < matching.length ? ", the first " + shown.toLocaleString() +
+    " shown" : "");
+  more.hidden = all.hidden = shown === matching.length;
 }
 table.tHead.addEventListener("click", e => {
   const th = e.target.closest("th"); if (!th) return;
-  const index = th.cellIndex, asc = th.dataset.dir !== "asc"; th.dataset.dir = asc ? "asc" : "desc";
-  const key = r => r.cells[index].dataset.sort ?? r.cells[index].textContent;
-  const rows = [...body.rows].sort((a, b) => {
-    const x = key(a), y = key(b), nx = parseFloat(x), ny = parseFloat(y);
-    const c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-    return asc ? c : -c;
-  });
-  rows.forEach(r => body.appendChild(r));
+  const index = th.cellIndex, dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+  const numeric = th.dataset.type === "number";
+  const key = keys[index] ??= new Map(rows.map(row => {  // read each column once
+    const cell = row.cells[index], text = cell.dataset.sort ?? cell.textContent;
+    return [row, numeric && text !== "" ? Number(text) : text];
+  }));
+  const keyed = rows.map(row => [key.get(row), row]);
+  // Empty cells last either way; ties keep their order (the sort is stable).
+  keyed.sort(([x], [y]) => (x === "") - (y === "") ||
+    dir * (numeric ? x - y : collator.compare(x, y)));
+  rows = keyed.map(([, row]) => row);
+  for (const other of th.parentNode.cells) other.removeAttribute("aria-sort");
+  th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
+  show();
 });
-filter.addEventListener("input", show); show();
+filter.addEventListener("input", () => { limit = @PAGE@; show(); });
+more.addEventListener("click", () => { limit += @PAGE@; show(); });
+all.addEventListener("click", () => { limit = Infinity; show(); });
+show(); table.classList.remove("loading");
 </script></body></html>
-"""
+""".replace("@PAGE@", str(_HTML_PAGE))
+# The page's policy lets only its own script run (pinned by hash) and fetch nothing, so even
+# a title that got past escaping could not run.
+_SCRIPT = _HTML_TAIL[_HTML_TAIL.index("<script>") + 8:_HTML_TAIL.index("</script>")]
+_HTML_HEAD = _HTML_HEAD.replace("@HASH@", "sha256-" + base64.b64encode(
+    hashlib.sha256(_SCRIPT.encode()).digest()).decode())
+# (header, numeric sort): numbers sort as numbers, designs by strength (a rank in data-sort).
+_HTML_COLUMNS = (("PMID", True), ("Year", True), ("First author", False), ("Journal", False),
+                 ("Design", True), ("N", True), ("Population", False), ("Outcomes", False),
+                 ("Title", False), ("DOI", False), ("Screening", False))
 
 
-def write_html(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """One self-contained page: inline style and script, no external assets."""
+def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
+               selection: str = "", generated: str | None = None) -> int:
+    """One self-contained page: inline style and script, no external assets. Above the
+    table: when and from which database it was made, and the filters that chose the rows."""
+    from kratomlit import __version__
+    from kratomlit.tagging.rules import DESIGNS
+    from kratomlit.views import DOI_URL
+
+    esc = html.escape
+    rank = {design: i for i, design in enumerate(DESIGNS)}
+    generated = generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out.write(_HTML_HEAD)
+    out.write(f'<p class="about">Generated {esc(generated)} by kratomlit {__version__}'
+              + (f" from {esc(source)}" if source else "") + ".<br>Selection: "
+              + esc(selection or "all studies") + ".</p>\n")
+    out.write('<input id="filter" type="search" placeholder="Filter rows (any column)…" '
+              'aria-label="Filter rows">\n<p><span id="count" aria-live="polite"></span> '
+              '<button id="more" type="button" hidden>Show more</button> '
+              '<button id="all" type="button" hidden>Show all</button></p>\n'
+              '<table id="studies" class="loading"><thead><tr>')
+    out.write("".join(f'<th{" data-type=number" if numeric else ""}><button type="button">'
+                      f"{name}</button></th>" for name, numeric in _HTML_COLUMNS))
+    out.write("</tr></thead><tbody>\n")
     count = 0
     for row in rows:
         count += 1
-        esc = html.escape
         authors = row.get("authors") or []
         retracted = row.get("retracted")
-        title = _marked_title(row)
+        design = row.get("design") or ""
+        doi = row.get("doi") or ""
+        link = esc(DOI_URL.format(doi=quote(doi, safe="/()._-;:")))
         cells = [
-            f'<a href="{esc(row["url"])}">{row["pmid"]}</a>', esc(str(row.get("year") or "")),
-            esc(authors[0] if authors else ""), esc(row.get("journal_iso") or ""),
-            esc(row.get("design") or ""), esc(str(row.get("n_participants") or "")),
-            esc(row.get("population") or ""), esc(", ".join(row.get("outcomes") or [])),
-            esc(title), esc(_screening(row)),
+            f'<td><a href="{esc(row["url"])}">{row["pmid"]}</a>',
+            f'<td>{esc(str(row.get("year") or ""))}', f"<td>{esc(authors[0] if authors else '')}",
+            f'<td>{esc(row.get("journal_iso") or "")}',
+            f'<td data-sort="{rank.get(design, len(rank))}">{esc(design)}',
+            f'<td>{esc(str(row.get("n_participants") or ""))}',
+            f'<td>{esc(row.get("population") or "")}',
+            f'<td>{esc(", ".join(row.get("outcomes") or []))}', f"<td>{esc(marked_title(row))}",
+            f'<td class="doi"><a href="{link}">{esc(doi)}</a>' if doi else "<td>",
+            f"<td>{esc(_screening(row))}",
         ]
         css = ' class="retracted"' if retracted else ""
-        out.write(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n")
+        out.write(f"<tr{css}>" + "</td>".join(cells) + "</td></tr>\n")
     out.write(_HTML_TAIL)
     return count
 

@@ -271,6 +271,55 @@ def m006_fts_authors(db: Database) -> None:
                f'INSERT INTO "papers_fts" (rowid, {listed}) VALUES (new.rowid, {new}); END')
 
 
+@_register
+def m007_views(db: Database) -> None:
+    # What a reviewer opens first in Datasette, without writing SQL. `studies` holds the
+    # papers tables and exports show (withdrawn ones left out, retracted ones flagged) with
+    # their effective tags and screening decision, worked out as screening.py does: the
+    # latest final decision; else the reviewers' latest decisions when they agree (the
+    # reason of the reviewer who started screening the paper last), or "conflict".
+    db.execute("""
+        CREATE VIEW studies AS
+        WITH ranked AS (
+            SELECT pmid, decision, reason,
+                   row_number() OVER (PARTITION BY pmid, reviewer ORDER BY id DESC) AS newest,
+                   min(id) OVER (PARTITION BY pmid, reviewer) AS first_id
+            FROM screening WHERE is_final = 0),
+        latest AS (SELECT * FROM ranked WHERE newest = 1),
+        agreed AS (
+            SELECT pmid,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN max(decision)
+                        ELSE 'conflict' END AS decision,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN (
+                       SELECT r.reason FROM latest r WHERE r.pmid = latest.pmid
+                       AND r.reason <> '' ORDER BY r.first_id DESC LIMIT 1) END AS reason
+            FROM latest GROUP BY pmid),
+        final AS (
+            SELECT pmid, decision, reason,
+                   row_number() OVER (PARTITION BY pmid ORDER BY id DESC) AS newest
+            FROM screening WHERE is_final = 1),
+        effective AS (
+            SELECT pmid, decision, reason FROM final WHERE newest = 1
+            UNION ALL
+            SELECT pmid, decision, reason FROM agreed
+            WHERE pmid NOT IN (SELECT pmid FROM final))
+        SELECT p.pmid, p.year, p.title, p.first_author, p.journal_iso AS journal,
+               coalesce(t.design, 'untagged') AS design, t.design_source, t.outcomes,
+               t.n_participants, t.population, e.decision AS screening,
+               e.reason AS screening_reason, p.retracted, p.doi,
+               'https://pubmed.ncbi.nlm.nih.gov/' || p.pmid || '/' AS url
+        FROM papers p
+        LEFT JOIN paper_tags t ON t.pmid = p.pmid
+        LEFT JOIN effective e ON e.pmid = p.pmid
+        WHERE p.deleted = 0""")
+    # Every decision as recorded (undone ones are gone), with the paper's title.
+    db.execute("""
+        CREATE VIEW screening_decisions AS
+        SELECT s.id, s.pmid, p.title, s.reviewer, s.decision, s.reason, s.note,
+               s.is_final AS final, s.created_at
+        FROM screening s JOIN papers p ON p.pmid = s.pmid""")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -200,12 +201,28 @@ def render_explanation(console: Console, found: Any) -> None:
     console.print(f"Current rules give: design [bold]{current.design}[/bold] "
                   f"(rule {current.design_rule or 'none fired: default other'}), outcomes "
                   f"{', '.join(current.outcomes) or 'none'}, N {current.n_participants or '-'}")
+    if not found.rules_fired:
+        console.print("No rule matches this paper.")
+        return
+    # The rule id is what a reviewer needs to override a rule: it is never cut. Where a table
+    # would have to cut it, each rule gets its id on a line of its own instead.
+    longest = max(len(item.rule_id) for item in found.rules_fired)
+    if console.width < longest + 85:
+        for item in found.rules_fired:
+            note = ", negated" if item.negated else ", background" if item.background else ""
+            console.print(Text(item.rule_id), soft_wrap=True)
+            console.print(Padding(Text(f"{item.axis} {item.value}, {item.field}: "
+                                       f"{item.matched[:60]} ({item.confidence:.2f}{note})"),
+                                  (0, 0, 0, 2), expand=False))
+        return
     table = Table("axis", "tag", "rule", "field", "matched", "conf.", "negated", box=None)
+    for column in table.columns:
+        column.no_wrap = column.header != "matched"
     for item in found.rules_fired:
         table.add_row(item.axis, item.value, item.rule_id, item.field, escape(item.matched[:60]),
                       f"{item.confidence:.2f}",
                       "yes" if item.negated else "background" if item.background else "")
-    console.print(table if found.rules_fired else "No rule matches this paper.")
+    console.print(table)
 
 
 def render_evaluation(console: Console, result: Any) -> None:

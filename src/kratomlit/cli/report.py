@@ -103,16 +103,21 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
             write_json(evidence.with_details(store, selected), sys.stdout)
             return
-        from kratomlit.tables import render_table
+        from kratomlit.tables import render_table, summary_line, write_tsv
 
-        render_table(stdout_console(), selected, sum(per_design.values()), per_design)
+        console = stdout_console()
+        if console.is_terminal:
+            render_table(console, selected, sum(per_design.values()), per_design)
+        else:  # for scripts: tab-separated lines as the rows come, the summary on stderr
+            shown = write_tsv(selected, sys.stdout)
+            print(summary_line(sum(per_design.values()), shown, per_design), file=sys.stderr)
 
 
 @app.command("map")
 def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = None,
-                 until: Until = None, search: Search = None,
+                 until: Until = None, search: Search = None, new: New = False,
                  include_retracted: Retracted = False, status: Status = None,
-                 included: Included = False,
+                 included: Included = False, screened: Screened = False,
                  output: Annotated[Path | None, typer.Option(
                      "--output", "-o", help="Write the html page to this file (default: "
                      "standard output).", show_default=False)] = None,
@@ -126,29 +131,40 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
     output_format = check_format(output_format, "text", "json", "csv", "md", "html")
     if output is not None and output_format != "html":
         raise UsageError("--output is for --format html; redirect the other formats (> FILE)")
-    filters = _filters(outcome, design, since, until, search, False, include_retracted, None,
-                       status, included, False)
+    filters = _filters(outcome, design, since, until, search, new, include_retracted, None,
+                       status, included, screened)
     if output_format == "html":
         _write_gap_map(filters, output, db)
         return
     with open_store(db) as store:
+        if new:
+            print(_last_run(store), file=sys.stderr)
         found = evidence.evidence_map(store, filters)
     if output_format == "json":
         typer.echo(json.dumps(found.as_dict(), indent=2))
     elif output_format in ("csv", "md"):
+        # Two tables, a blank line apart: outcomes x designs, then studies per year (every
+        # year from the first to the last, so a chart made from it shows the gaps).
         header = ["outcome", *found.designs, "total"]
         lines = [[o, *[str(found.cells[o].get(d, 0)) for d in found.designs],
                   str(sum(found.cells[o].values()))] for o in found.outcomes]
+        years = [y for per in found.years.values() for y in per]
+        per_year = [["year", *found.years]] + [
+            [str(y), *[str(per.get(y, 0)) for per in found.years.values()]]
+            for y in range(min(years, default=0), max(years, default=-1) + 1)]
+        tables = [[header, *lines], per_year] if years else [[header, *lines]]
         if output_format == "csv":
             import csv
 
             writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerows([header, *lines])
+            for i, table in enumerate(tables):
+                writer.writerows([[], *table] if i else table)
         else:
-            typer.echo("| " + " | ".join(header) + " |")
-            typer.echo("|" + "---|" + "---:|" * (len(header) - 1))
-            for line in lines:
-                typer.echo("| " + " | ".join(line) + " |")
+            for i, (first, *rest) in enumerate(tables):
+                typer.echo(("\n" if i else "") + "| " + " | ".join(first) + " |")
+                typer.echo("|" + "---|" + "---:|" * (len(first) - 1))
+                for line in rest:
+                    typer.echo("| " + " | ".join(line) + " |")
     else:
         from kratomlit.tables import render_map
 
@@ -209,16 +225,16 @@ def digest(since: Annotated[str | None, typer.Option(
     with open_store(db) as store:
         heading = f"Papers first seen since {day}" if day else _last_run(store)
         groups: dict[str, list[dict]] = {}
+        keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
         for row in evidence.rows(store, filters):
+            kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
             for outcome in row["outcomes"] or [NO_OUTCOME]:
-                groups.setdefault(outcome, []).append(row)
+                groups.setdefault(outcome, []).append(kept)
     order = ["mood", "social", "safety", "legal", NO_OUTCOME]
     groups = {o: groups[o] for o in order if o in groups}
     if output_format == "json":
-        keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
-        typer.echo(json.dumps({"heading": heading, "groups": {
-            o: [{k: r[k] for k in keep} for r in rows] for o, rows in groups.items()}},
-            indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({"heading": heading, "groups": groups}, indent=2,
+                              ensure_ascii=False))
         return
     from kratomlit.tables import render_digest
 
@@ -247,6 +263,18 @@ def export(output_format: Annotated[str, typer.Option(
                        status, included, screened, include_duplicates)
     write = WRITERS[output_format]
     with open_store(db) as store:
+        if output_format == "html":
+            import functools
+
+            from kratomlit.exports import write_html
+            from kratomlit.gapmap import describe
+
+            selection = (describe(filters) + (f"; the first {limit}" if limit else "")
+                         + ("; retracted papers included, marked" if include_retracted else
+                            "; retracted papers left out")
+                         + ("; confirmed duplicates included, marked" if include_duplicates
+                            else ""))
+            write = functools.partial(write_html, source=store.path.name, selection=selection)
         selected = evidence.with_details(store, evidence.rows(store, filters))
         if output is None:
             write(selected, sys.stdout)
