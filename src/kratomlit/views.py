@@ -258,6 +258,9 @@ def render_evaluation(console: Console, result: Any) -> None:
         console.print(f"Designs: {legend}.", highlight=False)
 
 
+NARROW_PRISMA = 70  # below this width the flow's boxes are stacked, not side by side
+
+
 def render_prisma(console: Console, found: Any) -> None:
     """The PRISMA flow by phase: the records' path down the left, what leaves it beside."""
     sources = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}"
@@ -277,11 +280,20 @@ def render_prisma(console: Console, found: Any) -> None:
         ("Included", Panel(f"Studies included: {found.included}"), "", ""),
     ]
     table = Table(box=None, show_header=False, expand=True)
-    table.add_column(ratio=1)
-    table.add_column(width=1)
-    table.add_column(ratio=1)
-    for phase, main, arrow, side in rows:
-        if phase:
-            table.add_row(Text(phase, style="bold"), "", "")
-        table.add_row(main, arrow, side)
+    if console.width < NARROW_PRISMA:  # side by side, the boxes would split their lines
+        table.add_column(ratio=1)
+        for phase, main, _, side in rows:
+            if phase:
+                table.add_row(Text(phase, style="bold"))
+            table.add_row(main)
+            if side:
+                table.add_row(Padding(side, (0, 0, 0, 4)))
+    else:
+        table.add_column(ratio=1)
+        table.add_column(width=1)
+        table.add_column(ratio=1)
+        for phase, main, arrow, side in rows:
+            if phase:
+                table.add_row(Text(phase, style="bold"), "", "")
+            table.add_row(main, arrow, side)
     console.print(Panel(table, title="PRISMA 2020 flow"))

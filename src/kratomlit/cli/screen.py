@@ -26,6 +26,7 @@ from kratomlit.cli.app import (
 )
 from kratomlit.cli.report import Design, New, Outcome, Search, Since, Until, split_values
 from kratomlit.errors import UsageError
+from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -442,12 +443,14 @@ def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") 
     if output_format == "json":
         typer.echo(json.dumps([a.__dict__ for a in found], indent=2))
         return
+    console = stdout_console()  # wraps each line to the terminal's width
     if not found:
-        typer.echo("No two reviewers have screened the same papers yet.")
+        console.print("No two reviewers have screened the same papers yet.", highlight=False)
     for item in found:
         kappa = "n/a" if item.kappa is None else f"{item.kappa:.3f}"
-        typer.echo(f"{item.reviewers[0]} vs {item.reviewers[1]}: {item.both_screened} papers, "
-                   f"{item.agreed} agreed, Cohen's kappa {kappa}")
+        console.print(f"{item.reviewers[0]} vs {item.reviewers[1]}: "
+                      f"{plural(item.both_screened, 'paper')}, {item.agreed:,} agreed, "
+                      f"Cohen's kappa {kappa}", highlight=False, markup=False)
 
 
 @screen_app.command("duplicates")
