@@ -67,7 +67,7 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def real_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database holding every real record of ../shared/pubmed, built once per session."""
-    from kratomlit.importing import import_files
+    from kratomlit.jobs.import_files import import_files
     from kratomlit.store import Store
 
     require_pubmed()
@@ -94,7 +94,7 @@ def real_db(real_db_template: Path, isolated_env: Path) -> Path:
 def synthetic_db(isolated_env: Path) -> Path:
     """The synthetic records imported (MEDLINE text first, then the XML file that withdraws
     one of them) into the database KRATOMLIT_DB names."""
-    from kratomlit.importing import import_files
+    from kratomlit.jobs.import_files import import_files
     from kratomlit.store import Store
 
     with Store(isolated_env) as store:

@@ -10,11 +10,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from kratomlit.citations import follow
-from kratomlit.elink import parse_elink
 from kratomlit.errors import EutilsError, NetworkError, NotFoundError, UsageError
-from kratomlit.eutils import ELINK_BATCH, EutilsClient
+from kratomlit.jobs.follow_links import follow
+from kratomlit.parse.elink_xml import parse_elink
 from kratomlit.records import Link
+from kratomlit.sources.eutils import ELINK_BATCH, EutilsClient
 
 from fake_eutils import FakeEutils, body, max_in_window, rate_limited, status, truncated
 

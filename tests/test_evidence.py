@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kratomlit.errors import SearchSyntaxError, UsageError
-from kratomlit.evidence import Filters, count, design_counts, evidence_map, rows
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.jobs.tag_papers import tag_store
+from kratomlit.parse.pubmed_xml import iter_records
+from kratomlit.report.selection import Filters, count, design_counts, evidence_map, rows
 from kratomlit.store import Store
-from kratomlit.tagging import tag_store
 from kratomlit.tagging.rules import DESIGNS
 
 from conftest import retracted_record

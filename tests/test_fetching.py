@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from kratomlit import eutils
 from kratomlit.errors import EutilsError, Interrupted, UsageError
-from kratomlit.eutils import EutilsClient
-from kratomlit.fetching import (
+from kratomlit.jobs.fetch_pubmed import (
     FetchPlan,
     Slice,
     collect_ids,
@@ -22,6 +20,8 @@ from kratomlit.fetching import (
     parse_date,
     run_fetch,
 )
+from kratomlit.sources import eutils
+from kratomlit.sources.eutils import EutilsClient
 from kratomlit.store import Store
 
 from fake_eutils import FakeEutils, body, rate_limited, real_articles, truncated, with_pmid

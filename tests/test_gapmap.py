@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.gapmap import FAMILIES, write_page
+from kratomlit.report.gapmap import FAMILIES, write_page
 from kratomlit.tagging.rules import DESIGNS
 
 from conftest import one_line_error

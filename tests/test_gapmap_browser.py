@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.gapmap import write_page
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.records import Author, Paper
+from kratomlit.report.gapmap import write_page
 from kratomlit.store import Store
 
 from conftest import retracted_record

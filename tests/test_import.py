@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import Interrupted
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.store import Store
 
 from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error

@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kratomlit import evidence
 from kratomlit.cli import app
+from kratomlit.report import selection
 from kratomlit.store import Store
 
 from conftest import PUBMED, needs_pubmed
@@ -77,12 +77,12 @@ def _watched(rows: Iterator[dict], out: io.StringIO, seen: list[int]) -> Iterato
 @pytest.mark.parametrize("render", ["terminal", "pipe"])
 def test_table_streams_rows_as_they_come(tagged: Path, render: str) -> None:
     """The first rows are out before the last are read, on a terminal and in a pipe."""
-    from kratomlit.tables import render_table, write_tsv
+    from kratomlit.report.terminal import render_table, write_tsv
 
     out = io.StringIO()
     seen: list[int] = []
     with Store(tagged) as store:
-        rows = _watched(evidence.rows(store, evidence.Filters()), out, seen)
+        rows = _watched(selection.rows(store, selection.Filters()), out, seen)
         if render == "terminal":
             render_table(Console(file=out, width=80, force_terminal=True), rows, 0, {})
         else:

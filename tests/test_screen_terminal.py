@@ -219,7 +219,7 @@ def test_bad_highlight_is_one_line(runner, real_db: Path) -> None:  # type: igno
 def test_a_retraction_shows_even_when_the_journal_is_cut(real_db: Path) -> None:
     import io
 
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
     from kratomlit.store import Store
 
     from conftest import retracted_record

@@ -8,9 +8,9 @@ from kratomlit.cli import (  # noqa: F401  (registers)
     fetch,
     importing,
     look,
-    report,
     screen,
     simulate,
+    studies,
     tag,
 )
 from kratomlit.cli.app import app

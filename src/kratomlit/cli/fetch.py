@@ -15,7 +15,7 @@ from kratomlit.wording import plural
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from kratomlit.fetching import FetchResult
+    from kratomlit.jobs.fetch_pubmed import FetchResult
 
 # Without a terminal (cron, CI logs) print at most one progress line per interval.
 PLAIN_INTERVAL_S = 5.0
@@ -138,8 +138,8 @@ def fetch_command(
     in fetch_runs; an interrupted run keeps its finished batches.
     """
     from kratomlit.config import Settings
-    from kratomlit.eutils import EutilsClient
-    from kratomlit.fetching import FetchPlan, run_fetch
+    from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
+    from kratomlit.sources.eutils import EutilsClient
 
     # Options are checked before the database is touched: a bad date changes nothing.
     plan = FetchPlan.build(query, since=since, until=until, refresh_since=refresh_since,

@@ -33,7 +33,7 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     if output_format == "json":
         typer.echo(json.dumps({"database": path, **stats, "runs": runs}, indent=2))
         return
-    from kratomlit.views import render_status
+    from kratomlit.report.details import render_status
 
     render_status(stdout_console(), path, stats, runs)
 
@@ -42,7 +42,7 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = "text") -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
     decisions and manual tags with their notes."""
-    from kratomlit.screening import paper_decisions
+    from kratomlit.review.screening import paper_decisions
 
     output_format = check_format(output_format)
     with open_store(db) as store:
@@ -51,7 +51,7 @@ def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = 
     if output_format == "json":
         typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
         return
-    from kratomlit.views import render_paper
+    from kratomlit.report.details import render_paper
 
     render_paper(stdout_console(), paper)
 
@@ -77,7 +77,7 @@ def search(
     with open_store(db) as store:
         hits = store.search(text, limit=limit)
         total = store.count_matches(text) if len(hits) == limit else len(hits)
-    from kratomlit.views import hits_summary, render_hits
+    from kratomlit.report.details import hits_summary, render_hits
 
     if output_format == "json":
         for hit in hits:

@@ -24,7 +24,7 @@ from kratomlit.cli.app import (
     pmid_value,
     stdout_console,
 )
-from kratomlit.cli.report import Design, New, Outcome, Search, Since, Until, split_values
+from kratomlit.cli.studies import Design, New, Outcome, Search, Since, Until, split_values
 from kratomlit.errors import UsageError
 from kratomlit.wording import plural
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from kratomlit.evidence import Filters
+    from kratomlit.report.selection import Filters
     from kratomlit.store import Store
 
 screen_app = make_app(
@@ -70,17 +70,17 @@ def _reviewer(value: str | None) -> str:
 def _queue(store: Store, reviewer: str, filters: Filters) -> list[int]:
     """PMIDs this reviewer has not decided yet, in table order (so screening resumes);
     confirmed duplicates are left out, as in the table."""
-    from kratomlit import evidence
+    from kratomlit.report import selection
 
     done = {row[0] for row in store.db.execute(
         "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
-    return [pmid for pmid in evidence.pmids(store, filters) if pmid not in done]
+    return [pmid for pmid in selection.pmids(store, filters) if pmid not in done]
 
 
 def _study(store: Store, pmid: int) -> dict[str, Any] | None:
-    from kratomlit import evidence
+    from kratomlit.report import selection
 
-    found = evidence.rows(store, evidence.Filters(include_retracted=True), only=[pmid])
+    found = selection.rows(store, selection.Filters(include_retracted=True), only=[pmid])
     return next(found, None)  # None: withdrawn since the session started
 
 
@@ -296,7 +296,7 @@ def screen(
     papers are shown, marked."""
     if ctx.invoked_subcommand is not None:
         return
-    from kratomlit.evidence import Filters
+    from kratomlit.report.selection import Filters
 
     name = _reviewer(reviewer)
     filters = Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
@@ -322,7 +322,7 @@ def _session(console: Console, store: Store, name: str, queue: list[int],
     """The screening loop; returns how many decisions were made."""
     from rich.text import Text
 
-    from kratomlit import screening
+    from kratomlit.review import screening
 
     reasons = screening.exclusion_reasons(store.path)
     decided = index = 0
@@ -369,7 +369,7 @@ DecisionArgument = Annotated[str, typer.Argument(help="include, exclude or maybe
 
 def _decide(pmid: int, decision: str, reason: str | None, note: str | None,
             reviewer: str | None, db: Path | None, *, final: bool) -> str:
-    from kratomlit import screening
+    from kratomlit.review import screening
 
     name = _reviewer(reviewer)
     screening.check_decision(decision, reason)
@@ -390,7 +390,7 @@ def screen_set(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = 
 @screen_app.command("undo")
 def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
     """Take back the reviewer's latest decision."""
-    from kratomlit import screening
+    from kratomlit.review import screening
 
     name = _reviewer(reviewer)
     with open_store(db, write=True) as store:
@@ -403,7 +403,7 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
 def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Papers two reviewers decided differently, still unresolved: the title, and each
     reviewer's decision with its reason and note."""
-    from kratomlit import screening
+    from kratomlit.review import screening
 
     output_format = check_format(output_format)
     with open_store(db) as store:
@@ -435,7 +435,7 @@ def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reaso
 @screen_app.command("agreement")
 def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Agreement between reviewers: papers both screened, agreements, Cohen's kappa."""
-    from kratomlit import screening
+    from kratomlit.review import screening
 
     output_format = check_format(output_format)
     with open_store(db) as store:
@@ -464,7 +464,7 @@ def screen_duplicates(
 ) -> None:
     """Find likely duplicates (same DOI, or same title, year and first author); confirmed
     ones leave screening and count as removed in the PRISMA flow."""
-    from kratomlit import duplicates
+    from kratomlit.review import duplicates
 
     with open_store(db, write=True) as store:
         found = duplicates.find(store)
@@ -493,13 +493,13 @@ def prisma(db: DbOption = None,
                "--svg", help="Also write the flow diagram as an SVG file.", show_default=False
            )] = None) -> None:
     """PRISMA 2020 flow: identified, duplicates, screened, excluded (by reason), included."""
-    from kratomlit import prisma as flows
+    from kratomlit.review import prisma as flows
 
     output_format = check_format(output_format, "text", "json", "md")
     with open_store(db) as store:
         found = flows.flow(store)
     if svg is not None:
-        from kratomlit.cli.report import _write_file
+        from kratomlit.cli.studies import _write_file
 
         _write_file(svg, lambda stream: stream.write(flows.svg(found)) and 1)
         print(f"Wrote the PRISMA flow diagram to {svg}", file=sys.stderr)
@@ -508,6 +508,6 @@ def prisma(db: DbOption = None,
     elif output_format == "md":
         typer.echo(flows.markdown(found), nl=False)
     else:
-        from kratomlit.views import render_prisma
+        from kratomlit.report.details import render_prisma
 
         render_prisma(stdout_console(), found)

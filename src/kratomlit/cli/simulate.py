@@ -50,7 +50,7 @@ def screen_simulate(
 ) -> None:
     """Replay hand labels through the ranking model: WSS@95, RRF@10, time to discovery and
     records screened to find 95%/100% of the relevant ones, against random order."""
-    from kratomlit import ranking, simulation
+    from kratomlit.review import ranking, simulation
 
     check_format(output_format)
     simulation.check_options(runs, prior_included, prior_excluded, model)
@@ -69,7 +69,7 @@ def screen_simulate(
                "prior_excluded": prior_excluded}
     result = _run(ranking.cache_path(db_path), rows, labelled, options)
     if plot is not None:
-        from kratomlit.cli.report import _write_file
+        from kratomlit.cli.studies import _write_file
 
         _write_file(plot, lambda stream: stream.write(simulation.recall_svg(result)) and 1)
         print(f"Wrote the recall curves to {plot}", file=sys.stderr)
@@ -83,7 +83,7 @@ def screen_simulate(
 def _run(path: Path, rows: list[Any], labelled: dict[int, bool], options: dict[str, Any]
          ) -> Any:
     """Features (cached) and the runs, with a progress bar on a terminal."""
-    from kratomlit import ranking, simulation
+    from kratomlit.review import ranking, simulation
 
     console = stderr_console()
     if not console.is_terminal:
@@ -109,7 +109,7 @@ def _cell(value: Any, share: bool) -> str:
 
 
 def _text(summary: dict[str, Any]) -> str:
-    from kratomlit.ranking import StopRule
+    from kratomlit.review.ranking import StopRule
 
     priors = summary["prior_included"] + summary["prior_excluded"]
     relevant, records = summary["relevant"], summary["records"]

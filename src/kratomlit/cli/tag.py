@@ -58,7 +58,7 @@ def tag(
     if ctx.invoked_subcommand is not None:
         return
     output_format = check_format(output_format)
-    from kratomlit.tagging import tag_store
+    from kratomlit.jobs.tag_papers import tag_store
 
     console = stderr_console(quiet)
     with open_store(db, create=True) as store:
@@ -101,7 +101,7 @@ def tag_set(
     db: DbOption = None,
 ) -> None:
     """Set a paper's design and/or outcomes by hand; automatic tagging never overrides it."""
-    from kratomlit.tagging.tagger import check_design, parse_outcomes, set_manual
+    from kratomlit.jobs.tag_papers import check_design, parse_outcomes, set_manual
 
     outcomes = parse_outcomes(outcome) if outcome is not None else None
     if design is not None:
@@ -129,7 +129,7 @@ def tag_clear(
     db: DbOption = None,
 ) -> None:
     """Remove a paper's manual tags so the automatic ones apply again."""
-    from kratomlit.tagging.tagger import clear_manual
+    from kratomlit.jobs.tag_papers import clear_manual
 
     both = not design and not outcome
     with open_store(db, write=True) as store:
@@ -147,7 +147,7 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: FormatOption = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
     output_format = check_format(output_format)
-    from kratomlit.tagging import explain as explain_paper
+    from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
         found = explain_paper(store, pmid, _rule_files(store, rules))
@@ -162,7 +162,7 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             "evidence": [e._asdict() for e in found.rules_fired],
         }, indent=2, ensure_ascii=False))
         return
-    from kratomlit.views import render_explanation
+    from kratomlit.report.details import render_explanation
 
     render_explanation(stdout_console(), found)
 
@@ -193,7 +193,7 @@ def evaluate(
     if output_format == "json":
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
-    from kratomlit.views import render_evaluation
+    from kratomlit.report.details import render_evaluation
 
     render_evaluation(stdout_console(), result)
 

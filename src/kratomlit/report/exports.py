@@ -190,8 +190,8 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
     """One self-contained page: inline style and script, no external assets. Above the
     table: when and from which database it was made, and the filters that chose the rows."""
     from kratomlit import __version__
+    from kratomlit.report.details import DOI_URL
     from kratomlit.tagging.rules import DESIGNS
-    from kratomlit.views import DOI_URL
 
     esc = html.escape
     rank = {design: i for i, design in enumerate(DESIGNS)}

@@ -25,7 +25,7 @@ from kratomlit.errors import InputFileError, UsageError
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
-    from kratomlit.evidence import Filters
+    from kratomlit.report.selection import Filters
     from kratomlit.store import Store
 
 Outcome = Annotated[list[str] | None, typer.Option(
@@ -65,7 +65,7 @@ def _filters(outcome: list[str] | None, design: list[str] | None, since: int | N
              until: int | None, search: str | None, new: bool, include_retracted: bool,
              limit: int | None, status: str | None, included: bool, screened: bool,
              include_duplicates: bool = False) -> Filters:
-    from kratomlit.evidence import Filters
+    from kratomlit.report.selection import Filters
 
     chosen = [s for s in (status, "included" if included else None,
                           "screened" if screened else None) if s]
@@ -88,7 +88,7 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
     """The evidence table: one row per study, strongest design first, then newest."""
     from dataclasses import replace
 
-    from kratomlit import evidence
+    from kratomlit.report import selection
 
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates)
@@ -96,14 +96,14 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)
-        per_design = evidence.design_counts(store, replace(filters, include_duplicates=False))
-        selected = evidence.rows(store, filters)
+        per_design = selection.design_counts(store, replace(filters, include_duplicates=False))
+        selected = selection.rows(store, filters)
         if output_format == "json":
-            from kratomlit.exports import write_json
+            from kratomlit.report.exports import write_json
 
-            write_json(evidence.with_details(store, selected), sys.stdout)
+            write_json(selection.with_details(store, selected), sys.stdout)
             return
-        from kratomlit.tables import render_table, summary_line, write_tsv
+        from kratomlit.report.terminal import render_table, summary_line, write_tsv
 
         console = stdout_console()
         if console.is_terminal:
@@ -126,7 +126,7 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
                      "--format", "-f", help="text, json, csv, md, or html: the gap map page to "
                      "open in a browser.")] = "text") -> None:
     """The evidence map: studies per outcome and design, and per year for each outcome."""
-    from kratomlit import evidence
+    from kratomlit.report import selection
 
     output_format = check_format(output_format, "text", "json", "csv", "md", "html")
     if output is not None and output_format != "html":
@@ -139,7 +139,7 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)
-        found = evidence.evidence_map(store, filters)
+        found = selection.evidence_map(store, filters)
     if output_format == "json":
         typer.echo(json.dumps(found.as_dict(), indent=2))
     elif output_format in ("csv", "md"):
@@ -166,7 +166,7 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
                 for line in rest:
                     typer.echo("| " + " | ".join(line) + " |")
     else:
-        from kratomlit.tables import render_map
+        from kratomlit.report.terminal import render_map
 
         render_map(stdout_console(), found)
 
@@ -174,11 +174,11 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
 def _write_gap_map(filters: Filters, output: Path | None, db: Path | None) -> None:
     from dataclasses import replace
 
-    from kratomlit import evidence, gapmap
+    from kratomlit.report import gapmap, selection
 
     with open_store(db) as store:
         # Counting first also checks the search, so a bad one fails before any output.
-        total = evidence.count(store, replace(filters, include_retracted=True))
+        total = selection.count(store, replace(filters, include_retracted=True))
         studies = gapmap.select(store, filters)
 
         def write(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
@@ -215,9 +215,9 @@ def digest(since: Annotated[str | None, typer.Option(
            output_format: Annotated[str, typer.Option("--format", "-f",
                                                       help="text or json.")] = "text") -> None:
     """What the last fetch (or --since DATE) added, grouped by outcome."""
-    from kratomlit import evidence
-    from kratomlit.dates import parse_date
-    from kratomlit.evidence import NO_OUTCOME, Filters
+    from kratomlit.parse.dates import parse_date
+    from kratomlit.report import selection
+    from kratomlit.report.selection import NO_OUTCOME, Filters
 
     output_format = check_format(output_format)
     day = parse_date(since, "--since") if since else None
@@ -226,7 +226,7 @@ def digest(since: Annotated[str | None, typer.Option(
         heading = f"Papers first seen since {day}" if day else _last_run(store)
         groups: dict[str, list[dict]] = {}
         keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
-        for row in evidence.rows(store, filters):
+        for row in selection.rows(store, filters):
             kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
             for outcome in row["outcomes"] or [NO_OUTCOME]:
                 groups.setdefault(outcome, []).append(kept)
@@ -236,7 +236,7 @@ def digest(since: Annotated[str | None, typer.Option(
         typer.echo(json.dumps({"heading": heading, "groups": groups}, indent=2,
                               ensure_ascii=False))
         return
-    from kratomlit.tables import render_digest
+    from kratomlit.report.terminal import render_digest
 
     render_digest(stdout_console(), heading, groups)
 
@@ -255,8 +255,8 @@ def export(output_format: Annotated[str, typer.Option(
            included: Included = False, screened: Screened = False,
            db: DbOption = None) -> None:
     """Export the studies the filters select, for Excel, manuscripts, Zotero or screening."""
-    from kratomlit import evidence
-    from kratomlit.exports import FORMATS, WRITERS
+    from kratomlit.report import selection
+    from kratomlit.report.exports import FORMATS, WRITERS
 
     output_format = check_format(output_format, *FORMATS)
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
@@ -266,22 +266,22 @@ def export(output_format: Annotated[str, typer.Option(
         if output_format == "html":
             import functools
 
-            from kratomlit.exports import write_html
-            from kratomlit.gapmap import describe
+            from kratomlit.report.exports import write_html
+            from kratomlit.report.gapmap import describe
 
-            selection = (describe(filters) + (f"; the first {limit}" if limit else "")
-                         + ("; retracted papers included, marked" if include_retracted else
-                            "; retracted papers left out")
-                         + ("; confirmed duplicates included, marked" if include_duplicates
-                            else ""))
-            write = functools.partial(write_html, source=store.path.name, selection=selection)
-        selected = evidence.with_details(store, evidence.rows(store, filters))
+            chosen = (describe(filters) + (f"; the first {limit}" if limit else "")
+                      + ("; retracted papers included, marked" if include_retracted else
+                         "; retracted papers left out")
+                      + ("; confirmed duplicates included, marked" if include_duplicates
+                         else ""))
+            write = functools.partial(write_html, source=store.path.name, selection=chosen)
+        selected = selection.with_details(store, selection.rows(store, filters))
         if output is None:
             write(selected, sys.stdout)
             return
 
         def total() -> int:
-            found = evidence.count(store, filters)
+            found = selection.count(store, filters)
             return min(found, filters.limit) if filters.limit else found
 
         count = _write_output(output, write, selected, "exporting", total)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from kratomlit.errors import InputFileError, UsageError
-from kratomlit.ranking import (
+from kratomlit.review.ranking import (
     DEFAULT_MODEL,
     Features,
     Ranker,

@@ -12,8 +12,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from kratomlit.evidence import EvidenceMap
-from kratomlit.exports import marked_title
+from kratomlit.report.exports import marked_title
+from kratomlit.report.selection import EvidenceMap
 from kratomlit.wording import plural
 
 _BARS = " ▁▂▃▄▅▆▇█"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from kratomlit import duplicates, screening
+from kratomlit.review import duplicates, screening
 from kratomlit.store import Store
 
 SEARCH, IMPORT, UNRECORDED = "PubMed search", "file import", "not recorded"

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Protocol
 
-from kratomlit import eutils
-from kratomlit.dates import parse_date, tomorrow
 from kratomlit.errors import EutilsError, Interrupted, UsageError
-from kratomlit.eutils import EutilsClient, FetchedBatch, PayloadError, SearchResult
+from kratomlit.parse.dates import parse_date, tomorrow
+from kratomlit.sources import eutils
+from kratomlit.sources.eutils import EutilsClient, FetchedBatch, PayloadError, SearchResult
 from kratomlit.store import SaveCounts, Store
 from kratomlit.wording import plural
 

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from kratomlit import __version__
-from kratomlit.evidence import NO_OUTCOME, Filters, rows
+from kratomlit.report.selection import NO_OUTCOME, Filters, rows
 from kratomlit.store import Store
 from kratomlit.tagging.rules import DESIGNS, OUTCOMES
 
@@ -42,7 +42,7 @@ _UNSAFE = re.compile("[<>&]")
 
 
 def _template() -> tuple[str, str]:
-    page = resources.files("kratomlit").joinpath("templates/gapmap.html").read_text("utf-8")
+    page = resources.files("kratomlit.report").joinpath("templates/gapmap.html").read_text("utf-8")
     # The page's policy lets only its own script run (pinned by hash) and fetch nothing.
     script = page[page.rindex("<script>") + len("<script>"):page.rindex("</script>")]
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
@@ -111,7 +111,7 @@ def write_page(studies: Iterable[dict[str, Any]], out: TextIO, *, query: str, so
 def select(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
     """The filters' studies with their screening decision, retracted ones included (the
     page hides them unless asked, as the CLI does)."""
-    from kratomlit.screening import effective_decisions
+    from kratomlit.review.screening import effective_decisions
 
     decisions = effective_decisions(store)
     for row in rows(store, replace(filters, include_retracted=True)):

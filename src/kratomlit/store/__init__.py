@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kratomlit import migrations
 from kratomlit.errors import DatabaseError, NotFoundError, SearchSyntaxError
 from kratomlit.records import Paper, author_names
+from kratomlit.store import migrations
 
 # SQLite allows 32,766 host parameters per statement since 3.32; stay well below.
 _IN_CHUNK = 900

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from kratomlit.dates import free_text_date, iso_date
 from kratomlit.errors import InputFileError
+from kratomlit.parse.dates import free_text_date, iso_date
 from kratomlit.records import AbstractSection, Author, MeshHeading, Paper
 
 _LINE = re.compile(r"^([A-Z][A-Z0-9 ]{1,3})- ?(.*)$")

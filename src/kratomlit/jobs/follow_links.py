@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kratomlit.errors import NotFoundError, UsageError
-from kratomlit.eutils import ELINK_BATCH, EutilsClient, batched
 from kratomlit.records import Link
+from kratomlit.sources.eutils import ELINK_BATCH, EutilsClient, batched
 
 LINK_NAMES = {
     "backward": "pubmed_pubmed_refs",

@@ -29,8 +29,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kratomlit.config import TOOL_NAME
-from kratomlit.elink import LinkSet, parse_elink
 from kratomlit.errors import EutilsError, InputFileError, NetworkError, QueryError
+from kratomlit.parse.elink_xml import LinkSet, parse_elink
 from kratomlit.records import Deletion, Paper
 
 # NCBI allows 3 requests/s per IP without a key and 10 with one. Bio.Entrez found that
@@ -530,7 +530,7 @@ def _parse_efetch(body: bytes) -> FetchedBatch:
         raise _NcbiError(_one_line(root.findtext(".//ERROR") or "unknown error"))
     if not head.startswith(b"<"):
         raise _BadPayload(f"reply is not XML ({_snippet(head)!r})")
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
 
     papers: list[Paper] = []
     deletions: list[int] = []

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kratomlit.duplicates import NOT_DUPLICATE
 from kratomlit.errors import InputFileError, NotFoundError, UsageError
+from kratomlit.review.duplicates import NOT_DUPLICATE
 from kratomlit.store import Store
 
 DECISIONS = ("include", "exclude", "maybe")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kratomlit.duplicates import DUPLICATE_OF, NOT_DUPLICATE
 from kratomlit.errors import UsageError
+from kratomlit.review.duplicates import DUPLICATE_OF, NOT_DUPLICATE
 from kratomlit.store import Store
 from kratomlit.tagging.rules import DESIGNS, OUTCOMES
 
@@ -100,7 +100,7 @@ def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
         clauses.append("p.first_seen >= ?")
         params.append(filters.added_since.isoformat())
     if filters.screening:
-        from kratomlit.screening import pmids_with_status
+        from kratomlit.review.screening import pmids_with_status
 
         wanted = pmids_with_status(store, filters.screening)
         clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
@@ -165,7 +165,7 @@ def rows(store: Store, filters: Filters, *, only: list[int] | None = None
 def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int = 500
                  ) -> Iterator[dict[str, Any]]:
     """Add authors, screening decisions and notes to rows, a batch at a time (for exports)."""
-    from kratomlit.screening import effective_decisions, notes
+    from kratomlit.review.screening import effective_decisions, notes
 
     decisions = effective_decisions(store)
     noted = notes(store)

@@ -17,9 +17,9 @@ from typing import IO, TypeAlias
 
 from lxml import etree
 
-from kratomlit.dates import YEAR as _YEAR
-from kratomlit.dates import iso_date as _iso
 from kratomlit.errors import InputFileError
+from kratomlit.parse.dates import YEAR as _YEAR
+from kratomlit.parse.dates import iso_date as _iso
 from kratomlit.records import AbstractSection, Author, Deletion, MeshHeading, Paper
 
 RECORD_TAGS = ("PubmedArticle", "MedlineCitation", "PubmedBookArticle", "DeleteCitation")

@@ -57,7 +57,7 @@ def _sniff(path: Path) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         return "xml"
-    from kratomlit.medline_text import looks_like_medline
+    from kratomlit.parse.medline_text import looks_like_medline
 
     if looks_like_medline(text):
         return "medline"
@@ -89,11 +89,11 @@ def _records(path: Path, kind: str, raw: IO[bytes]) -> Iterator[Paper | Deletion
         stream = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type,assignment]
     try:
         if kind == "xml":
-            from kratomlit.pubmed_xml import iter_records
+            from kratomlit.parse.pubmed_xml import iter_records
 
             yield from iter_records(stream, name=str(path))
         else:
-            from kratomlit.medline_text import iter_records as iter_medline
+            from kratomlit.parse.medline_text import iter_records as iter_medline
 
             yield from iter_medline(stream, name=str(path))  # type: ignore[call-arg]
     except (OSError, EOFError, zlib.error) as exc:
