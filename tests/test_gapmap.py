@@ -12,8 +12,8 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.report.gapmap import FAMILIES, write_page
-from kratomlit.tagging.rules import DESIGNS
+from kratomlit.report.gapmap import write_page
+from kratomlit.tagging.taxonomy import DESIGNS, FAMILIES
 
 from conftest import one_line_error
 

@@ -22,6 +22,7 @@ from kratomlit.cli.app import (
     stdout_console,
 )
 from kratomlit.errors import InputFileError, UsageError
+from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from kratomlit.store import Store
 
 Outcome = Annotated[list[str] | None, typer.Option(
-    "--outcome", help="Only studies with this outcome (repeatable or comma-separated: mood, "
-    "social, safety, legal).", show_default=False, metavar="OUTCOME")]
+    "--outcome", help="Only studies with this outcome (repeatable or comma-separated: "
+    f"{', '.join(OUTCOMES)}).", show_default=False, metavar="OUTCOME")]
 Design = Annotated[list[str] | None, typer.Option(
     "--design", help="Only this design (repeatable or comma-separated).", show_default=False,
     metavar="DESIGN")]
@@ -230,7 +231,7 @@ def digest(since: Annotated[str | None, typer.Option(
             kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
             for outcome in row["outcomes"] or [NO_OUTCOME]:
                 groups.setdefault(outcome, []).append(kept)
-    order = ["mood", "social", "safety", "legal", NO_OUTCOME]
+    order = [*OUTCOMES, NO_OUTCOME]
     groups = {o: groups[o] for o in order if o in groups}
     if output_format == "json":
         typer.echo(json.dumps({"heading": heading, "groups": groups}, indent=2,

@@ -19,6 +19,7 @@ from kratomlit.cli.app import (
     stderr_console,
     stdout_console,
 )
+from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ def tag_set(
         "--design", help="The study design (see TAXONOMY: rct, cohort, case-report, ...).",
         show_default=False)] = None,
     outcome: Annotated[str | None, typer.Option(
-        "--outcome", help="The complete outcome list, comma-separated (mood,social,safety,"
-        "legal), or none.", show_default=False)] = None,
+        "--outcome", help=f"The complete outcome list, comma-separated ({','.join(OUTCOMES)}), "
+        "or none.", show_default=False)] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with the tag).",
                                              show_default=False)] = None,
     rules: RulesOption = None,

@@ -23,7 +23,8 @@ from typing import Any
 from kratomlit.errors import NotFoundError, UsageError
 from kratomlit.store import Store
 from kratomlit.tagging.engine import Document, Evidence, RuleSet, TagResult, tag_document
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES, load_rules
+from kratomlit.tagging.rules import load_rules
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
 
 CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
 EVIDENCE_PER_RULE = 3  # matches kept per firing rule: enough to show why, not every word

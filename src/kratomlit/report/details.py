@@ -241,7 +241,7 @@ def render_evaluation(console: Console, result: Any) -> None:
         table.add_row(name, f"{scores['precision']:.2f}", f"{scores['recall']:.2f}",
                       f"{scores['f1']:.2f}", str(scores["support"]))
     console.print(table)
-    from kratomlit.report.terminal import SHORT_DESIGN
+    from kratomlit.tagging.taxonomy import SHORT_DESIGN
 
     designs = sorted(result.confusion)
     predicted = sorted({p for row in result.confusion.values() for p in row})

@@ -191,7 +191,7 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
     table: when and from which database it was made, and the filters that chose the rows."""
     from kratomlit import __version__
     from kratomlit.report.details import DOI_URL
-    from kratomlit.tagging.rules import DESIGNS
+    from kratomlit.tagging.taxonomy import DESIGNS
 
     esc = html.escape
     rank = {design: i for i, design in enumerate(DESIGNS)}

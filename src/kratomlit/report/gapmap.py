@@ -23,17 +23,8 @@ from typing import Any, TextIO
 from kratomlit import __version__
 from kratomlit.report.selection import NO_OUTCOME, Filters, rows
 from kratomlit.store import Store
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES
+from kratomlit.tagging.taxonomy import DESIGNS, FAMILIES, OUTCOMES
 
-# Columns grouped by strength of evidence, strongest first; "untagged" sits with "other".
-FAMILIES = (
-    ("Syntheses", ("meta-analysis", "systematic-review")),
-    ("Trials", ("rct", "controlled-trial")),
-    ("Observational", ("cohort", "case-control", "cross-sectional", "qualitative")),
-    ("Case reports", ("case-report",)),
-    ("Animal and in vitro", ("animal", "in-vitro")),
-    ("Reviews and other", ("review", "other", "untagged")),
-)
 OPTIONAL = ("substances", "countries", "finding")
 _MARK = "__GAPMAP_DATA__"
 # Inside <script type="application/json"> only "</script" or "<!--" could end the data

@@ -15,7 +15,7 @@ from typing import Any
 from kratomlit.errors import UsageError
 from kratomlit.review.duplicates import DUPLICATE_OF, NOT_DUPLICATE
 from kratomlit.store import Store
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from kratomlit.report.exports import marked_title
 from kratomlit.report.selection import EvidenceMap
+from kratomlit.tagging.taxonomy import SHORT_DESIGN
 from kratomlit.wording import plural
 
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -38,12 +39,6 @@ def summary_line(total: int, shown: int, per_design: dict[str, int], duplicates:
     return f"{plural(total, 'study', 'studies')}{limited}: {designs}{marked}"
 
 
-# Short forms for narrow terminals (the map's column headers, the table's design column).
-SHORT_DESIGN = {"meta-analysis": "MA", "systematic-review": "SR", "rct": "RCT",
-                "controlled-trial": "CT", "cohort": "Coh", "case-control": "CC",
-                "cross-sectional": "XS", "qualitative": "Qual", "case-report": "CR",
-                "animal": "Anim", "in-vitro": "InV", "review": "Rev", "other": "Oth",
-                "untagged": "?"}
 WIDE = 120  # from this width the table also shows first author and journal
 FULL_DESIGN = 150  # from this width the table spells designs out
 MIN_TITLE = 30  # below this a row becomes a card: its facts on one line, the title under it
