@@ -115,9 +115,9 @@ def tag_set(
 
 
 def _effective(store: Store, pmid: int) -> str:
-    design, outcomes = store.db.execute(
-        "SELECT design, outcomes FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
-    return f"design {design}, outcomes {', '.join(json.loads(outcomes)) or 'none'}"
+    tags = store.stored_tags(pmid)
+    assert tags is not None  # just set or cleared, so tagged
+    return f"design {tags.design}, outcomes {', '.join(tags.outcomes) or 'none'}"
 
 
 @tag_app.command("clear")
@@ -183,10 +183,7 @@ def evaluate(
 
     wanted = read_labels(labels)
     with open_store(db) as store:
-        predicted: dict[int, tuple[str, list[str]]] = {
-            pmid: (design, json.loads(outcomes or "[]"))
-            for pmid, design, outcomes in store.db.execute(
-                "SELECT pmid, design, outcomes FROM paper_tags")}
+        predicted = store.effective_tags()
     result = run(wanted, predicted)
     if not result.compared:
         raise UsageError("none of the labelled papers is tagged in this database "

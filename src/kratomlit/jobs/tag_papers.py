@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kratomlit.errors import NotFoundError, UsageError
+from kratomlit.errors import UsageError
 from kratomlit.store import Store
+from kratomlit.store.tags import ManualTag, TagSource
 from kratomlit.tagging.engine import Document, Evidence, RuleSet, TagResult, tag_document
 from kratomlit.tagging.rules import load_rules
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
@@ -60,31 +61,13 @@ def document(row: dict[str, Any] | tuple[Any, ...]) -> Document:
     )
 
 
-_DOC_COLUMNS = "pmid, title, abstract, keywords, mesh_terms, publication_types"
+def _chunks(store: Store, everything: bool) -> Iterator[list[TagSource]]:
+    """Papers to tag, in PMID order, a chunk at a time."""
+    return store.papers_to_tag(everything, CHUNK)
 
 
-def _chunks(store: Store, everything: bool) -> Iterator[list[tuple[Any, ...]]]:
-    """Papers to tag, in PMID order, a chunk at a time (keyset paging, no OFFSET)."""
-    where = "deleted = 0" if everything else (
-        "deleted = 0 AND pmid NOT IN (SELECT pmid FROM paper_tags)")
-    last = -1
-    while True:
-        rows = store.db.execute(
-            f"SELECT {_DOC_COLUMNS} FROM papers WHERE {where} AND pmid > ? "
-            f"ORDER BY pmid LIMIT {CHUNK}", [last]).fetchall()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
-def _manual(store: Store, pmids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
-    found: dict[int, list[tuple[str, str, int]]] = {}
-    sql = ("SELECT pmid, axis, value, negated FROM tags WHERE source = 'manual' "
-           "AND pmid IN (SELECT value FROM json_each(?)) ORDER BY id")
-    for pmid, axis, value, negated in store.db.execute(sql, [json.dumps(pmids)]):
-        found.setdefault(pmid, []).append((axis, value, negated))
-    return found
+def _manual(store: Store, pmids: list[int]) -> dict[int, list[ManualTag]]:
+    return store.manual_tags(pmids)
 
 
 def effective(result: TagResult, manual: list[tuple[str, str, int]]
@@ -180,10 +163,8 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
     rules = RuleSet(load_rules(rule_files))  # compiled once; a bad file fails before any work
     summary = TagSummary()
     stamp = _now()
-    with store.transaction() as db:
-        total = db.execute(
-            "SELECT count(*) FROM papers WHERE deleted = 0" + ("" if everything else
-            " AND pmid NOT IN (SELECT pmid FROM paper_tags)")).fetchone()[0]
+    with store.transaction():
+        total = store.count_to_tag(everything)
         for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp):
             manual = _manual(store, pmids)
             evidence: list[tuple[Any, ...]] = []
@@ -197,32 +178,15 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
                                        result.n_participants, result.population, source, stamp))
                 summary.designs[design] += 1
                 summary.outcomes.update(outcomes)
-            db.execute("DELETE FROM tags WHERE source = 'auto' AND pmid IN "
-                       "(SELECT value FROM json_each(?))", [json.dumps(pmids)])
-            db.conn.executemany(_INSERT_TAG, evidence)
-            db.conn.executemany(_UPSERT_PAPER_TAGS, effective_rows)
+            store.replace_auto_tags(pmids, evidence, effective_rows)
             summary.tagged += len(pmids)
             if progress:
                 progress(summary.tagged, total)
     return summary
 
 
-_INSERT_TAG = ("INSERT INTO tags (pmid, axis, value, source, rule_id, field, matched, "
-               "confidence, negated, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
-_UPSERT_PAPER_TAGS = (
-    "INSERT INTO paper_tags (pmid, design, outcomes, n_participants, population, "
-    "design_source, tagged_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (pmid) DO UPDATE "
-    "SET design = excluded.design, outcomes = excluded.outcomes, "
-    "n_participants = excluded.n_participants, population = excluded.population, "
-    "design_source = excluded.design_source, tagged_at = excluded.tagged_at")
-
-
-def _paper_row(store: Store, pmid: int) -> tuple[Any, ...]:
-    row = store.db.execute(f"SELECT {_DOC_COLUMNS} FROM papers WHERE pmid = ?",
-                           [pmid]).fetchone()
-    if row is None:
-        raise NotFoundError(f"PMID {pmid} is not in the database {store.path}")
-    return tuple(row)
+def _paper_row(store: Store, pmid: int) -> TagSource:
+    return store.tag_source(pmid)
 
 
 def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
@@ -230,11 +194,9 @@ def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
     result = tag_document(document(_paper_row(store, pmid)[1:]), rules)
     design, outcomes, source = effective(result, _manual(store, [pmid]).get(pmid, []))
     stamp = _now()
-    store.db.execute("DELETE FROM tags WHERE source = 'auto' AND pmid = ?", [pmid])
-    store.db.conn.executemany(_INSERT_TAG, _evidence_rows(pmid, result, stamp))
-    store.db.execute(_UPSERT_PAPER_TAGS, [pmid, design, json.dumps(outcomes),
-                                          result.n_participants, result.population, source,
-                                          stamp])
+    store.replace_auto_tags([pmid], _evidence_rows(pmid, result, stamp),
+                            [(pmid, design, json.dumps(outcomes), result.n_participants,
+                              result.population, source, stamp)])
 
 
 def parse_outcomes(text: str) -> list[str]:
@@ -263,21 +225,16 @@ def set_manual(store: Store, pmid: int, *, design: str | None = None,
         raise UsageError("nothing to set: give --design and/or --outcome")
     rules = RuleSet(load_rules(rule_files))
     stamp = _now()
-    with store.transaction() as db:
+    with store.transaction():
         _paper_row(store, pmid)
         rows = []
         if design is not None:
-            db.execute("DELETE FROM tags WHERE source = 'manual' AND axis = 'design' "
-                       "AND pmid = ?", [pmid])
+            store.remove_manual_tags(pmid, ["design"])
             rows.append((pmid, "design", check_design(design), 0))
         if outcomes is not None:
-            db.execute("DELETE FROM tags WHERE source = 'manual' AND axis = 'outcome' "
-                       "AND pmid = ?", [pmid])
+            store.remove_manual_tags(pmid, ["outcome"])
             rows += [(pmid, "outcome", o, int(o not in outcomes)) for o in OUTCOMES]
-        db.conn.executemany(
-            "INSERT INTO tags (pmid, axis, value, source, rule_id, field, matched, confidence, "
-            "negated, note, created_at) VALUES (?, ?, ?, 'manual', NULL, NULL, NULL, 1.0, ?, "
-            "?, ?)", [(*row, note, stamp) for row in rows])
+        store.add_manual_tags(rows, note, stamp)
         _retag(store, pmid, rules)
 
 
@@ -288,11 +245,9 @@ def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool
     so rows are not what a reviewer set."""
     axes = [a for a, wanted in (("design", design), ("outcome", outcomes)) if wanted]
     rules = RuleSet(load_rules(rule_files))
-    with store.transaction() as db:
+    with store.transaction():
         _paper_row(store, pmid)
-        removed = [axis for (axis,) in db.execute(
-            "DELETE FROM tags WHERE source = 'manual' AND pmid = ? AND axis IN "
-            "(SELECT value FROM json_each(?)) RETURNING axis", [pmid, json.dumps(axes)])]
+        removed = store.remove_manual_tags(pmid, axes)
         _retag(store, pmid, rules)
     return [axis for axis in axes if axis in removed]
 
@@ -310,21 +265,11 @@ class Explanation:
 def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Explanation:
     """Every rule that matches the paper now (negated matches too), the stored tags, and
     the reviewer's manual tags."""
-    with store.reading() as db:
+    with store.reading():
         row = _paper_row(store, pmid)
         result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)),
                               everything=True)
-        stored = db.execute(
-            "SELECT design, outcomes, n_participants, population, design_source, tagged_at "
-            "FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
-        manual = [dict(zip(("axis", "value", "negated", "note", "created_at"), r, strict=True))
-                  for r in db.execute(
-                      "SELECT axis, value, negated, note, created_at FROM tags "
-                      "WHERE source = 'manual' AND pmid = ? ORDER BY id", [pmid])]
-    stored_dict = None
-    if stored:
-        keys = ("design", "outcomes", "n_participants", "population", "design_source",
-                "tagged_at")
-        stored_dict = dict(zip(keys, stored, strict=True))
-        stored_dict["outcomes"] = json.loads(stored_dict["outcomes"] or "[]")
+        stored = store.stored_tags(pmid)
+        manual = store.manual_tag_rows(pmid)
+    stored_dict = stored.as_dict() if stored else None
     return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence)
