@@ -72,8 +72,7 @@ def _queue(store: Store, reviewer: str, filters: Filters) -> list[int]:
     confirmed duplicates are left out, as in the table."""
     from kratomlit.report import selection
 
-    done = {row[0] for row in store.db.execute(
-        "SELECT DISTINCT pmid FROM screening WHERE reviewer = ?", [reviewer])}
+    done = store.decided_by(reviewer)
     return [pmid for pmid in selection.pmids(store, filters) if pmid not in done]
 
 
@@ -85,10 +84,8 @@ def _study(store: Store, pmid: int) -> dict[str, Any] | None:
 
 
 def _evidence(store: Store, pmid: int) -> list[str]:
-    rows = store.db.execute(
-        "SELECT axis, value, rule_id, matched FROM tags WHERE pmid = ? AND source = 'auto' "
-        "ORDER BY axis, id LIMIT 8", [pmid]).fetchall()
-    return [f"{axis} {value}: “{matched}” ({rule})" for axis, value, rule, matched in rows]
+    return [f"{axis} {value}: “{matched}” ({rule})"
+            for axis, value, rule, matched in store.auto_evidence(pmid)]
 
 
 def _highlighter(words: list[str]) -> re.Pattern[str] | None:

@@ -1,165 +1,58 @@
-"""Select the studies an evidence table, map, digest or export shows.
+"""Select the studies an evidence table, map, digest or export shows: the store's selection,
+with the screening-status filter worked out and each row made ready to show.
 
-All filtering, ordering and limiting happens in SQL, so a table of 50 rows costs the
-same on 2,000 papers as on 100,000, and exports stream row by row.
+All filtering, ordering and limiting happens in SQL (``kratomlit.store.selection``), so a
+table of 50 rows costs the same on 2,000 papers as on 100,000, and exports stream row by row.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from kratomlit.errors import UsageError
-from kratomlit.review.duplicates import DUPLICATE_OF, NOT_DUPLICATE
 from kratomlit.store import Store
-from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
+from kratomlit.store.selection import Filters
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, UNTAGGED
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-_DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
-ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
-            "p.year IS NULL, p.year DESC, p.pmid DESC")
 
 
-@dataclass
-class Filters:
-    outcomes: list[str] = field(default_factory=list)
-    designs: list[str] = field(default_factory=list)
-    since: int | None = None  # publication year, inclusive
-    until: int | None = None
-    search: str | None = None
-    new: bool = False  # added by the last fetch or import
-    added_since: dt.date | None = None  # first seen on or after this day (digests)
-    include_retracted: bool = False
-    include_duplicates: bool = False  # confirmed duplicates, marked with duplicate_of
-    screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
-    limit: int | None = None
-
-    def check(self) -> Filters:
-        for outcome in self.outcomes:
-            if outcome not in OUTCOMES:
-                raise UsageError(f"unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
-        for design in self.designs:
-            if design not in DESIGNS and design != "untagged":
-                raise UsageError(f"unknown design {design!r} (use {', '.join(DESIGNS)}, or "
-                                 "untagged)")
-        for name, year in (("--since", self.since), ("--until", self.until)):
-            if year is not None and not 1800 <= year <= 2200:
-                raise UsageError(f"{name} wants a publication year such as 2015 (got {year})")
-        if self.since and self.until and self.since > self.until:
-            raise UsageError(f"--since {self.since} is after --until {self.until}")
-        if self.limit is not None and self.limit < 1:
-            raise UsageError("--limit must be at least 1")
-        return self
-
-
-COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, p.issue, "
-           "p.pages, p.title, p.abstract, p.doi, p.pmcid, p.retracted, p.first_seen, "
-           "p.pub_date, t.design, t.outcomes, t.n_participants, t.population")
-
-
-def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = ["p.deleted = 0"]
-    params: list[Any] = []
-    if not filters.include_retracted:
-        clauses.append("p.retracted = 0")
-    if not filters.include_duplicates:
-        clauses.append(NOT_DUPLICATE)
-    if filters.designs:
-        named = [d for d in filters.designs if d != "untagged"]
-        parts = []
-        if named:
-            parts.append("t.design IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps(named))
-        if "untagged" in filters.designs:
-            parts.append("t.design IS NULL")
-        clauses.append("(" + " OR ".join(parts) + ")")
-    if filters.outcomes:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(t.outcomes) WHERE value IN "
-                       "(SELECT value FROM json_each(?)))")
-        params.append(json.dumps(filters.outcomes))
-    if filters.since is not None:
-        clauses.append("p.year >= ?")
-        params.append(filters.since)
-    if filters.until is not None:
-        clauses.append("p.year <= ?")
-        params.append(filters.until)
+def _screened(store: Store, filters: Filters) -> set[int] | None:
+    """The PMIDs a screening-status filter keeps (None: no such filter), worked out after the
+    other filters are checked, so the first bad one is the one reported."""
+    if not filters.check().screening:
+        return None
     if filters.search:
-        store.matching_pmids(filters.search)  # a bad expression fails here, in one line
-        clause, values = store.match_clause(filters.search)
-        clauses.append(clause)
-        params.extend(values)
-    if filters.new:
-        _, pmids = store.last_run_pmids()
-        clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(pmids)))
-    if filters.added_since:
-        # first_seen is an ISO timestamp, so it sorts as text against an ISO date.
-        clauses.append("p.first_seen >= ?")
-        params.append(filters.added_since.isoformat())
-    if filters.screening:
-        from kratomlit.review.screening import pmids_with_status
+        store.matching_pmids(filters.search)
+    from kratomlit.review.screening import pmids_with_status
 
-        wanted = pmids_with_status(store, filters.screening)
-        clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(wanted or ())))
-    return clauses, params
+    return pmids_with_status(store, filters.screening) or set()
 
 
 def count(store: Store, filters: Filters) -> int:
-    clauses, params = _where(store, filters.check())
-    sql = ("SELECT count(*) FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid WHERE "
-           + " AND ".join(clauses))
-    with store.reading() as db:
-        return int(db.execute(sql, params).fetchone()[0])
+    return store.count_selected(filters, _screened(store, filters))
 
 
 def design_counts(store: Store, filters: Filters) -> dict[str, int]:
     """Studies per design under the filters (ignoring --limit), strongest design first."""
-    clauses, params = _where(store, filters.check())
-    sql = ("SELECT coalesce(t.design, 'untagged'), count(*) FROM papers p LEFT JOIN paper_tags t "
-           "ON t.pmid = p.pmid WHERE " + " AND ".join(clauses) + " GROUP BY 1")
-    with store.reading() as db:
-        found = dict(db.execute(sql, params).fetchall())
-    order = [*DESIGNS, "untagged"]
-    return {d: found[d] for d in order if d in found}
+    return store.design_counts(filters, _screened(store, filters))
 
 
 def pmids(store: Store, filters: Filters) -> list[int]:
     """Only the PMIDs of the selected studies, in table order (cheap on any database)."""
-    clauses, params = _where(store, filters.check())
-    sql = (f"SELECT p.pmid FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
-           f"WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
-    with store.reading() as db:
-        return [row[0] for row in db.execute(sql, params)]
+    return store.selected_pmids(filters, _screened(store, filters))
 
 
 def rows(store: Store, filters: Filters, *, only: list[int] | None = None
          ) -> Iterator[dict[str, Any]]:
     """The selected studies, strongest design first then newest, as plain dicts
     (``only``: just these PMIDs)."""
-    clauses, params = _where(store, filters.check())
-    if only is not None:
-        clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(only))
-    duplicate_of = DUPLICATE_OF if filters.include_duplicates else "NULL"
-    sql = (f"SELECT {COLUMNS}, {duplicate_of} FROM papers p LEFT JOIN paper_tags t "
-           f"ON t.pmid = p.pmid WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
-    if filters.limit:
-        sql += f" LIMIT {int(filters.limit)}"
-    names = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
-    with store.reading() as db:
-        cursor = db.execute(sql, params)
-        while batch := cursor.fetchmany(500):
-            for values in batch:
-                row = dict(zip(names, values, strict=True))
-                row["outcomes"] = json.loads(row["outcomes"]) if row["outcomes"] else []
-                row["design"] = row["design"] or "untagged"
-                row["retracted"] = bool(row["retracted"])
-                row["url"] = PUBMED_URL.format(pmid=row["pmid"])
-                yield row
+    for row in store.selected_rows(filters, _screened(store, filters), only):
+        row["design"] = row["design"] or UNTAGGED
+        row["retracted"] = bool(row["retracted"])
+        row["url"] = PUBMED_URL.format(pmid=row["pmid"])
+        yield row
 
 
 def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int = 500
@@ -172,14 +65,7 @@ def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int
     pending: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
-        authors: dict[int, list[str]] = {}
-        sql = ("SELECT pmid, last_name, fore_name, initials, collective_name FROM authors "
-               "WHERE pmid IN (SELECT value FROM json_each(?)) ORDER BY pmid, position")
-        with store.reading() as db:
-            for pmid, last, fore, initials, collective in db.execute(
-                    sql, [json.dumps([r["pmid"] for r in pending])]):
-                name = collective or ", ".join(p for p in (last, fore or initials) if p)
-                authors.setdefault(pmid, []).append(name)
+        authors = store.author_lists([r["pmid"] for r in pending])
         for row in pending:
             row["authors"] = authors.get(row["pmid"], [])
             decision = decisions.get(row["pmid"])
@@ -216,22 +102,21 @@ class EvidenceMap:
 
 def evidence_map(store: Store, filters: Filters) -> EvidenceMap:
     """Outcomes x designs counts, and studies per year for each outcome."""
-    clauses, params = _where(store, filters.check())
-    sql = ("SELECT coalesce(t.design, 'untagged'), coalesce(o.value, ?), p.year, count(*) "
-           "FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
-           "LEFT JOIN json_each(CASE WHEN json_array_length(t.outcomes) > 0 THEN t.outcomes "
-           "END) o WHERE " + " AND ".join(clauses) + " GROUP BY 1, 2, 3")
     cells: dict[str, dict[str, int]] = {}
     years: dict[str, dict[int, int]] = {}
-    with store.reading() as db:
-        for design, outcome, year, n in db.execute(sql, [NO_OUTCOME, *params]):
-            row = cells.setdefault(outcome, {})
-            row[design] = row.get(design, 0) + n
-            if year is not None:
-                per_year = years.setdefault(outcome, {})
-                per_year[year] = per_year.get(year, 0) + n
+    for design, outcome, year, n in store.map_counts(filters, NO_OUTCOME,
+                                                     _screened(store, filters)):
+        row = cells.setdefault(outcome, {})
+        row[design] = row.get(design, 0) + n
+        if year is not None:
+            per_year = years.setdefault(outcome, {})
+            per_year[year] = per_year.get(year, 0) + n
     designs_present = {d for row in cells.values() for d in row}
-    designs = [d for d in (*DESIGNS, "untagged") if d in designs_present]
+    designs = [d for d in (*DESIGNS, UNTAGGED) if d in designs_present]
     outcomes = [o for o in (*OUTCOMES, NO_OUTCOME) if o in cells]
     return EvidenceMap(designs, outcomes, cells, count(store, filters),
                        {o: dict(sorted(years[o].items())) for o in outcomes if o in years})
+
+
+__all__ = ["NO_OUTCOME", "PUBMED_URL", "EvidenceMap", "Filters", "count", "design_counts",
+           "evidence_map", "pmids", "rows", "with_details"]

@@ -69,22 +69,9 @@ class Flow:
 
 def _sources(store: Store) -> list[Source]:
     """Every source, in the order it first ran."""
-    live = "JOIN papers p ON p.pmid = h.pmid AND p.deleted = 0"
-    runs = "FROM fetch_runs r WHERE r.kind = 'fetch' AND r.query = h.query"
-    with store.reading() as db:
-        searches = db.execute(
-            f"SELECT h.query, count(*), (SELECT min(started_at) {runs}), (SELECT "
-            f"max(finished_at) {runs}), (SELECT min(id) {runs}) FROM query_hits h {live} "
-            "GROUP BY h.query").fetchall()
-        imports = db.execute(
-            "SELECT r.options, count(*), r.started_at, r.finished_at, r.id FROM import_hits h "
-            f"{live} JOIN fetch_runs r ON r.id = h.run_id GROUP BY r.id").fetchall()
-        # Papers no run recorded (saved by other tools) still count, once, under where
-        # they were first seen.
-        unrecorded = db.execute(
-            "SELECT source, count(*) FROM papers WHERE deleted = 0 AND pmid NOT IN "
-            "(SELECT pmid FROM query_hits UNION SELECT pmid FROM import_hits) "
-            "GROUP BY source ORDER BY source").fetchall()
+    # Papers no run recorded (saved by other tools) still count, once, under where they
+    # were first seen.
+    searches, imports, unrecorded = store.source_counts()
     found = [(run or 0, Source(f"PubMed: {query}", SEARCH, n, first, last))
              for query, n, first, last, run in searches]
     for options, n, first, last, run in imports:
@@ -105,9 +92,9 @@ def _sources(store: Store) -> list[Source]:
 
 def flow(store: Store) -> Flow:
     """The PRISMA 2020 counts (see the module docstring for what counts where)."""
-    with store.snapshot() as db:
+    with store.snapshot():
         sources = _sources(store)
-        live = {row[0] for row in db.execute("SELECT pmid FROM papers WHERE deleted = 0")}
+        live = store.live_pmids()
         removed = duplicates.removed(store)
         decisions = [d for pmid, d in screening.effective_decisions(store).items()
                      if pmid in live and pmid not in removed]

@@ -10,14 +10,12 @@ do not.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kratomlit.errors import InputFileError, NotFoundError, UsageError
-from kratomlit.review.duplicates import NOT_DUPLICATE
+from kratomlit.errors import InputFileError, UsageError
 from kratomlit.store import Store
 
 DECISIONS = ("include", "exclude", "maybe")
@@ -74,11 +72,6 @@ def check_decision(decision: str, reason: str | None) -> str:
     return decision
 
 
-def _require_paper(store: Store, pmid: int) -> None:
-    if store.db.execute("SELECT 1 FROM papers WHERE pmid = ?", [pmid]).fetchone() is None:
-        raise NotFoundError(f"PMID {pmid} is not in the database {store.path}")
-
-
 def record(store: Store, pmid: int, decision: str, *, reviewer: str, reason: str | None = None,
            note: str | None = None, final: bool = False) -> None:
     """One reviewer's decision on one paper (``final``: a resolution that settles it).
@@ -88,41 +81,30 @@ def record(store: Store, pmid: int, decision: str, *, reviewer: str, reason: str
     decision = check_decision(decision, reason)
     if not reviewer.strip():
         raise UsageError("who is screening? give --reviewer NAME or set KRATOMLIT_REVIEWER")
-    with store.transaction() as db:
-        _require_paper(store, pmid)
-        if final and db.execute("SELECT 1 FROM screening WHERE pmid = ? AND is_final = 0 "
-                                "LIMIT 1", [pmid]).fetchone() is None:
+    with store.transaction():
+        store.require_paper(pmid)
+        if final and not store.screened_by_anyone(pmid):
             raise UsageError(f"nobody has screened PMID {pmid}, so there is nothing to "
                              "resolve; record a decision with `kratomlit screen set` first")
-        db.execute(
-            "INSERT INTO screening (pmid, reviewer, decision, reason, note, is_final, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [pmid, reviewer.strip(), decision, (reason or "").strip() or None, note, int(final),
-             _now()])
+        store.add_decision(pmid, reviewer.strip(), decision, (reason or "").strip() or None,
+                           note, final, _now())
 
 
 def undo(store: Store, reviewer: str) -> int | None:
     """Remove the reviewer's latest decision; returns its PMID (None when there is none)."""
-    with store.transaction() as db:
-        row = db.execute("SELECT id, pmid FROM screening WHERE reviewer = ? ORDER BY id DESC "
-                         "LIMIT 1", [reviewer]).fetchone()
-        if row is None:
-            return None
-        db.execute("DELETE FROM screening WHERE id = ?", [row[0]])
-        return int(row[1])
+    with store.transaction():
+        return store.remove_latest_decision(reviewer)
 
 
 def effective_decisions(store: Store) -> dict[int, Decision]:
     """pmid -> the paper's effective decision (see the module docstring)."""
     latest: dict[int, dict[str, tuple[str, str | None]]] = {}
     final: dict[int, tuple[str, str | None, str]] = {}
-    with store.reading() as db:
-        for pmid, reviewer, decision, reason, is_final in db.execute(
-                "SELECT pmid, reviewer, decision, reason, is_final FROM screening ORDER BY id"):
-            if is_final:
-                final[pmid] = (decision, reason, reviewer)
-            else:
-                latest.setdefault(pmid, {})[reviewer] = (decision, reason)
+    for pmid, reviewer, decision, reason, is_final in store.decision_rows():
+        if is_final:
+            final[pmid] = (decision, reason, reviewer)
+        else:
+            latest.setdefault(pmid, {})[reviewer] = (decision, reason)
     result: dict[int, Decision] = {}
     for pmid, by_reviewer in latest.items():
         decisions = {d for d, _ in by_reviewer.values()}
@@ -142,11 +124,7 @@ def effective_decisions(store: Store) -> dict[int, Decision]:
 def paper_decisions(store: Store, pmid: int) -> list[dict[str, Any]]:
     """Every decision on one paper, oldest first, with its reason and note; ``superseded``:
     a later decision by the same reviewer (or a later resolution) replaced it."""
-    with store.reading() as db:
-        cursor = db.execute("SELECT reviewer, decision, reason, note, is_final AS final, "
-                            "created_at FROM screening WHERE pmid = ? ORDER BY id", [pmid])
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor]
+    rows = store.decisions_on(pmid)
 
     def replaces(row: dict[str, Any]) -> str | None:  # a resolution replaces any earlier one
         return None if row["final"] else row["reviewer"]
@@ -161,11 +139,8 @@ def paper_decisions(store: Store, pmid: int) -> list[dict[str, Any]]:
 def notes(store: Store) -> dict[int, list[str]]:
     """pmid -> every screening note on it, oldest first, as "reviewer: note"."""
     found: dict[int, list[str]] = {}
-    with store.reading() as db:
-        for pmid, reviewer, note in db.execute(
-                "SELECT pmid, reviewer, note FROM screening WHERE trim(coalesce(note, '')) != '' "
-                "ORDER BY id"):
-            found.setdefault(pmid, []).append(f"{reviewer}: {note.strip()}")
+    for pmid, reviewer, note in store.screening_notes():
+        found.setdefault(pmid, []).append(f"{reviewer}: {note.strip()}")
     return found
 
 
@@ -182,18 +157,15 @@ def pmids_with_status(store: Store, status: str) -> set[int] | None:
     if status == "screened":
         return set(decisions)
     if status == "unscreened":
-        with store.reading() as db:
-            every = {row[0] for row in db.execute("SELECT pmid FROM papers WHERE deleted = 0")}
-        return every - set(decisions)
+        return store.live_pmids() - set(decisions)
     return {pmid for pmid, d in decisions.items() if d.decision == wanted[status]}
 
 
 def reviewer_decisions(store: Store) -> dict[str, dict[int, str]]:
     """reviewer -> pmid -> that reviewer's latest (non-final) decision."""
     found: dict[str, dict[int, str]] = {}
-    with store.reading() as db:
-        for reviewer, pmid, decision in db.execute(
-                "SELECT reviewer, pmid, decision FROM screening WHERE is_final = 0 ORDER BY id"):
+    for pmid, reviewer, decision, _, is_final in store.decision_rows():
+        if not is_final:
             found.setdefault(reviewer, {})[pmid] = decision
     return found
 
@@ -205,16 +177,10 @@ def conflicts(store: Store) -> list[dict[str, Any]]:
     pending = [pmid for pmid, d in effective_decisions(store).items()
                if d.decision == "conflict"]
     found: dict[int, dict[str, Any]] = {}
-    with store.reading() as db:
-        for pmid, title, reviewer, decision, reason, note, at in db.execute(
-                "SELECT p.pmid, p.title, s.reviewer, s.decision, s.reason, s.note, s.created_at "
-                "FROM screening s JOIN papers p ON p.pmid = s.pmid WHERE s.is_final = 0 AND "
-                f"p.deleted = 0 AND {NOT_DUPLICATE} AND "
-                "p.pmid IN (SELECT value FROM json_each(?)) ORDER BY s.id",
-                [json.dumps(pending)]):
-            item = found.setdefault(pmid, {"pmid": pmid, "title": title, "votes": {}})
-            item["votes"][reviewer] = {"decision": decision, "reason": reason, "note": note,
-                                       "decided_at": at}  # the latest row wins
+    for pmid, title, reviewer, decision, reason, note, at in store.votes(pending):
+        item = found.setdefault(pmid, {"pmid": pmid, "title": title, "votes": {}})
+        item["votes"][reviewer] = {"decision": decision, "reason": reason, "note": note,
+                                   "decided_at": at}  # the latest row wins
     for item in found.values():
         item["votes"] = dict(sorted(item["votes"].items()))
     return [found[pmid] for pmid in sorted(found)]

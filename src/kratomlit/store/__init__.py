@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from kratomlit.store.connection import BUSY_TIMEOUT_MS, now
 from kratomlit.store.papers import PAPER_COLUMNS, PaperQueries, SaveCounts, paper_rows
-from kratomlit.store.runs import RunQueries
-from kratomlit.store.search import SearchQueries, fts_expression, search_expression
+from kratomlit.store.review import ReviewQueries
+from kratomlit.store.search import fts_expression, search_expression
+from kratomlit.store.selection import SelectionQueries
 from kratomlit.store.tags import TagQueries
 
 
-class Store(PaperQueries, SearchQueries, RunQueries, TagQueries):
+class Store(SelectionQueries, PaperQueries, TagQueries, ReviewQueries):
     """One open kratomlit database, migrated to the current schema (see ``Connection``)."""
 
     def __enter__(self) -> Store:
