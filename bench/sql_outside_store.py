@@ -1,4 +1,4 @@
-"""SQL outside the store: statements, fragments and database calls in src/kratomlit, store/ left out.
+"""SQL outside the store: statements, fragments and database calls in src/kratomlit but store/.
 
     python bench/sql_outside_store.py [--src src/kratomlit] [--verbose]
 
