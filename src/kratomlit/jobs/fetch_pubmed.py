@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Protocol
+from typing import Any, Protocol
 
-from kratomlit.errors import EutilsError, Interrupted, UsageError
+from kratomlit.errors import EutilsError, UsageError
 from kratomlit.parse.dates import parse_date, tomorrow
 from kratomlit.sources import eutils
 from kratomlit.sources.eutils import EutilsClient, FetchedBatch, PayloadError, SearchResult
@@ -200,13 +200,14 @@ def run_fetch(
     mindate, maxdate = window.dates()
     options = {"full": plan.full, "batch_size": plan.batch_size,
                "refresh_since": ncbi_date(plan.refresh_since) if plan.refresh_since else None}
-    run_id = store.start_run("fetch", plan.query, mindate=mindate, maxdate=maxdate,
-                             options=options)
-    result = FetchResult(run_id=run_id, query=plan.query)
+    result = FetchResult(run_id=0, query=plan.query)
     first_request = client.requests
-    try:
-        _fetch(store, client, plan, window, result, progress)
-    except KeyboardInterrupt:
+
+    def tally() -> dict[str, Any]:
+        result.requests = client.requests - first_request
+        return {"counts": result.counts, "found": result.found, "requests": result.requests}
+
+    def interrupted(run_id: int) -> str:
         # Each batch is committed whole, so what came before Ctrl-C is kept. The count comes
         # from the database: the interrupt may land between a commit and its tally.
         done = store.run_actions(run_id)
@@ -215,18 +216,19 @@ def run_fetch(
         changed = sum(done.values())
         kept = (f"the {plural(changed, 'record')} it added or changed before that "
                 f"{'is' if changed == 1 else 'are'} kept" if changed else "nothing had changed")
-        note = f"interrupted; {kept}, and the next `kratomlit fetch` fetches the rest"
-        result.requests = client.requests - first_request
-        store.finish_run(run_id, status="interrupted", counts=result.counts, found=result.found,
-                         requests=result.requests, error=note)
-        raise Interrupted(note) from None
-    except BaseException as exc:
-        result.requests = client.requests - first_request
-        store.finish_run(run_id, status="failed", counts=result.counts, found=result.found,
-                         requests=result.requests,
-                         error=client.scrub(str(exc)) or type(exc).__name__)
-        raise
-    result.requests = client.requests - first_request
+        return f"interrupted; {kept}, and the next `kratomlit fetch` fetches the rest"
+
+    with store.recorded_run("fetch", plan.query, mindate=mindate, maxdate=maxdate,
+                            options=options, interrupted=interrupted, tally=tally,
+                            failed=lambda exc: client.scrub(str(exc)) or type(exc).__name__
+                            ) as run_id:
+        result.run_id = run_id
+        _fetch(store, client, plan, window, result, progress)
+        _finish(store, result, tally())
+    return result
+
+
+def _finish(store: Store, result: FetchResult, counts: dict[str, Any]) -> None:
     if result.missing:
         # Every complete record is stored, but the run did not get all it was asked for:
         # say so and fail, rather than let an incomplete fetch pass for a complete one.
@@ -237,12 +239,8 @@ def run_fetch(
         note = (f"efetch did not return {plural(len(result.missing), 'PMID')} that esearch "
                 f"listed ({shown}{more}), even after retries; {came}, and the next "
                 f"`kratomlit fetch` asks for the missing ones again")
-        store.finish_run(run_id, status="failed", counts=result.counts, found=result.found,
-                         requests=result.requests, error=note)
-        raise EutilsError(note)
-    store.finish_run(run_id, status="ok", counts=result.counts, found=result.found,
-                     requests=result.requests)
-    return result
+        raise EutilsError(note)  # recorded as the run's error, and the run as failed
+    store.finish_run(result.run_id, status="ok", **counts)
 
 
 def _fetch(store: Store, client: EutilsClient, plan: FetchPlan, window: Slice,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from kratomlit.errors import InputFileError, Interrupted
+from kratomlit.errors import InputFileError
 from kratomlit.records import Deletion, Paper
 from kratomlit.store import SaveCounts, Store
 
@@ -123,10 +123,10 @@ def import_files(
         raise InputFileError("no files to import")
     kinds = [_sniff(path) for path in files]  # every file is checked before anything is written
     result = ImportResult(files=[str(p) for p in files])
-    run_id = store.start_run("import", "import: " + ", ".join(p.name for p in files),
-                             options={"files": result.files})
-    result.run_id = run_id
-    try:
+    with store.recorded_run("import", "import: " + ", ".join(p.name for p in files),
+                            options={"files": result.files}, interrupted=_interrupted
+                            ) as run_id:
+        result.run_id = run_id
         with store.transaction(), ExitStack() as stack:
             for path, kind in zip(files, kinds, strict=True):
                 raw = stack.enter_context(path.open("rb"))
@@ -143,12 +143,9 @@ def import_files(
                         progress(path.name, counter.position, total)
                 if progress:
                     progress(path.name, total, total)
-    except KeyboardInterrupt:
-        note = "interrupted; nothing was imported (an import is all or nothing)"
-        store.finish_run(run_id, status="interrupted", error=note)
-        raise Interrupted(note) from None
-    except BaseException as exc:
-        store.finish_run(run_id, status="failed", error=str(exc))
-        raise
-    store.finish_run(run_id, status="ok", counts=result.counts, found=result.records)
+        store.finish_run(run_id, status="ok", counts=result.counts, found=result.records)
     return result
+
+
+def _interrupted(run_id: int) -> str:
+    return "interrupted; nothing was imported (an import is all or nothing)"

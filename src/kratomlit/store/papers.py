@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,15 @@ def paper_rows(paper: Paper) -> PaperRows:
     return (*row, digest.hexdigest()), authors, mesh, pub_types
 
 
+def _insert_new(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """The only way papers enter the database: inserted and indexed for search together.
+    The full-text index has no insert trigger (indexing a batch in one statement is much
+    faster), so a paper inserted any other way would never be found by a search."""
+    conn.executemany(_INSERT_PAPER, rows)
+    if rows:
+        conn.execute(_INDEX_NEW, [json.dumps([row[0] for row in rows])])
+
+
 class PaperQueries(Connection):
 
     def stored_pmids(self, include_deleted: bool = True) -> set[int]:
@@ -179,9 +189,7 @@ class PaperQueries(Connection):
                 for chunk in _chunks(changed_pmids):
                     marks = ",".join("?" * len(chunk))
                     conn.execute(f"DELETE FROM {table} WHERE pmid IN ({marks})", list(chunk))
-            conn.executemany(_INSERT_PAPER, new_rows)
-            if new_rows:
-                conn.execute(_INDEX_NEW, [json.dumps([row[0] for row in new_rows])])
+            _insert_new(conn, new_rows)
             conn.executemany(_UPDATE_PAPER, changed)
             for table, child_rows in children.items():
                 conn.executemany(_INSERT_CHILD[table], child_rows)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from kratomlit.errors import Interrupted
 from kratomlit.store.connection import Connection, now
 from kratomlit.store.papers import SaveCounts
 
@@ -39,6 +41,27 @@ class RunQueries(Connection):
                 }
             )
             return int(table.last_pk)  # type: ignore[arg-type]  # always an int rowid here
+
+    @contextlib.contextmanager
+    def recorded_run(self, kind: str, query: str, *, interrupted: Callable[[int], str],
+                     failed: Callable[[BaseException], str] = str,
+                     tally: Callable[[], dict[str, Any]] = dict, **start: Any
+                     ) -> Iterator[int]:
+        """A fetch or import run, recorded whatever happens: started here (``start`` as
+        ``start_run`` takes it); on Ctrl-C marked interrupted with the note that
+        ``interrupted(run_id)`` words, raised as ``Interrupted``; on any other error marked
+        failed (``failed`` words it) and re-raised. ``tally``: the counts to record then.
+        A run that succeeds is finished by its body."""
+        run_id = self.start_run(kind, query, **start)
+        try:
+            yield run_id
+        except KeyboardInterrupt:
+            note = interrupted(run_id)
+            self.finish_run(run_id, status="interrupted", error=note, **tally())
+            raise Interrupted(note) from None
+        except BaseException as exc:
+            self.finish_run(run_id, status="failed", error=failed(exc), **tally())
+            raise
 
     def _close_dead_runs(self) -> None:
         """Runs left "running" by a process that no longer exists (killed, power cut) are
