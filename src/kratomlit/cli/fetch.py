@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, QuietOption, app, open_store, stderr_console
+from kratomlit.cli.app import app, open_store, stderr_console
+from kratomlit.cli.options import DbOption, QuietOption
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:

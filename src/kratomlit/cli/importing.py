@@ -7,14 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    NamedArguments,
-    QuietOption,
-    app,
-    open_store,
-    stderr_console,
-)
+from kratomlit.cli.app import NamedArguments, app, open_store, stderr_console
+from kratomlit.cli.options import DbOption, QuietOption
 from kratomlit.wording import plural
 
 

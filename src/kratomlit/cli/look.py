@@ -8,24 +8,16 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    PmidArgument,
-    app,
-    check_format,
-    open_store,
-    stdout_console,
-)
+from kratomlit.cli.app import app, open_store, stdout_console
+from kratomlit.cli.options import DbOption, PmidArgument, format_option
+from kratomlit.report import formats
 
-FormatOption = Annotated[
-    str, typer.Option("--format", "-f", help="text (rich on a terminal) or json.")
-]
+FormatOption = Annotated[str, format_option(formats.VIEW, "text (rich on a terminal) or json.")]
 
 
 @app.command()
 def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Database path, counts, last runs and how many papers still need tagging."""
-    output_format = check_format(output_format)
     with open_store(db) as store:
         stats = store.stats()
         runs = store.runs(limit=5)
@@ -44,7 +36,6 @@ def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = 
     decisions and manual tags with their notes."""
     from kratomlit.review.screening import paper_decisions
 
-    output_format = check_format(output_format)
     with open_store(db) as store:
         paper = store.get_paper(pmid)
         paper["screening"] = paper_decisions(store, pmid)
@@ -73,7 +64,6 @@ def search(
     output_format: FormatOption = "text",
 ) -> None:
     """Full-text search with highlighted snippets, best matches first."""
-    output_format = check_format(output_format)
     with open_store(db) as store:
         hits = store.search(text, limit=limit)
         total = store.count_matches(text) if len(hits) == limit else len(hits)

@@ -14,18 +14,25 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kratomlit.cli.app import (
+from kratomlit.cli.app import app, make_app, open_store, stdout_console
+from kratomlit.cli.options import (
     DbOption,
+    Design,
+    New,
+    Outcome,
     PmidArgument,
-    app,
-    check_format,
-    make_app,
-    open_store,
+    Reviewer,
+    Search,
+    Since,
+    Until,
+    ViewFormat,
+    format_option,
     pmid_value,
-    stdout_console,
+    split_values,
+    study_filters,
 )
-from kratomlit.cli.studies import Design, New, Outcome, Search, Since, Until, split_values
 from kratomlit.errors import UsageError
+from kratomlit.report import formats
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -41,8 +48,6 @@ screen_app = make_app(
 )
 app.add_typer(screen_app, name="screen")
 
-Reviewer = Annotated[str | None, typer.Option(
-    "--reviewer", help="Who is screening [env KRATOMLIT_REVIEWER].", show_default=False)]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why (required to exclude).",
                                             show_default=False)]
 Note = Annotated[str | None, typer.Option("--note", help="A free note.", show_default=False)]
@@ -50,7 +55,6 @@ Highlight = Annotated[list[str] | None, typer.Option(
     "--highlight", help="Highlight these words in titles and abstracts (repeatable or "
     "comma-separated; depress* for every word starting so).", show_default=False,
     metavar="WORD")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 
 KEYS = "[i] include  [e] exclude  [m] maybe  [s] skip  [u] undo  [n] note  [q] quit"
 # Keys that scroll the abstract, by lines and by pages; every other key decides or acts.
@@ -293,11 +297,8 @@ def screen(
     papers are shown, marked."""
     if ctx.invoked_subcommand is not None:
         return
-    from kratomlit.report.selection import Filters
-
     name = _reviewer(reviewer)
-    filters = Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
-                      until=until, search=search, new=new, include_retracted=True).check()
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True)
     pattern = _highlighter(split_values(highlight))
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "
@@ -397,12 +398,11 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
 
 
 @screen_app.command("conflicts")
-def screen_conflicts(db: DbOption = None, output_format: FormatOption = "text") -> None:
+def screen_conflicts(db: DbOption = None, output_format: ViewFormat = "text") -> None:
     """Papers two reviewers decided differently, still unresolved: the title, and each
     reviewer's decision with its reason and note."""
     from kratomlit.review import screening
 
-    output_format = check_format(output_format)
     with open_store(db) as store:
         found = screening.conflicts(store)
     if output_format == "json":
@@ -430,11 +430,10 @@ def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reaso
 
 
 @screen_app.command("agreement")
-def screen_agreement(db: DbOption = None, output_format: FormatOption = "text") -> None:
+def screen_agreement(db: DbOption = None, output_format: ViewFormat = "text") -> None:
     """Agreement between reviewers: papers both screened, agreements, Cohen's kappa."""
     from kratomlit.review import screening
 
-    output_format = check_format(output_format)
     with open_store(db) as store:
         found = screening.agreement(store)
     if output_format == "json":
@@ -484,21 +483,18 @@ def screen_duplicates(
 
 @app.command()
 def prisma(db: DbOption = None,
-           output_format: Annotated[str, typer.Option("--format", "-f",
-                                                      help="text, json or md.")] = "text",
+           output_format: Annotated[str, format_option(formats.PRISMA,
+                                                       "text, json or md.")] = "text",
            svg: Annotated[Path | None, typer.Option(
                "--svg", help="Also write the flow diagram as an SVG file.", show_default=False
            )] = None) -> None:
     """PRISMA 2020 flow: identified, duplicates, screened, excluded (by reason), included."""
     from kratomlit.review import prisma as flows
 
-    output_format = check_format(output_format, "text", "json", "md")
     with open_store(db) as store:
         found = flows.flow(store)
     if svg is not None:
-        from kratomlit.cli.studies import _write_file
-
-        _write_file(svg, lambda stream: stream.write(flows.svg(found)) and 1)
+        formats.write_file(svg, lambda stream: stream.write(flows.svg(found)) and 1)
         print(f"Wrote the PRISMA flow diagram to {svg}", file=sys.stderr)
     if output_format == "json":
         typer.echo(json.dumps(found.as_dict(), indent=2))

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from kratomlit.cli.app import (
+from kratomlit.cli.app import app, open_store, stderr_console, stdout_console
+from kratomlit.cli.options import (
     DbOption,
-    app,
-    check_format,
-    open_store,
-    stderr_console,
-    stdout_console,
+    Design,
+    Duplicates,
+    Included,
+    Limit,
+    New,
+    Outcome,
+    Retracted,
+    Screened,
+    Search,
+    Since,
+    Status,
+    Until,
+    ViewFormat,
+    format_option,
+    study_filters,
 )
-from kratomlit.errors import InputFileError, UsageError
+from kratomlit.errors import UsageError
+from kratomlit.report import formats
 from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
@@ -29,71 +38,20 @@ if TYPE_CHECKING:
     from kratomlit.report.selection import Filters
     from kratomlit.store import Store
 
-Outcome = Annotated[list[str] | None, typer.Option(
-    "--outcome", help="Only studies with this outcome (repeatable or comma-separated: "
-    f"{', '.join(OUTCOMES)}).", show_default=False, metavar="OUTCOME")]
-Design = Annotated[list[str] | None, typer.Option(
-    "--design", help="Only this design (repeatable or comma-separated).", show_default=False,
-    metavar="DESIGN")]
-Since = Annotated[int | None, typer.Option("--since", help="Published in or after this year.",
-                                           show_default=False, metavar="YEAR")]
-Until = Annotated[int | None, typer.Option("--until", help="Published in or before this year.",
-                                           show_default=False, metavar="YEAR")]
-Search = Annotated[str | None, typer.Option("--search", help="Full-text search (as `search`).",
-                                            show_default=False)]
-New = Annotated[bool, typer.Option("--new", help="Only papers the last fetch or import added.")]
-Retracted = Annotated[bool, typer.Option("--include-retracted",
-                                         help="Keep retracted papers (clearly marked).")]
-Duplicates = Annotated[bool, typer.Option(
-    "--include-duplicates", help="Also show confirmed duplicate records, marked with the PMID "
-    "they duplicate (never counted as studies).")]
-Limit = Annotated[int | None, typer.Option("--limit", help="At most this many studies.",
-                                           show_default=False)]
-Status = Annotated[str | None, typer.Option(
-    "--status", help="Screening status: included, excluded, maybe, conflict, screened, "
-    "unscreened.", show_default=False)]
-Included = Annotated[bool, typer.Option("--included", help="Only studies screened in "
-                                        "(same as --status included).")]
-Screened = Annotated[bool, typer.Option("--screened", help="Only studies with a screening "
-                                        "decision (same as --status screened).")]
-
-
-def split_values(values: list[str] | None) -> list[str]:
-    return [v.strip().lower() for value in values or [] for v in value.split(",") if v.strip()]
-
-
-def _filters(outcome: list[str] | None, design: list[str] | None, since: int | None,
-             until: int | None, search: str | None, new: bool, include_retracted: bool,
-             limit: int | None, status: str | None, included: bool, screened: bool,
-             include_duplicates: bool = False) -> Filters:
-    from kratomlit.report.selection import Filters
-
-    chosen = [s for s in (status, "included" if included else None,
-                          "screened" if screened else None) if s]
-    if len(set(chosen)) > 1:
-        raise UsageError("choose one screening filter: --status, --included or --screened")
-    return Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
-                   until=until, search=search, new=new, include_retracted=include_retracted,
-                   include_duplicates=include_duplicates,
-                   screening=chosen[0] if chosen else None, limit=limit).check()
-
-
 @app.command()
 def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           until: Until = None, search: Search = None, new: New = False,
           include_retracted: Retracted = False, include_duplicates: Duplicates = False,
           limit: Limit = None, status: Status = None,
           included: Included = False, screened: Screened = False, db: DbOption = None,
-          output_format: Annotated[str, typer.Option("--format", "-f",
-                                                     help="text or json.")] = "text") -> None:
+          output_format: ViewFormat = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
     from dataclasses import replace
 
     from kratomlit.report import selection
 
-    filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates)
-    output_format = check_format(output_format)
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)
@@ -123,16 +81,15 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
                      "--output", "-o", help="Write the html page to this file (default: "
                      "standard output).", show_default=False)] = None,
                  db: DbOption = None,
-                 output_format: Annotated[str, typer.Option(
-                     "--format", "-f", help="text, json, csv, md, or html: the gap map page to "
-                     "open in a browser.")] = "text") -> None:
+                 output_format: Annotated[str, format_option(
+                     formats.MAP, "text, json, csv, md, or html: the gap map page to open in "
+                     "a browser.")] = "text") -> None:
     """The evidence map: studies per outcome and design, and per year for each outcome."""
     from kratomlit.report import selection
 
-    output_format = check_format(output_format, "text", "json", "csv", "md", "html")
     if output is not None and output_format != "html":
         raise UsageError("--output is for --format html; redirect the other formats (> FILE)")
-    filters = _filters(outcome, design, since, until, search, new, include_retracted, None,
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted, None,
                        status, included, screened)
     if output_format == "html":
         _write_gap_map(filters, output, db)
@@ -213,14 +170,12 @@ def digest(since: Annotated[str | None, typer.Option(
                "--since", help="Papers first seen on or after this date (YYYY[-MM[-DD]]) "
                "instead of the last fetch.", show_default=False, metavar="DATE")] = None,
            db: DbOption = None,
-           output_format: Annotated[str, typer.Option("--format", "-f",
-                                                      help="text or json.")] = "text") -> None:
+           output_format: ViewFormat = "text") -> None:
     """What the last fetch (or --since DATE) added, grouped by outcome."""
     from kratomlit.parse.dates import parse_date
     from kratomlit.report import selection
     from kratomlit.report.selection import NO_OUTCOME, Filters
 
-    output_format = check_format(output_format)
     day = parse_date(since, "--since") if since else None
     filters = Filters(added_since=day, new=day is None, include_retracted=True).check()
     with open_store(db) as store:
@@ -243,8 +198,8 @@ def digest(since: Annotated[str | None, typer.Option(
 
 
 @app.command()
-def export(output_format: Annotated[str, typer.Option(
-               "--format", "-f", help="csv, json, jsonl, md, html, ris or bibtex.",
+def export(output_format: Annotated[str, format_option(
+               formats.EXPORT, "csv, json, jsonl, md, html, ris or bibtex.",
                show_default=False)],
            output: Annotated[Path | None, typer.Option(
                "--output", "-o", help="File to write (default: standard output).",
@@ -257,10 +212,9 @@ def export(output_format: Annotated[str, typer.Option(
            db: DbOption = None) -> None:
     """Export the studies the filters select, for Excel, manuscripts, Zotero or screening."""
     from kratomlit.report import selection
-    from kratomlit.report.exports import FORMATS, WRITERS
+    from kratomlit.report.exports import WRITERS
 
-    output_format = check_format(output_format, *FORMATS)
-    filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates)
     write = WRITERS[output_format]
     with open_store(db) as store:
@@ -299,7 +253,7 @@ def _write_output(output: Path, write: Writer, selected: Iterator[dict[str, Any]
     """Write a file whole, with a progress bar when stderr is a terminal."""
     console = stderr_console()
     if not console.is_terminal:
-        return _write_file(output, lambda stream: write(selected, stream))
+        return formats.write_file(output, lambda stream: write(selected, stream))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(TextColumn(doing), BarColumn(), MofNCompleteColumn(), console=console,
@@ -311,36 +265,4 @@ def _write_output(output: Path, write: Writer, selected: Iterator[dict[str, Any]
                 bar.advance(task)
                 yield row
 
-        return _write_file(output, lambda stream: write(counted(), stream))
-
-
-def _write_file(path: Path, writer: object) -> int:
-    """Write beside the target and rename, so a failed export never leaves half a file.
-
-    The file gets the mode ordinary file creation would give it (the umask's, or the one
-    it had), not the temporary file's private 0600, so colleagues can read it.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a folder; name a file to write")
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: the folder {folder} does not exist") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            count = writer(stream)  # type: ignore[operator]
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return int(count)
+        return formats.write_file(output, lambda stream: write(counted(), stream))

@@ -8,17 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    PmidArgument,
-    QuietOption,
-    app,
-    check_format,
-    make_app,
-    open_store,
-    stderr_console,
-    stdout_console,
-)
+from kratomlit.cli.app import app, make_app, open_store, stderr_console, stdout_console
+from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat
 from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
@@ -36,7 +27,6 @@ RulesOption = Annotated[
     typer.Option("--rules", help="Extra rules file (TOML); kratomlit-rules.toml beside the "
                  "database is read too.", show_default=False),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 
 
 def _rule_files(store: Store, rules: Path | None) -> list[Path]:
@@ -53,12 +43,11 @@ def tag(
     rules: RulesOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
-    output_format: FormatOption = "text",
+    output_format: ViewFormat = "text",
 ) -> None:
     """Tag every paper that has no tags yet (--all: recompute all automatic tags)."""
     if ctx.invoked_subcommand is not None:
         return
-    output_format = check_format(output_format)
     from kratomlit.jobs.tag_papers import tag_store
 
     console = stderr_console(quiet)
@@ -145,9 +134,8 @@ def tag_clear(
 
 @app.command()
 def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
-            output_format: FormatOption = "text") -> None:
+            output_format: ViewFormat = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
-    output_format = check_format(output_format)
     from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
@@ -173,10 +161,9 @@ def evaluate(
     labels: Annotated[Path, typer.Argument(help="JSON lines with pmid, design, outcomes.",
                                            show_default=False)],
     db: DbOption = None,
-    output_format: FormatOption = "text",
+    output_format: ViewFormat = "text",
 ) -> None:
     """Compare the stored tags with hand labels: accuracy, per-class P/R/F1, confusion."""
-    output_format = check_format(output_format)
     from kratomlit.errors import UsageError
     from kratomlit.tagging.evaluate import evaluate as run
     from kratomlit.tagging.evaluate import read_labels
