@@ -141,12 +141,14 @@ def _main(ctx: typer.Context, show_version: Annotated[bool, typer.Option(
     if ctx.invoked_subcommand is None:  # bare `kratomlit`: the help, as --help shows it
         typer.echo(ctx.get_help())
 
-def open_store(db: Path | None, *, create: bool = False, write: bool = False) -> Store:
-    """The database ``--db`` names. Readers (the default) open an existing one and never
-    write it; ``write`` needs an existing one; ``create`` makes it when there is none."""
+def open_store(db: Path | None, *, settings: Settings | None = None, create: bool = False,
+               write: bool = False) -> Store:
+    """The database ``--db`` names (or ``settings``, when the command resolved them already).
+    Readers (the default) open an existing one and never write it; ``write`` needs an
+    existing one; ``create`` makes it when there is none."""
     from kratomlit.store import Store
 
-    store = Store(Settings.resolve(db=db).db_path, create=create,
+    store = Store((settings or Settings.resolve(db=db)).db_path, create=create,
                   read_only=not (create or write))
     if store.upgraded:
         print(f"Upgraded the database {store.path} to this version of kratomlit "

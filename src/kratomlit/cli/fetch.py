@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,71 +11,7 @@ from kratomlit.cli.options import DbOption, QuietOption
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from kratomlit.jobs.fetch_pubmed import FetchResult
-
-# Without a terminal (cron, CI logs) print at most one progress line per interval.
-PLAIN_INTERVAL_S = 5.0
-
-
-def say(console: Console, text: str) -> None:
-    # soft_wrap: a log line stays one line (and greppable) whatever the width.
-    console.print(text, highlight=False, markup=False, soft_wrap=True)
-
-
-class _PlainProgress:
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.total = self.batches = self.done = self.batch = 0
-        self.last = time.monotonic()
-
-    def planned(self, found: int, todo: int, batches: int) -> None:
-        self.total, self.batches = todo, batches
-        say(self.console, f"{plural(found, 'PMID')} found; {todo:,} to fetch in "
-                          f"{plural(batches, 'batch', 'batches')}")
-
-    def batch_done(self, records: int) -> None:
-        self.done += records
-        self.batch += 1
-        now = time.monotonic()
-        if self.batch == self.batches or now - self.last >= PLAIN_INTERVAL_S:
-            self.last = now
-            done = f"{self.done:,}/{self.total:,} records"
-            say(self.console, f"batch {self.batch}/{self.batches}: {done}")
-
-
-class _RichProgress:
-    def __init__(self, bar: object) -> None:
-        from rich.progress import Progress
-
-        assert isinstance(bar, Progress)
-        self.bar = bar
-        self.batch_task = bar.add_task("batches", total=None)
-        self.record_task = bar.add_task("records", total=None)
-
-    def planned(self, found: int, todo: int, batches: int) -> None:
-        self.bar.update(self.batch_task, total=batches)
-        self.bar.update(self.record_task, total=todo)
-
-    def batch_done(self, records: int) -> None:
-        self.bar.advance(self.batch_task)
-        self.bar.advance(self.record_task, records)
-
-
-@contextlib.contextmanager
-def _progress(console: Console) -> Iterator[object | None]:
-    if console.quiet:
-        yield None
-        return
-    if not console.is_terminal:
-        yield _PlainProgress(console)
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("[bold]{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
-        yield _RichProgress(bar)
 
 
 def _summary(result: FetchResult, db: str) -> str:
@@ -138,6 +71,7 @@ def fetch_command(
     yet stored, so a run with nothing new costs one request. Every run is recorded
     in fetch_runs; an interrupted run keeps its finished batches.
     """
+    from kratomlit.cli.progress import fetch_progress, say
     from kratomlit.config import Settings
     from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
     from kratomlit.sources.eutils import EutilsClient
@@ -151,10 +85,10 @@ def fetch_command(
         say(console, "Warning: no contact e-mail for NCBI, which asks every tool for one: "
                      "set NCBI_EMAIL or pass --email")
     with (
-        open_store(db, create=True) as store,
+        open_store(db, settings=settings, create=True) as store,
         EutilsClient(settings.eutils_url, api_key=settings.api_key,
                      email=settings.email) as client,
-        _progress(console) as progress,
+        fetch_progress(console) as progress,
     ):
         result = run_fetch(store, client, plan, progress=progress)  # type: ignore[arg-type]
     for warning in result.warnings:

@@ -251,18 +251,7 @@ Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
 def _write_output(output: Path, write: Writer, selected: Iterator[dict[str, Any]], doing: str,
                   total: Callable[[], int]) -> int:
     """Write a file whole, with a progress bar when stderr is a terminal."""
-    console = stderr_console()
-    if not console.is_terminal:
-        return formats.write_file(output, lambda stream: write(selected, stream))
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from kratomlit.cli.progress import counting
 
-    with Progress(TextColumn(doing), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as bar:
-        task = bar.add_task(doing, total=total())
-
-        def counted() -> Iterator[dict[str, Any]]:
-            for row in selected:
-                bar.advance(task)
-                yield row
-
-        return formats.write_file(output, lambda stream: write(counted(), stream))
+    with counting(stderr_console(), doing, total) as counted:
+        return formats.write_file(output, lambda stream: write(counted(selected), stream))

@@ -30,7 +30,7 @@ RulesOption = Annotated[
 
 
 def _rule_files(store: Store, rules: Path | None) -> list[Path]:
-    from kratomlit.tagging.rules import rule_files
+    from kratomlit.config import rule_files
 
     return rule_files(store.path, rules)
 
@@ -51,19 +51,11 @@ def tag(
     from kratomlit.jobs.tag_papers import tag_store
 
     console = stderr_console(quiet)
-    with open_store(db, create=True) as store:
-        files = _rule_files(store, rules)
-        if console.is_terminal and not quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from kratomlit.cli.progress import tag_progress
 
-            with Progress(TextColumn("tagging"), BarColumn(), MofNCompleteColumn(),
-                          console=console, transient=True) as bar:
-                task = bar.add_task("tag", total=None)
-                summary = tag_store(store, everything=all_papers, rule_files=files,
-                                    progress=lambda done, total: bar.update(
-                                        task, completed=done, total=total))
-        else:
-            summary = tag_store(store, everything=all_papers, rule_files=files)
+    with open_store(db, create=True) as store, tag_progress(console) as progress:
+        summary = tag_store(store, everything=all_papers, rule_files=_rule_files(store, rules),
+                            progress=progress)
     if output_format == "json":
         typer.echo(json.dumps({"tagged": summary.tagged, "designs": dict(summary.designs),
                                "outcomes": dict(summary.outcomes),

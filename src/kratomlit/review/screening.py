@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kratomlit.config import reasons_file
 from kratomlit.errors import InputFileError, UsageError
 from kratomlit.store import Store
 
@@ -31,13 +32,12 @@ EXCLUSION_REASONS = (
     "not in English",
     "retracted",
 )
-REASONS_FILE = "kratomlit-reasons.txt"
 
 
 def exclusion_reasons(db_path: Path) -> tuple[str, ...]:
     """The review's exclusion reasons: kratomlit-reasons.txt beside the database, one per
     line (at most nine, one key each), or the defaults."""
-    path = db_path.parent / REASONS_FILE
+    path = reasons_file(db_path)
     if not path.is_file():
         return EXCLUSION_REASONS
     try:

@@ -501,7 +501,7 @@ def _checked(patterns: list[str], where: str) -> list[str]:
 
 
 def load_vocabulary(extra: list[Path] | None = None) -> Vocabulary:
-    """The shipped vocabulary, extended by the user's rules files (``rules.rule_files``):
+    """The shipped vocabulary, extended by the user's rules files (``config.rule_files``):
     their [substances], [measures] and [countries.*] tables add names and patterns, and
     their [terms] add words to the lists that substances use."""
     files = rules_texts(extra)

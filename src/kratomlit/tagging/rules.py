@@ -22,7 +22,6 @@ from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATIONS
 FIELDS = ("title", "abstract", "mesh", "publication_types", "keywords")
 AXES = {"design": DESIGNS, "outcome": OUTCOMES, "population": POPULATIONS}
 LIST_FIELDS = {"mesh", "publication_types"}
-USER_RULES_NAME = "kratomlit-rules.toml"
 
 
 _QUANTIFIERS = set("?*+{")
@@ -356,17 +355,6 @@ def load_rules(extra: list[Path] | None = None) -> list[Rule]:
         for rule in _build(entries, terms, where):
             rules[rule.id] = rule
     return list(rules.values())
-
-
-def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:
-    """User rules: the file in the database's folder when present, then ``--rules``."""
-    found = []
-    beside = db_path.parent / USER_RULES_NAME
-    if beside.is_file():
-        found.append(beside)
-    if explicit is not None:
-        found.append(explicit)
-    return found
 
 
 def rules_texts(extra: list[Path] | None = None) -> list[tuple[str, str]]:
