@@ -199,7 +199,7 @@ def test_a_typed_note_is_saved_with_the_decision(real_db: Path) -> None:
 ])
 def test_highlight_words_stems_and_phrases(words: list[str], text: str,
                                            marked: list[str]) -> None:
-    from kratomlit.cli.screen import _highlighter
+    from kratomlit.cli.screen_session import highlighter as _highlighter
 
     pattern = _highlighter(words)
     assert pattern is not None
