@@ -25,43 +25,60 @@ def _summary(result: FetchResult, db: str) -> str:
             f"deleted ({requests}) into {db}")
 
 
+Query = Annotated[
+    str | None,
+    typer.Option("--query", help="Any PubMed query [default: the curated kratom query]."),
+]
+
+SinceDate = Annotated[
+    str | None,
+    typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]].",
+                 metavar="DATE"),
+]
+
+UntilDate = Annotated[
+    str | None,
+    typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]].",
+                 metavar="DATE"),
+]
+
+RefreshSince = Annotated[
+    str | None,
+    typer.Option(help="Also re-fetch stored records NCBI modified since YYYY[/MM[/DD]] "
+                 "(new MeSH terms, retractions, errata).", metavar="DATE"),
+]
+
+Full = Annotated[
+    bool, typer.Option("--full", help="Re-fetch every record of the query, not just new ones.")
+]
+
+BatchSize = Annotated[
+    int, typer.Option(help="Records per efetch request (1-10000).")
+]
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option(help="Your NCBI API key: 10 requests/s instead of 3 [env NCBI_API_KEY].",
+                 show_default=False),
+]
+
+Email = Annotated[
+    str | None,
+    typer.Option(help="Your email, sent to NCBI with every request [env NCBI_EMAIL].",
+                 show_default=False),
+]
+
+
 @app.command("fetch")
 def fetch_command(
-    query: Annotated[
-        str | None,
-        typer.Option("--query", help="Any PubMed query [default: the curated kratom query]."),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]].",
-                     metavar="DATE"),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]].",
-                     metavar="DATE"),
-    ] = None,
-    refresh_since: Annotated[
-        str | None,
-        typer.Option(help="Also re-fetch stored records NCBI modified since YYYY[/MM[/DD]] "
-                     "(new MeSH terms, retractions, errata).", metavar="DATE"),
-    ] = None,
-    full: Annotated[
-        bool, typer.Option("--full", help="Re-fetch every record of the query, not just new ones.")
-    ] = False,
-    batch_size: Annotated[
-        int, typer.Option(help="Records per efetch request (1-10000).")
-    ] = 500,
-    api_key: Annotated[
-        str | None,
-        typer.Option(help="Your NCBI API key: 10 requests/s instead of 3 [env NCBI_API_KEY].",
-                     show_default=False),
-    ] = None,
-    email: Annotated[
-        str | None,
-        typer.Option(help="Your email, sent to NCBI with every request [env NCBI_EMAIL].",
-                     show_default=False),
-    ] = None,
+    query: Query = None,
+    since: SinceDate = None,
+    until: UntilDate = None,
+    refresh_since: RefreshSince = None,
+    full: Full = False,
+    batch_size: BatchSize = 500,
+    api_key: ApiKey = None,
+    email: Email = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:

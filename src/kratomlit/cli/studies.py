@@ -101,28 +101,9 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
     if output_format == "json":
         typer.echo(json.dumps(found.as_dict(), indent=2))
     elif output_format in ("csv", "md"):
-        # Two tables, a blank line apart: outcomes x designs, then studies per year (every
-        # year from the first to the last, so a chart made from it shows the gaps).
-        header = ["outcome", *found.designs, "total"]
-        lines = [[o, *[str(found.cells[o].get(d, 0)) for d in found.designs],
-                  str(sum(found.cells[o].values()))] for o in found.outcomes]
-        years = [y for per in found.years.values() for y in per]
-        per_year = [["year", *found.years]] + [
-            [str(y), *[str(per.get(y, 0)) for per in found.years.values()]]
-            for y in range(min(years, default=0), max(years, default=-1) + 1)]
-        tables = [[header, *lines], per_year] if years else [[header, *lines]]
-        if output_format == "csv":
-            import csv
+        from kratomlit.report.exports import write_map
 
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            for i, table in enumerate(tables):
-                writer.writerows([[], *table] if i else table)
-        else:
-            for i, (first, *rest) in enumerate(tables):
-                typer.echo(("\n" if i else "") + "| " + " | ".join(first) + " |")
-                typer.echo("|" + "---|" + "---:|" * (len(first) - 1))
-                for line in rest:
-                    typer.echo("| " + " | ".join(line) + " |")
+        write_map(found, output_format, sys.stdout)
     else:
         from kratomlit.report.terminal import render_map
 

@@ -170,15 +170,8 @@ def _comments(citation: Element) -> tuple[bool, list[str]]:
     return retracted, [e for e in errata if e]
 
 
-def parse_citation(citation: Element, pubmed_data: Element | None = None) -> Paper:
-    """One ``MedlineCitation`` (with its ``PubmedData`` sibling when there is one)."""
-    article = citation.find("Article")
-    journal = article.find("Journal") if article is not None else None
-    issue = journal.find("JournalIssue") if journal is not None else None
-    pub_date, year = _pub_date(issue.find("PubDate") if issue is not None else None)
-    pub_types = [_text(n) for n in citation.findall("Article/PublicationTypeList/PublicationType")]
-    retracted, errata = _comments(citation)
-
+def _citation_ids(citation: Element, pubmed_data: Element | None) -> dict[str, str]:
+    """doi, pii and pmc: PubmedData's ArticleIdList first, then the citation's own."""
     ids = _ids(pubmed_data.findall("ArticleIdList/ArticleId")) if pubmed_data is not None else {}
     for node in citation.findall("Article/ELocationID"):
         kind = (node.get("EIdType") or "").lower()
@@ -188,7 +181,11 @@ def parse_citation(citation: Element, pubmed_data: Element | None = None) -> Pap
         value = _text(node)
         if value.upper().startswith("PMC"):
             ids.setdefault("pmc", value.split()[0])
+    return ids
 
+
+def _electronic_and_entrez(citation: Element, pubmed_data: Element | None
+                           ) -> tuple[str | None, str | None]:
     electronic = None
     for node in citation.findall("Article/ArticleDate"):
         if node.get("DateType", "Electronic") == "Electronic":
@@ -198,13 +195,29 @@ def parse_citation(citation: Element, pubmed_data: Element | None = None) -> Pap
         for node in pubmed_data.findall("History/PubMedPubDate"):
             if node.get("PubStatus") == "entrez":
                 entrez = _date_of(node)
+    return electronic, entrez
 
+
+def _pages(citation: Element) -> str | None:
     pages = _opt(citation.find("Article/Pagination/MedlinePgn"))
     if pages is None:
         start = citation.findtext("Article/Pagination/StartPage")
         end = citation.findtext("Article/Pagination/EndPage")
         pages = "-".join(p.strip() for p in (start, end) if p and p.strip()) or None
+    return pages
 
+
+def parse_citation(citation: Element, pubmed_data: Element | None = None) -> Paper:
+    """One ``MedlineCitation`` (with its ``PubmedData`` sibling when there is one)."""
+    article = citation.find("Article")
+    journal = article.find("Journal") if article is not None else None
+    issue = journal.find("JournalIssue") if journal is not None else None
+    pub_date, year = _pub_date(issue.find("PubDate") if issue is not None else None)
+    pub_types = [_text(n) for n in citation.findall("Article/PublicationTypeList/PublicationType")]
+    retracted, errata = _comments(citation)
+    ids = _citation_ids(citation, pubmed_data)
+    electronic, entrez = _electronic_and_entrez(citation, pubmed_data)
+    pages = _pages(citation)
     title = _text(citation.find("Article/ArticleTitle")) or _text(
         citation.find("Article/VernacularTitle")
     )

@@ -92,17 +92,33 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
     ]
     body.append(Text(" · ".join(ids), style="dim"))
     body.append(Text("\n".join(links), style="blue"))
-    sections = paper["abstract_sections"]
-    if sections:
-        body.append(Text(""))
-        for section in sections:
-            line = Text()
-            if section.get("label"):
-                line.append(section["label"] + ": ", style="bold")
-            line.append(section["text"])
-            body.append(line)
-    else:
-        body.append(Text("(no abstract)", style="dim"))
+    body.extend(_abstract(paper["abstract_sections"]))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for label, value in _facts(paper):
+        if value:
+            grid.add_row(label, Text(value))  # Text: brackets in a note are not markup
+    body.extend([Text(""), grid])
+    console.print(Panel(Group(*body), title=f"PMID {paper['pmid']}", title_align="left"))
+
+
+def _abstract(sections: list[dict[str, Any]]) -> list[Text]:
+    """The abstract, a paragraph per section led by its label."""
+    if not sections:
+        return [Text("(no abstract)", style="dim")]
+    lines = [Text("")]
+    for section in sections:
+        line = Text()
+        if section.get("label"):
+            line.append(section["label"] + ": ", style="bold")
+        line.append(section["text"])
+        lines.append(line)
+    return lines
+
+
+def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of the record's facts, the reviewers' tags and decisions among them."""
     facts = [
         ("Publication types", ", ".join(paper["publication_types"])),
         ("Languages", ", ".join(paper["languages"])),
@@ -126,14 +142,7 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
                  + (" (superseded)" if d["superseded"] else "")
                  for d in paper.get("screening") or []]
     facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    for label, value in facts:
-        if value:
-            grid.add_row(label, Text(value))  # Text: brackets in a note are not markup
-    body.extend([Text(""), grid])
-    console.print(Panel(Group(*body), title=f"PMID {paper['pmid']}", title_align="left"))
+    return facts
 
 
 def _noted(item: dict[str, Any]) -> str:

@@ -14,8 +14,11 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from kratomlit.report.selection import EvidenceMap
 
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
@@ -342,3 +345,27 @@ WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
     "csv": write_csv, "json": write_json, "jsonl": write_jsonl, "md": write_md,
     "html": write_html, "ris": write_ris, "bibtex": write_bibtex,
 }
+
+
+def write_map(found: EvidenceMap, fmt: str, stream: TextIO) -> None:
+    """The evidence map as CSV or Markdown: two tables, a blank line apart: outcomes x
+    designs, then studies per year (every year from the first to the last, so a chart made
+    from it shows the gaps)."""
+    header = ["outcome", *found.designs, "total"]
+    lines = [[o, *[str(found.cells[o].get(d, 0)) for d in found.designs],
+              str(sum(found.cells[o].values()))] for o in found.outcomes]
+    years = [y for per in found.years.values() for y in per]
+    per_year = [["year", *found.years]] + [
+        [str(y), *[str(per.get(y, 0)) for per in found.years.values()]]
+        for y in range(min(years, default=0), max(years, default=-1) + 1)]
+    tables = [[header, *lines], per_year] if years else [[header, *lines]]
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        for i, table in enumerate(tables):
+            writer.writerows([[], *table] if i else table)
+        return
+    for i, (first, *rest) in enumerate(tables):
+        stream.write(("\n" if i else "") + "| " + " | ".join(first) + " |\n")
+        stream.write("|" + "---|" + "---:|" * (len(first) - 1) + "\n")
+        for line in rest:
+            stream.write("| " + " | ".join(line) + " |\n")

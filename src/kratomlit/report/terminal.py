@@ -235,20 +235,28 @@ def render_map(console: Console, found: EvidenceMap) -> None:
             console.print(f"Designs: {legend}.", highlight=False)
     elif found.outcomes:  # too narrow for the grid (a cell would be cut): a list per outcome
         console.print(Text(title, style="bold"))
-        for outcome in found.outcomes:
-            row = found.cells[outcome]
-            line = f"{outcome} {sum(row.values())}:"
-            pieces = [f"{d} {row[d]}" for d in found.designs if d in row]
-            for i, piece in enumerate(pieces):
-                piece += "," if i < len(pieces) - 1 else ""
-                if len(line) + 1 + len(piece) > console.width:  # never between name and count
-                    console.print(line, highlight=False)
-                    line = "  " + piece
-                else:
-                    line += " " + piece
-            console.print(line, highlight=False)
+        _map_lists(console, found)
     console.print(f"{plural(found.studies, 'study', 'studies')} (a study with several "
                   "outcomes is counted under each).", highlight=False)
+    _year_chart(console, found)
+
+
+def _map_lists(console: Console, found: EvidenceMap) -> None:
+    for outcome in found.outcomes:
+        row = found.cells[outcome]
+        line = f"{outcome} {sum(row.values())}:"
+        pieces = [f"{d} {row[d]}" for d in found.designs if d in row]
+        for i, piece in enumerate(pieces):
+            piece += "," if i < len(pieces) - 1 else ""
+            if len(line) + 1 + len(piece) > console.width:  # never between name and count
+                console.print(line, highlight=False)
+                line = "  " + piece
+            else:
+                line += " " + piece
+        console.print(line, highlight=False)
+
+
+def _year_chart(console: Console, found: EvidenceMap) -> None:
     years = [y for per in found.years.values() for y in per]
     if not years:
         return
