@@ -8,6 +8,7 @@ import io
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
 class KratomlitGroup(TyperGroup):
     """Typer's group, with the one error edge of the command line (``main``)."""
 
-    def main(self, args: Any = None, prog_name: str | None = None,
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command line; every error becomes one line on stderr and its exit status:
         a ``KratomlitError`` its own (1, 2 for bad usage), a usage error found while the
         options are read 2, an abort 1, Ctrl-C 130. A reader that went away

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 from kratomlit.errors import EutilsError, UsageError
 from kratomlit.parse.dates import parse_date, tomorrow
 from kratomlit.sources import eutils
-from kratomlit.sources.eutils import EutilsClient, FetchedBatch, PayloadError, SearchResult
+from kratomlit.sources.eutils import EutilsClient
+from kratomlit.sources.replies import FetchedBatch, PayloadError, SearchResult
 from kratomlit.store import SaveCounts, Store
 from kratomlit.wording import plural
 

@@ -86,7 +86,7 @@ def _records(path: Path, kind: str, raw: IO[bytes]) -> Iterator[Paper | Deletion
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     if gzipped:
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[arg-type,assignment]
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     try:
         if kind == "xml":
             from kratomlit.parse.pubmed_xml import iter_records
@@ -95,7 +95,7 @@ def _records(path: Path, kind: str, raw: IO[bytes]) -> Iterator[Paper | Deletion
         else:
             from kratomlit.parse.medline_text import iter_records as iter_medline
 
-            yield from iter_medline(stream, name=str(path))  # type: ignore[call-arg]
+            yield from iter_medline(stream, name=str(path))
     except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"{path}: cannot read ({exc})") from None
 

@@ -21,13 +21,14 @@ PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 def _screened(store: Store, filters: Filters) -> set[int] | None:
     """The PMIDs a screening-status filter keeps (None: no such filter), worked out after the
     other filters are checked, so the first bad one is the one reported."""
-    if not filters.check().screening:
+    status = filters.check().screening
+    if not status:
         return None
     if filters.search:
         store.matching_pmids(filters.search)
     from kratomlit.review.screening import pmids_with_status
 
-    return pmids_with_status(store, filters.screening) or set()
+    return pmids_with_status(store, status) or set()
 
 
 def count(store: Store, filters: Filters) -> int:

@@ -77,7 +77,7 @@ def _sources(store: Store) -> list[Source]:
     for options, n, first, last, run in imports:
         files = [Path(f).name for f in json.loads(options or "{}").get("files", [])]
         name = f"File{'s' if len(files) > 1 else ''}: {', '.join(files) or 'unknown'}"
-        found.append((run, Source(name, IMPORT, n, first, last)))
+        found.append((run or 0, Source(name, IMPORT, n, first, last)))
     ordered = [source for _, source in sorted(found, key=lambda item: item[0])]
     for origin, n in unrecorded:
         if origin == "fetch":

@@ -219,8 +219,13 @@ _W, _H, _LEFT, _TOP, _PLOT_W, _PLOT_H = 640, 440, 70, 50, 540, 320
 def _curve(order: Sequence[bool]) -> str:
     """Recall as a step line: it rises at each relevant record found."""
     n, r = len(order), sum(order)
-    x = lambda i: _LEFT + _PLOT_W * i / n  # noqa: E731
-    y = lambda k: _TOP + _PLOT_H * (1 - k / r)  # noqa: E731
+
+    def x(i: int) -> float:
+        return _LEFT + _PLOT_W * i / n
+
+    def y(k: int) -> float:
+        return _TOP + _PLOT_H * (1 - k / r)
+
     points, found = [(x(0), y(0))], 0
     for i, relevant in enumerate(order, 1):
         if relevant:

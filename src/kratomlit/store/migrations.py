@@ -7,6 +7,8 @@ that has shipped: add a new one at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -15,9 +17,10 @@ migrations = Migrations("kratomlit")
 SCHEMA_VERSION_NAMES: list[str] = []
 
 
-def _register(fn):  # type: ignore[no-untyped-def]
+def _register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
     SCHEMA_VERSION_NAMES.append(fn.__name__)
-    return migrations()(fn)
+    migrations()(fn)
+    return fn
 
 
 @_register

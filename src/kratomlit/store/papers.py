@@ -267,7 +267,9 @@ class PaperQueries(Connection):
 
     def stats(self) -> dict[str, Any]:
         with self.reading() as db:
-            one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+            def one(sql: str) -> int:
+                return int(db.execute(sql).fetchone()[0])
+
             return {
                 "papers": one("SELECT count(*) FROM papers WHERE deleted = 0"),
                 "deleted": one("SELECT count(*) FROM papers WHERE deleted = 1"),

@@ -134,7 +134,8 @@ class RunQueries(Connection):
         with self.reading() as db:
             return list(db["fetch_runs"].rows_where(order_by="id desc", limit=limit))
 
-    def last_run_pmids(self, actions: tuple[str, ...] = ("new",)) -> tuple[dict | None, set[int]]:
+    def last_run_pmids(self, actions: tuple[str, ...] = ("new",)
+                       ) -> tuple[dict[str, Any] | None, set[int]]:
         """The latest finished fetch or import and the PMIDs it added (``--new``, digests).
 
         Whatever its status: a run that added nothing leaves nothing new (never an older

@@ -72,7 +72,7 @@ class TagQueries(Connection):
                               [pmid]).fetchone()
         if row is None:
             raise NotFoundError(f"PMID {pmid} is not in the database {self.path}")
-        return tuple(row)  # type: ignore[return-value]
+        return (row[0], row[1], row[2], row[3], row[4], row[5])
 
     def manual_tags(self, pmids: Sequence[int]) -> dict[int, list[ManualTag]]:
         found: dict[int, list[ManualTag]] = {}
