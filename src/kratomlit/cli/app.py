@@ -61,7 +61,9 @@ def _exit_status(exc: BaseException) -> int:
     if isinstance(exc, KratomlitError):
         return _say(str(exc), exc.exit_code)
     if isinstance(exc, sqlite3.Error):  # the store translates its own; this is a last resort
-        return _say(f"database error: {exc}", 1)
+        from kratomlit.store.connection import translate
+
+        return _say(str(translate(exc, None)), 1)
     if isinstance(exc, KeyboardInterrupt):
         # Jobs that keep part of their work raise Interrupted, saying what was kept.
         return _say("interrupted; nothing half-written was kept", 130)

@@ -14,7 +14,6 @@ like any other; screening excludes them with a reason. So, exactly:
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -74,10 +73,10 @@ def _sources(store: Store) -> list[Source]:
     searches, imports, unrecorded = store.source_counts()
     found = [(run or 0, Source(f"PubMed: {query}", SEARCH, n, first, last))
              for query, n, first, last, run in searches]
-    for options, n, first, last, run in imports:
-        files = [Path(f).name for f in json.loads(options or "{}").get("files", [])]
+    for paths, n, first, last, run in imports:
+        files = [Path(f).name for f in paths]
         name = f"File{'s' if len(files) > 1 else ''}: {', '.join(files) or 'unknown'}"
-        found.append((run or 0, Source(name, IMPORT, n, first, last)))
+        found.append((run, Source(name, IMPORT, n, first, last)))
     ordered = [source for _, source in sorted(found, key=lambda item: item[0])]
     for origin, n in unrecorded:
         if origin == "fetch":

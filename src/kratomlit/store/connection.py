@@ -35,7 +35,8 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
-def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
+def translate(exc: sqlite3.Error, path: Path | None) -> DatabaseError:
+    """The one wording of an SQLite error: what it means for the user, in one line."""
     message = str(exc)
     lowered = message.lower()
     if "locked" in lowered or "busy" in lowered:
@@ -50,7 +51,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
         why = "the file is not a kratomlit database or is damaged"
     else:
         why = message
-    return DatabaseError(f"database {path}: {why}")
+    return DatabaseError(f"database {path}: {why}" if path else f"database: {why}")
 
 
 
@@ -102,7 +103,7 @@ class Connection:
             migrations.apply(self.db)
             self.upgraded = pending if before else []
         except sqlite3.Error as exc:
-            error = _translate(exc, self.path)
+            error = translate(exc, self.path)
             if upgrading and ("read-only" in str(error) or "cannot be opened" in str(error)):
                 error = DatabaseError(
                     f"database {self.path}: an older kratomlit made it, and the one-time "
@@ -183,14 +184,14 @@ class Connection:
                 raise
             self.db.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from None
+            raise translate(exc, self.path) from None
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Database]:
         try:
             yield self.db
         except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from None
+            raise translate(exc, self.path) from None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Database]:

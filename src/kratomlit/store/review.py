@@ -25,15 +25,19 @@ LIVE = "p.deleted = 0"
 DecisionRow = tuple[int, str, str, str | None, int]
 # (pmid, doi, title, year, first author) of a paper that could be a duplicate.
 Identity = tuple[int, str | None, str | None, int | None, str | None]
-# (query or run options, records, first started, last finished, first run id) of a source.
-SourceRow = tuple[str, int, str | None, str | None, int | None]
+# (query, records, first started, last finished, first run id) of a PubMed search.
+SearchRow = tuple[str, int, str | None, str | None, int | None]
+# (the files imported, records, started, finished, run id) of an import run.
+ImportRow = tuple[list[str], int, str | None, str | None, int]
 
 
 class ReviewQueries(Connection):
     # -- screening ---------------------------------------------------------------------
 
     def require_paper(self, pmid: int) -> None:
-        if self.db.execute("SELECT 1 FROM papers WHERE pmid = ?", [pmid]).fetchone() is None:
+        with self.reading() as db:
+            missing = db.execute("SELECT 1 FROM papers WHERE pmid = ?", [pmid]).fetchone() is None
+        if missing:
             raise NotFoundError(f"PMID {pmid} is not in the database {self.path}")
 
     def screened_by_anyone(self, pmid: int) -> bool:
@@ -104,9 +108,10 @@ class ReviewQueries(Connection):
 
     def auto_evidence(self, pmid: int, limit: int = 8) -> list[tuple[str, str, str, str]]:
         """(axis, value, rule id, matched words) of the automatic tags' evidence."""
-        return self.db.execute(
-            "SELECT axis, value, rule_id, matched FROM tags WHERE pmid = ? AND source = 'auto' "
-            "ORDER BY axis, id LIMIT ?", [pmid, limit]).fetchall()
+        with self.reading() as db:
+            return db.execute(
+                "SELECT axis, value, rule_id, matched FROM tags WHERE pmid = ? AND "
+                "source = 'auto' ORDER BY axis, id LIMIT ?", [pmid, limit]).fetchall()
 
     # -- duplicates --------------------------------------------------------------------
 
@@ -144,7 +149,7 @@ class ReviewQueries(Connection):
 
     # -- PRISMA sources ----------------------------------------------------------------
 
-    def source_counts(self) -> tuple[list[SourceRow], list[SourceRow], list[tuple[str, int]]]:
+    def source_counts(self) -> tuple[list[SearchRow], list[ImportRow], list[tuple[str, int]]]:
         """(searches, imports, unrecorded): live records per PubMed query and per import run,
         with their first and last dates and first run id; and papers no run recorded
         (saved by other tools), per the source they were first seen in."""
@@ -163,4 +168,6 @@ class ReviewQueries(Connection):
                 "SELECT source, count(*) FROM papers WHERE deleted = 0 AND pmid NOT IN "
                 "(SELECT pmid FROM query_hits UNION SELECT pmid FROM import_hits) "
                 "GROUP BY source ORDER BY source").fetchall()
-        return searches, imports, unrecorded
+        files = [(json.loads(options or "{}").get("files", []), *rest)
+                 for options, *rest in imports]
+        return searches, files, unrecorded

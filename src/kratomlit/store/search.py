@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from kratomlit.errors import SearchSyntaxError
-from kratomlit.store.connection import Connection, _translate
+from kratomlit.store.connection import Connection, translate
 
 _MATCHING = "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?"
 # Search fields as users name them -> columns of the full-text index.
@@ -114,7 +114,7 @@ class SearchQueries(Connection):
             return self.db.execute(sql, params)
         except sqlite3.OperationalError as exc:
             if any(word in str(exc).lower() for word in ("locked", "busy", "disk", "readonly")):
-                raise _translate(exc, self.path) from None
+                raise translate(exc, self.path) from None
             # Anything else from MATCH is the expression itself: say so, in one line.
             raise SearchSyntaxError(
                 f"cannot search for {text!r}: {exc} (check quotes, parentheses and "

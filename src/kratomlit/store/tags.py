@@ -52,7 +52,8 @@ class TagQueries(Connection):
     def count_to_tag(self, everything: bool) -> int:
         """Papers not withdrawn (``everything``), or only those never tagged."""
         sql = f"SELECT count(*) FROM papers WHERE {_TO_TAG[everything]}"
-        return int(self.db.execute(sql).fetchone()[0])
+        with self.reading() as db:
+            return int(db.execute(sql).fetchone()[0])
 
     def papers_to_tag(self, everything: bool, chunk: int) -> Iterator[list[TagSource]]:
         """Papers to tag, in PMID order, ``chunk`` at a time (keyset paging, no OFFSET)."""
@@ -68,8 +69,9 @@ class TagQueries(Connection):
 
     def tag_source(self, pmid: int) -> TagSource:
         """One paper's fields a rule reads; an unknown PMID is an error."""
-        row = self.db.execute(f"SELECT {_SOURCE_COLUMNS} FROM papers WHERE pmid = ?",
-                              [pmid]).fetchone()
+        with self.reading() as db:
+            row = db.execute(f"SELECT {_SOURCE_COLUMNS} FROM papers WHERE pmid = ?",
+                             [pmid]).fetchone()
         if row is None:
             raise NotFoundError(f"PMID {pmid} is not in the database {self.path}")
         return (row[0], row[1], row[2], row[3], row[4], row[5])
@@ -78,8 +80,9 @@ class TagQueries(Connection):
         found: dict[int, list[ManualTag]] = {}
         sql = ("SELECT pmid, axis, value, negated FROM tags WHERE source = 'manual' "
                "AND pmid IN (SELECT value FROM json_each(?)) ORDER BY id")
-        for pmid, axis, value, negated in self.db.execute(sql, [json.dumps(list(pmids))]):
-            found.setdefault(pmid, []).append((axis, value, negated))
+        with self.reading() as db:
+            for pmid, axis, value, negated in db.execute(sql, [json.dumps(list(pmids))]):
+                found.setdefault(pmid, []).append((axis, value, negated))
         return found
 
     def replace_auto_tags(self, pmids: Sequence[int], evidence: Sequence[tuple[Any, ...]],
@@ -106,15 +109,18 @@ class TagQueries(Connection):
 
     def manual_tag_rows(self, pmid: int) -> list[dict[str, Any]]:
         """A reviewer's tag rows for one paper, as set: axis, value, negated, note, when."""
-        return [dict(zip(("axis", "value", "negated", "note", "created_at"), r, strict=True))
-                for r in self.db.execute(
-                    "SELECT axis, value, negated, note, created_at FROM tags "
-                    "WHERE source = 'manual' AND pmid = ? ORDER BY id", [pmid])]
+        with self.reading() as db:
+            return [dict(zip(("axis", "value", "negated", "note", "created_at"), r,
+                             strict=True))
+                    for r in db.execute(
+                        "SELECT axis, value, negated, note, created_at FROM tags "
+                        "WHERE source = 'manual' AND pmid = ? ORDER BY id", [pmid])]
 
     def stored_tags(self, pmid: int) -> StoredTags | None:
-        row = self.db.execute(
-            "SELECT design, outcomes, n_participants, population, design_source, tagged_at "
-            "FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
+        with self.reading() as db:
+            row = db.execute(
+                "SELECT design, outcomes, n_participants, population, design_source, "
+                "tagged_at FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
         if row is None:
             return None
         return StoredTags(row[0], json.loads(row[1] or "[]"), *row[2:])
