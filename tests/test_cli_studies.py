@@ -15,9 +15,8 @@ from conftest import one_line_error
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def test_table_json_applies_every_filter(runner: CliRunner, tagged: Path) -> None:

@@ -1,4 +1,4 @@
-"""ELink through the client and ``citations.follow``, against the stand-in E-utilities on
+"""ELink through the client and ``follow_links.follow``, against the stand-in E-utilities on
 loopback serving a small made-up citation graph (no ../shared needed)."""
 
 from __future__ import annotations

@@ -21,9 +21,8 @@ HOSTILE = '</script><script>window.pwned = 1</script><!-- "><img src=x onerror=a
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def embedded(page: str) -> dict:

@@ -57,9 +57,8 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def gap_map(runner: CliRunner, path: Path, *args: str) -> Path:

@@ -25,9 +25,8 @@ _STYLE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def ok(runner: CliRunner, *args: str, width: int | None = None) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from kratomlit.errors import SearchSyntaxError, UsageError
-from kratomlit.jobs.tag_papers import tag_store
 from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.report.selection import Filters, count, design_counts, evidence_map, rows
 from kratomlit.store import Store
@@ -18,10 +17,8 @@ from conftest import retracted_record
 
 
 @pytest.fixture
-def tagged(real_db: Path) -> Store:
-    store = Store(real_db)
-    tag_store(store)
-    return store
+def tagged(real_tagged_db: Path) -> Store:
+    return Store(real_tagged_db)
 
 
 def test_order_is_design_strength_then_newest(tagged: Store) -> None:
