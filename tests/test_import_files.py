@@ -14,7 +14,14 @@ from kratomlit.errors import Interrupted
 from kratomlit.jobs.import_files import import_files
 from kratomlit.store import Store
 
-from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error
+from conftest import (
+    PUBMED,
+    RECORD_FILES,
+    SYNTHETIC_MEDLINE,
+    SYNTHETIC_XML,
+    needs_pubmed,
+    one_line_error,
+)
 
 
 def _count(db: Path, sql: str = "SELECT count(*) FROM papers") -> int:
@@ -123,7 +130,7 @@ def test_ctrl_c_during_an_import_keeps_nothing_and_says_so(isolated_env: Path) -
         raise KeyboardInterrupt
 
     with Store(isolated_env) as store, pytest.raises(Interrupted) as stopped:
-        import_files(store, RECORD_FILES, progress=interrupt)
+        import_files(store, [SYNTHETIC_MEDLINE, SYNTHETIC_XML], progress=interrupt)
     assert str(stopped.value) == "interrupted; nothing was imported (an import is all or nothing)"
     assert stopped.value.exit_code == 130
     assert _count(isolated_env) == 0
