@@ -88,7 +88,7 @@ def speed(db_path: Path, repeat: int) -> dict[str, float]:
 
 
 def _real_db(folder: Path) -> Path:
-    from kratomlit.importing import import_files
+    from kratomlit.jobs.import_files import import_files
     from kratomlit.store import Store
 
     files = [PUBMED / "medline16n0902.xml.gz", PUBMED / "test_current_medline.xml.gz",

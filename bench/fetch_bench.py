@@ -28,8 +28,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from pytest_httpserver import HTTPServer  # noqa: E402
 
-from kratomlit.eutils import EutilsClient  # noqa: E402
-from kratomlit.fetching import FetchPlan, run_fetch  # noqa: E402
+from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch  # noqa: E402
+from kratomlit.sources.eutils import EutilsClient  # noqa: E402
 from kratomlit.store import Store  # noqa: E402
 
 from fake_eutils import PUBMED, FakeEutils, Record, rate_limited  # noqa: E402

@@ -34,7 +34,7 @@ print(json.dumps({"records": n, "seconds": time.perf_counter() - t,
 
 FULL = r"""
 import json, resource, sys, time
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.store import Store
 t = time.perf_counter()
 with Store(sys.argv[2]) as store:

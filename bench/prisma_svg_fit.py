@@ -18,8 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from kratomlit.fetching import default_query
-from kratomlit.prisma import Flow, Source, svg
+from kratomlit.jobs.fetch_pubmed import default_query
+from kratomlit.review.prisma import Flow, Source, svg
 
 MEASURE = """<script>
 const out = [];

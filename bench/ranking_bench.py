@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kratomlit import ranking  # noqa: E402
+from kratomlit.review import ranking  # noqa: E402
 from kratomlit.store import Store  # noqa: E402
 
 from databases import tagged  # noqa: E402

@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 from pytest_httpserver import HTTPServer  # noqa: E402
 
-from kratomlit.citations import follow  # noqa: E402
-from kratomlit.eutils import ELINK_BATCH, EutilsClient  # noqa: E402
-from kratomlit.fetching import DEFAULT_BATCH  # noqa: E402
+from kratomlit.jobs.fetch_pubmed import DEFAULT_BATCH  # noqa: E402
+from kratomlit.jobs.follow_links import follow  # noqa: E402
+from kratomlit.sources.eutils import ELINK_BATCH, EutilsClient  # noqa: E402
 
 from fake_eutils import FakeEutils, max_in_window  # noqa: E402
 

@@ -22,7 +22,10 @@ from make_big import REPO, build  # noqa: E402
 TIMED = r"""
 import json, sys, time
 from kratomlit.store import Store
-from kratomlit.tagging import tag_store
+try:
+    from kratomlit.jobs.tag_papers import tag_store
+except ImportError:  # a version before the restructuring (PYTHONPATH=/other/checkout/src)
+    from kratomlit.tagging import tag_store
 with Store(sys.argv[1]) as store:
     t = time.perf_counter()
     summary = tag_store(store, everything=True)

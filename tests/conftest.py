@@ -67,7 +67,7 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def real_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database holding every real record of ../shared/pubmed, built once per session."""
-    from kratomlit.importing import import_files
+    from kratomlit.jobs.import_files import import_files
     from kratomlit.store import Store
 
     require_pubmed()
@@ -77,24 +77,47 @@ def real_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def real_db(real_db_template: Path, isolated_env: Path) -> Path:
-    """A private copy of the real-records database at the path KRATOMLIT_DB names."""
+def _copy(template: Path, target_path: Path) -> Path:
     import sqlite3
 
-    source = sqlite3.connect(real_db_template)
-    target = sqlite3.connect(isolated_env)
+    source = sqlite3.connect(template)
+    target = sqlite3.connect(target_path)
     source.backup(target)
     source.close()
     target.close()
-    return isolated_env
+    return target_path
+
+
+@pytest.fixture
+def real_db(real_db_template: Path, isolated_env: Path) -> Path:
+    """A private copy of the real-records database at the path KRATOMLIT_DB names."""
+    return _copy(real_db_template, isolated_env)
+
+
+@pytest.fixture(scope="session")
+def real_tagged_template(real_db_template: Path, tmp_path_factory: pytest.TempPathFactory
+                         ) -> Path:
+    """The real-records database, tagged (as `kratomlit tag` does), built once per session."""
+    from kratomlit.jobs.tag_papers import tag_store
+    from kratomlit.store import Store
+
+    path = _copy(real_db_template, tmp_path_factory.mktemp("tagged") / "tagged.db")
+    with Store(path) as store:
+        tag_store(store)
+    return path
+
+
+@pytest.fixture
+def real_tagged_db(real_tagged_template: Path, isolated_env: Path) -> Path:
+    """A private copy of the tagged real-records database at the path KRATOMLIT_DB names."""
+    return _copy(real_tagged_template, isolated_env)
 
 
 @pytest.fixture
 def synthetic_db(isolated_env: Path) -> Path:
     """The synthetic records imported (MEDLINE text first, then the XML file that withdraws
     one of them) into the database KRATOMLIT_DB names."""
-    from kratomlit.importing import import_files
+    from kratomlit.jobs.import_files import import_files
     from kratomlit.store import Store
 
     with Store(isolated_env) as store:

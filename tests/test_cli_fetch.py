@@ -10,8 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from kratomlit import eutils
 from kratomlit.cli import app
+from kratomlit.sources import eutils
 
 from conftest import one_line_error
 from fake_eutils import FakeEutils, body, real_articles

@@ -116,7 +116,7 @@ def test_confirmed_duplicate_leaves_screening_and_counts_in_prisma(
     import dataclasses
     import gzip
 
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
     from kratomlit.records import Paper
     from kratomlit.store import Store
 

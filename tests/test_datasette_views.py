@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from kratomlit import evidence, screening
 from kratomlit.cli import app
 from kratomlit.errors import UsageError
+from kratomlit.report import selection
+from kratomlit.review import screening
 from kratomlit.store import Store
 
 
@@ -49,8 +50,8 @@ def screened(runner: CliRunner, real_db: Path) -> Path:
 
 def test_studies_is_the_table_with_retracted_papers_marked(screened: Path) -> None:
     with Store(screened) as store:
-        table = {r["pmid"]: r for r in evidence.rows(
-            store, evidence.Filters(include_retracted=True))}
+        table = {r["pmid"]: r for r in selection.rows(
+            store, selection.Filters(include_retracted=True))}
         decisions = screening.effective_decisions(store)
     view = {r["pmid"]: r for r in _query(screened, "SELECT * FROM studies")}
     assert view.keys() == table.keys()

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.dates import parse_date
 from kratomlit.errors import UsageError
+from kratomlit.parse.dates import parse_date
 
 from conftest import one_line_error
 

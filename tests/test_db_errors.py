@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import DatabaseError
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.store import Store
 
 from conftest import PUBMED, RECORD_FILES, needs_pubmed, one_line_error
@@ -90,9 +90,9 @@ def test_folder_that_cannot_be_created(runner: CliRunner, tmp_path: Path) -> Non
 
 def test_locked_database_waits_then_fails_cleanly(runner: CliRunner, real_db: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from kratomlit import store
+    from kratomlit.store import connection
 
-    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 300)
     before = _papers(real_db)
     holder = sqlite3.connect(real_db, timeout=1)
     holder.execute("BEGIN EXCLUSIVE")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kratomlit import evidence
 from kratomlit.cli import app
+from kratomlit.report import selection
 from kratomlit.store import Store
 
 from conftest import needs_pubmed, one_line_error
@@ -95,7 +95,7 @@ def test_a_confirmed_duplicate_is_not_a_second_study(runner: CliRunner, copied: 
     assert f"DUPLICATE of PMID {ORIGINAL}: Yield of community-based" in markdown
 
     with Store(copied) as store:  # the screening queue is the table's selection
-        queue = evidence.pmids(store, evidence.Filters(include_retracted=True))
+        queue = selection.pmids(store, selection.Filters(include_retracted=True))
     assert ORIGINAL in queue and COPY not in queue
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kratomlit.elink import Neighbor, parse_elink
 from kratomlit.errors import EutilsError
+from kratomlit.parse.elink_xml import Neighbor, parse_elink
 
 from conftest import FIXTURES, PUBMED, needs_pubmed
 

@@ -9,9 +9,9 @@ import time
 import pytest
 from pytest_httpserver import HTTPServer
 
-from kratomlit import eutils
 from kratomlit.errors import EutilsError, NetworkError, QueryError
-from kratomlit.eutils import EutilsClient
+from kratomlit.sources import eutils
+from kratomlit.sources.eutils import EutilsClient
 
 from conftest import PUBMED
 from fake_eutils import (

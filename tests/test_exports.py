@@ -21,11 +21,10 @@ PMID = 28786991
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
+def tagged(runner: CliRunner, real_tagged_db: Path) -> Path:
     runner.invoke(app, ["screen", "set", str(PMID), "exclude", "--reason", "wrong population",
                         "--reviewer", "ana"])
-    return real_db
+    return real_tagged_db
 
 
 def _export(runner: CliRunner, fmt: str, *args: str) -> str:

@@ -14,7 +14,8 @@ import pytest
 
 from kratomlit.errors import InputFileError
 from kratomlit.records import AbstractSection
-from kratomlit.tagging.extract import FINDING_LIMIT, Vocabulary, finding, load_vocabulary
+from kratomlit.tagging.extract import Vocabulary, load_vocabulary
+from kratomlit.tagging.finding import FINDING_LIMIT, finding
 from kratomlit.tagging.rules import merged_terms, rules_texts
 
 from conftest import REPO

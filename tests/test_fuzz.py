@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kratomlit.errors import InputFileError
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.store import Store
 
 from conftest import PUBMED, require_pubmed

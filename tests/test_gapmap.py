@@ -12,8 +12,8 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.gapmap import FAMILIES, write_page
-from kratomlit.tagging.rules import DESIGNS
+from kratomlit.report.gapmap import write_page
+from kratomlit.tagging.taxonomy import DESIGNS, FAMILIES
 
 from conftest import one_line_error
 
@@ -21,9 +21,8 @@ HOSTILE = '</script><script>window.pwned = 1</script><!-- "><img src=x onerror=a
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def embedded(page: str) -> dict:

@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.gapmap import write_page
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.records import Author, Paper
+from kratomlit.report.gapmap import write_page
 from kratomlit.store import Store
 
 from conftest import retracted_record
@@ -57,9 +57,8 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def gap_map(runner: CliRunner, path: Path, *args: str) -> Path:

@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store
 
@@ -27,9 +27,8 @@ HOSTILE = ["<script>window.pwned = 1</script>", '"><img src=x onerror="window.pw
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def export(runner: CliRunner, path: Path, *args: str) -> Path:

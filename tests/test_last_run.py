@@ -55,7 +55,7 @@ def test_a_run_that_added_nothing_is_the_one_described(runner: CliRunner,
 
 @needs_pubmed
 def test_records_an_interrupted_fetch_kept_count_as_new(tmp_path: Path) -> None:
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
 
     with Store(tmp_path / "k.db") as store, ONE.open("rb") as stream:
         run = store.start_run("fetch", "kratom")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import InputFileError
-from kratomlit.medline_text import iter_records, looks_like_medline
+from kratomlit.parse.medline_text import iter_records, looks_like_medline
 from kratomlit.records import Paper
 from kratomlit.store import Store
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kratomlit import migrations
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
-from kratomlit.store import PAPER_COLUMNS, Store, paper_rows
+from kratomlit.store import PAPER_COLUMNS, Store, migrations, paper_rows
 
 from conftest import PUBMED, needs_pubmed
 
@@ -55,7 +54,7 @@ def test_upgrade_from_the_first_schema_keeps_papers_and_runs(tmp_path: Path) -> 
         title_word = store.get_paper(pmids[0])["title"].split()[0]
         assert pmids[0] in {h["pmid"] for h in store.search(title_word, limit=50)}
         # the upgraded database works end to end: tags and screening tables are there
-        from kratomlit.tagging import tag_store
+        from kratomlit.jobs.tag_papers import tag_store
 
         assert tag_store(store).tagged == len(pmids)
 

@@ -17,8 +17,8 @@ import pytest
 from sqlite_utils import Database
 from typer.testing import CliRunner
 
-from kratomlit import migrations
 from kratomlit.cli import app
+from kratomlit.store import migrations
 
 from conftest import PUBMED, needs_pubmed, one_line_error
 

@@ -15,10 +15,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from kratomlit import eutils, migrations, prisma
 from kratomlit.cli import app
-from kratomlit.importing import import_files
-from kratomlit.store import Store
+from kratomlit.jobs.import_files import import_files
+from kratomlit.review import prisma
+from kratomlit.sources import eutils
+from kratomlit.store import Store, migrations
 
 from conftest import PUBMED, needs_pubmed, retracted_record
 from fake_eutils import FakeEutils, real_articles, with_pmid
@@ -150,7 +151,7 @@ def test_an_import_of_records_already_fetched_is_a_source(
 
 def test_a_database_from_before_import_hits_still_counts_sensibly(tmp_path: Path) -> None:
     """Before m005 an import kept only the papers it added or changed."""
-    from kratomlit.medline_text import iter_records
+    from kratomlit.parse.medline_text import iter_records
 
     path = tmp_path / "old.db"
     with Store(path) as store:
@@ -174,7 +175,7 @@ def test_a_database_from_before_import_hits_still_counts_sensibly(tmp_path: Path
 
 def test_svg_is_a_prisma_2020_diagram(runner: CliRunner, served: list[int],
                                       tmp_path: Path) -> None:
-    from kratomlit.fetching import default_query
+    from kratomlit.jobs.fetch_pubmed import default_query
 
     ok(runner, "fetch", "--quiet")  # the long default query: its name must wrap
     ok(runner, "import", str(MEDLINE), "--quiet")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from kratomlit.errors import InputFileError
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Deletion, Paper
 
 from conftest import PUBMED, needs_pubmed, retracted_record

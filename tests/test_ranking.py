@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kratomlit import ranking, screening, simulation
 from kratomlit.errors import UsageError
+from kratomlit.review import ranking, screening, simulation
 from kratomlit.store import Store
 
 from conftest import LABELS, PUBMED
@@ -109,7 +109,7 @@ def test_excludes_in_a_row_and_the_stop_rule() -> None:
 
 
 def test_features_are_cached_and_rebuilt_when_papers_change(real_db: Path) -> None:
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
     from kratomlit.records import AbstractSection
 
     first = _features(real_db)

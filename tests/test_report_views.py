@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kratomlit import evidence
 from kratomlit.cli import app
+from kratomlit.report import selection
 from kratomlit.store import Store
 
 from conftest import PUBMED, needs_pubmed
@@ -25,9 +25,8 @@ _STYLE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture
-def tagged(runner: CliRunner, real_db: Path) -> Path:
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    return real_db
+def tagged(real_tagged_db: Path) -> Path:
+    return real_tagged_db
 
 
 def ok(runner: CliRunner, *args: str, width: int | None = None) -> str:
@@ -77,12 +76,12 @@ def _watched(rows: Iterator[dict], out: io.StringIO, seen: list[int]) -> Iterato
 @pytest.mark.parametrize("render", ["terminal", "pipe"])
 def test_table_streams_rows_as_they_come(tagged: Path, render: str) -> None:
     """The first rows are out before the last are read, on a terminal and in a pipe."""
-    from kratomlit.tables import render_table, write_tsv
+    from kratomlit.report.terminal import render_table, write_tsv
 
     out = io.StringIO()
     seen: list[int] = []
     with Store(tagged) as store:
-        rows = _watched(evidence.rows(store, evidence.Filters()), out, seen)
+        rows = _watched(selection.rows(store, selection.Filters()), out, seen)
         if render == "terminal":
             render_table(Console(file=out, width=80, force_terminal=True), rows, 0, {})
         else:

@@ -199,7 +199,7 @@ def test_a_typed_note_is_saved_with_the_decision(real_db: Path) -> None:
 ])
 def test_highlight_words_stems_and_phrases(words: list[str], text: str,
                                            marked: list[str]) -> None:
-    from kratomlit.cli.screen import _highlighter
+    from kratomlit.cli.screen_session import highlighter as _highlighter
 
     pattern = _highlighter(words)
     assert pattern is not None
@@ -219,7 +219,7 @@ def test_bad_highlight_is_one_line(runner, real_db: Path) -> None:  # type: igno
 def test_a_retraction_shows_even_when_the_journal_is_cut(real_db: Path) -> None:
     import io
 
-    from kratomlit.pubmed_xml import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records
     from kratomlit.store import Store
 
     from conftest import retracted_record

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kratomlit import duplicates, prisma, screening
 from kratomlit.errors import NotFoundError, UsageError
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
+from kratomlit.review import duplicates, prisma, screening
 from kratomlit.store import Store
 
 from conftest import PUBMED

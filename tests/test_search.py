@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store
 

@@ -15,8 +15,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from kratomlit import eutils
 from kratomlit.cli import app
+from kratomlit.sources import eutils
 
 SECRET = "k3y-5ecret-0123456789abcdef"
 

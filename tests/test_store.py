@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kratomlit import migrations
 from kratomlit.errors import DatabaseError, NotFoundError, SearchSyntaxError
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
-from kratomlit.store import Store, fts_expression
+from kratomlit.store import Store, fts_expression, migrations
 
 from conftest import PUBMED, require_pubmed
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import EutilsError
-from kratomlit.eutils import EutilsClient
-from kratomlit.fetching import FetchPlan, run_fetch
+from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
+from kratomlit.sources.eutils import EutilsClient
 from kratomlit.store import Store
 
 from conftest import FIXTURES, SYNTHETIC_XML

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import DatabaseError
-from kratomlit.importing import import_files
-from kratomlit.pubmed_xml import iter_records
+from kratomlit.jobs.import_files import import_files
+from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store
 

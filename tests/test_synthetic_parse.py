@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from kratomlit import medline_text, pubmed_xml
 from kratomlit.errors import InputFileError
+from kratomlit.parse import medline_text, pubmed_xml
 from kratomlit.records import Paper
 
 from conftest import FIXTURES, SYNTHETIC_MEDLINE, SYNTHETIC_XML

@@ -18,8 +18,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from kratomlit import medline_text, pubmed_xml
 from kratomlit.cli import app
+from kratomlit.parse import medline_text, pubmed_xml
 from kratomlit.records import Paper
 
 from conftest import SYNTHETIC_MEDLINE, SYNTHETIC_XML, one_line_error

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from kratomlit.errors import InputFileError
+from kratomlit.jobs.tag_papers import document, tag_store
 from kratomlit.store import Store
-from kratomlit.tagging import tag_store
 from kratomlit.tagging.engine import TEXT_FIELDS, Document, RuleSet, tag_document
 from kratomlit.tagging.evaluate import evaluate, read_labels
 from kratomlit.tagging.rules import DESIGNS, builtin_rules, load_rules, parse_rules
-from kratomlit.tagging.tagger import document
 
 from conftest import LABELS
 

@@ -20,6 +20,9 @@ ENV_API_KEY = "NCBI_API_KEY"
 ENV_EMAIL = "NCBI_EMAIL"
 ENV_REVIEWER = "KRATOMLIT_REVIEWER"
 ENV_TRACEBACK = "KRATOMLIT_TRACEBACK"
+# Files a review keeps beside its database.
+USER_RULES_NAME = "kratomlit-rules.toml"
+REASONS_NAME = "kratomlit-reasons.txt"
 
 
 def _pick(option: str | None, env: str, default: str | None = None) -> str | None:
@@ -68,3 +71,19 @@ def reviewer_name(option: str | None) -> str | None:
 
 def show_tracebacks() -> bool:
     return os.environ.get(ENV_TRACEBACK, "") not in ("", "0")
+
+
+def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:
+    """User rules: the file in the database's folder when present, then ``--rules``."""
+    found = []
+    beside = db_path.parent / USER_RULES_NAME
+    if beside.is_file():
+        found.append(beside)
+    if explicit is not None:
+        found.append(explicit)
+    return found
+
+
+def reasons_file(db_path: Path) -> Path:
+    """The review's exclusion reasons, one per line, beside the database (may be absent)."""
+    return db_path.parent / REASONS_NAME

@@ -1,10 +1,14 @@
-"""The Typer application, its shared options, and the one place errors become messages."""
+"""The Typer application, the one place errors become messages, and what commands share:
+opening the store, and the consoles for data (stdout) and messages (stderr)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,40 +24,72 @@ if TYPE_CHECKING:
     from kratomlit.store import Store
 
 
-def _fail(message: str, code: int) -> typer.Exit:
+class KratomlitGroup(TyperGroup):
+    """Typer's group, with the one error edge of the command line (``main``)."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        """Run the command line; every error becomes one line on stderr and its exit status:
+        a ``KratomlitError`` its own (1, 2 for bad usage), a usage error found while the
+        options are read 2, an abort 1, Ctrl-C 130. A reader that went away
+        (``kratomlit table | head``) ends it quietly with 0, as Unix tools do.
+        ``KRATOMLIT_TRACEBACK=1`` shows the traceback of any of them instead."""
+        try:
+            with self.make_context(prog_name or "kratomlit",
+                                   list(sys.argv[1:] if args is None else args),
+                                   **extra) as ctx:
+                self.invoke(ctx)
+            sys.stdout.flush()  # a reader gone since the last write shows here, not at exit
+            code = 0
+        except typer.Exit as exc:  # --help, --version, or a command that ends early
+            code = exc.exit_code
+        except BaseException as exc:  # noqa: B036  (Ctrl-C and the rest, each in one line)
+            if show_tracebacks() and not isinstance(exc, BrokenPipeError):
+                raise
+            code = _exit_status(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _exit_status(exc: BaseException) -> int:
+    """Say what went wrong in one line, and return the exit status it gets."""
+    if isinstance(exc, BrokenPipeError):
+        silence_stdout()
+        return 0
+    if isinstance(exc, KratomlitError):
+        return _say(str(exc), exc.exit_code)
+    if isinstance(exc, sqlite3.Error):  # the store translates its own; this is a last resort
+        from kratomlit.store.connection import translate
+
+        return _say(str(translate(exc, None)), 1)
+    if isinstance(exc, KeyboardInterrupt):
+        # Jobs that keep part of their work raise Interrupted, saying what was kept.
+        return _say("interrupted; nothing half-written was kept", 130)
+    if isinstance(exc, EOFError):  # input ended at a prompt
+        print(file=sys.stderr)
+    if isinstance(exc, typer.Abort | EOFError):
+        return _say("aborted", 1)
+    if isinstance(exc, typer.TyperException):  # bad options or arguments, found while parsing
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        context = getattr(exc, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        return _say(message + hint, int(getattr(exc, "exit_code", 2)))
+    raise exc
+
+
+def _say(message: str, code: int) -> int:
     # Messages go to stderr in plain text so they stay one line whatever the terminal width,
     # and whatever a library put in them.
     print(f"Error: {' '.join(message.split())}", file=sys.stderr)
-    return typer.Exit(code)
-
-
-class KratomlitGroup(TyperGroup):
-    """Runs a command and turns the kratomlit exception family into one clean line."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except KratomlitError as exc:
-            if show_tracebacks():
-                raise
-            raise _fail(str(exc), exc.exit_code) from None
-        except sqlite3.Error as exc:
-            if show_tracebacks():
-                raise
-            raise _fail(f"database error: {exc}", 1) from None
-        except KeyboardInterrupt:
-            # Jobs that keep part of their work raise Interrupted, saying what was kept.
-            raise _fail("interrupted; nothing half-written was kept", 130) from None
-        except BrokenPipeError:
-            # The reader went away (`kratomlit table | head`): stop quietly with status 0,
-            # as Unix tools do (Typer would exit 1).
-            silence_stdout()
-            raise typer.Exit(0) from None
+    return code
 
 
 def silence_stdout() -> None:
     """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class _NamedArgument(TyperArgument):
@@ -108,40 +144,14 @@ def _main(ctx: typer.Context, show_version: Annotated[bool, typer.Option(
     if ctx.invoked_subcommand is None:  # bare `kratomlit`: the help, as --help shows it
         typer.echo(ctx.get_help())
 
-DbOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--db",
-        help="SQLite database file [env KRATOMLIT_DB; default data/kratomlit.db].",
-        show_default=False,
-    ),
-]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summaries.")]
-
-
-# PubMed IDs are positive; SQLite stores integers in 64 bits.
-MAX_PMID = 2**63 - 1
-
-
-def pmid_value(value: str) -> int:
-    """A PMID typed on the command line, checked before it reaches the database."""
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PMID:
-        raise typer.BadParameter(f"{value!r} is not a PubMed ID (a whole number from 1 to "
-                                 f"{MAX_PMID:,})")
-    return int(text)
-
-
-PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False,
-                                             metavar="PMID", parser=pmid_value)]
-
-
-def open_store(db: Path | None, *, create: bool = False, write: bool = False) -> Store:
-    """The database ``--db`` names. Readers (the default) open an existing one and never
-    write it; ``write`` needs an existing one; ``create`` makes it when there is none."""
+def open_store(db: Path | None, *, settings: Settings | None = None, create: bool = False,
+               write: bool = False) -> Store:
+    """The database ``--db`` names (or ``settings``, when the command resolved them already).
+    Readers (the default) open an existing one and never write it; ``write`` needs an
+    existing one; ``create`` makes it when there is none."""
     from kratomlit.store import Store
 
-    store = Store(Settings.resolve(db=db).db_path, create=create,
+    store = Store((settings or Settings.resolve(db=db)).db_path, create=create,
                   read_only=not (create or write))
     if store.upgraded:
         print(f"Upgraded the database {store.path} to this version of kratomlit "
@@ -163,14 +173,3 @@ def stderr_console(quiet: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=True, quiet=quiet)
-
-
-def check_format(value: str, *allowed: str) -> str:
-    """The --format in lower case; an unknown one is refused before any work is done
-    (usage error, exit 2)."""
-    choices = allowed or ("text", "json")
-    if value.lower() not in choices:
-        from kratomlit.errors import UsageError
-
-        raise UsageError(f"unknown --format {value!r}: choose {', '.join(choices)}")
-    return value.lower()

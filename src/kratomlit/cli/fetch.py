@@ -2,82 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.app import DbOption, QuietOption, app, open_store, stderr_console
+from kratomlit.cli.app import app, open_store, stderr_console
+from kratomlit.cli.options import DbOption, QuietOption
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from kratomlit.fetching import FetchResult
-
-# Without a terminal (cron, CI logs) print at most one progress line per interval.
-PLAIN_INTERVAL_S = 5.0
-
-
-def say(console: Console, text: str) -> None:
-    # soft_wrap: a log line stays one line (and greppable) whatever the width.
-    console.print(text, highlight=False, markup=False, soft_wrap=True)
-
-
-class _PlainProgress:
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.total = self.batches = self.done = self.batch = 0
-        self.last = time.monotonic()
-
-    def planned(self, found: int, todo: int, batches: int) -> None:
-        self.total, self.batches = todo, batches
-        say(self.console, f"{plural(found, 'PMID')} found; {todo:,} to fetch in "
-                          f"{plural(batches, 'batch', 'batches')}")
-
-    def batch_done(self, records: int) -> None:
-        self.done += records
-        self.batch += 1
-        now = time.monotonic()
-        if self.batch == self.batches or now - self.last >= PLAIN_INTERVAL_S:
-            self.last = now
-            done = f"{self.done:,}/{self.total:,} records"
-            say(self.console, f"batch {self.batch}/{self.batches}: {done}")
-
-
-class _RichProgress:
-    def __init__(self, bar: object) -> None:
-        from rich.progress import Progress
-
-        assert isinstance(bar, Progress)
-        self.bar = bar
-        self.batch_task = bar.add_task("batches", total=None)
-        self.record_task = bar.add_task("records", total=None)
-
-    def planned(self, found: int, todo: int, batches: int) -> None:
-        self.bar.update(self.batch_task, total=batches)
-        self.bar.update(self.record_task, total=todo)
-
-    def batch_done(self, records: int) -> None:
-        self.bar.advance(self.batch_task)
-        self.bar.advance(self.record_task, records)
-
-
-@contextlib.contextmanager
-def _progress(console: Console) -> Iterator[object | None]:
-    if console.quiet:
-        yield None
-        return
-    if not console.is_terminal:
-        yield _PlainProgress(console)
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("[bold]{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
-        yield _RichProgress(bar)
+    from kratomlit.jobs.fetch_pubmed import FetchResult
 
 
 def _summary(result: FetchResult, db: str) -> str:
@@ -91,43 +25,60 @@ def _summary(result: FetchResult, db: str) -> str:
             f"deleted ({requests}) into {db}")
 
 
+Query = Annotated[
+    str | None,
+    typer.Option("--query", help="Any PubMed query [default: the curated kratom query]."),
+]
+
+SinceDate = Annotated[
+    str | None,
+    typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]].",
+                 metavar="DATE"),
+]
+
+UntilDate = Annotated[
+    str | None,
+    typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]].",
+                 metavar="DATE"),
+]
+
+RefreshSince = Annotated[
+    str | None,
+    typer.Option(help="Also re-fetch stored records NCBI modified since YYYY[/MM[/DD]] "
+                 "(new MeSH terms, retractions, errata).", metavar="DATE"),
+]
+
+Full = Annotated[
+    bool, typer.Option("--full", help="Re-fetch every record of the query, not just new ones.")
+]
+
+BatchSize = Annotated[
+    int, typer.Option(help="Records per efetch request (1-10000).")
+]
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option(help="Your NCBI API key: 10 requests/s instead of 3 [env NCBI_API_KEY].",
+                 show_default=False),
+]
+
+Email = Annotated[
+    str | None,
+    typer.Option(help="Your email, sent to NCBI with every request [env NCBI_EMAIL].",
+                 show_default=False),
+]
+
+
 @app.command("fetch")
 def fetch_command(
-    query: Annotated[
-        str | None,
-        typer.Option("--query", help="Any PubMed query [default: the curated kratom query]."),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only records added to PubMed on or after YYYY[/MM[/DD]].",
-                     metavar="DATE"),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(help="Only records added to PubMed on or before YYYY[/MM[/DD]].",
-                     metavar="DATE"),
-    ] = None,
-    refresh_since: Annotated[
-        str | None,
-        typer.Option(help="Also re-fetch stored records NCBI modified since YYYY[/MM[/DD]] "
-                     "(new MeSH terms, retractions, errata).", metavar="DATE"),
-    ] = None,
-    full: Annotated[
-        bool, typer.Option("--full", help="Re-fetch every record of the query, not just new ones.")
-    ] = False,
-    batch_size: Annotated[
-        int, typer.Option(help="Records per efetch request (1-10000).")
-    ] = 500,
-    api_key: Annotated[
-        str | None,
-        typer.Option(help="Your NCBI API key: 10 requests/s instead of 3 [env NCBI_API_KEY].",
-                     show_default=False),
-    ] = None,
-    email: Annotated[
-        str | None,
-        typer.Option(help="Your email, sent to NCBI with every request [env NCBI_EMAIL].",
-                     show_default=False),
-    ] = None,
+    query: Query = None,
+    since: SinceDate = None,
+    until: UntilDate = None,
+    refresh_since: RefreshSince = None,
+    full: Full = False,
+    batch_size: BatchSize = 500,
+    api_key: ApiKey = None,
+    email: Email = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -137,9 +88,10 @@ def fetch_command(
     yet stored, so a run with nothing new costs one request. Every run is recorded
     in fetch_runs; an interrupted run keeps its finished batches.
     """
+    from kratomlit.cli.progress import fetch_progress, say
     from kratomlit.config import Settings
-    from kratomlit.eutils import EutilsClient
-    from kratomlit.fetching import FetchPlan, run_fetch
+    from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
+    from kratomlit.sources.eutils import EutilsClient
 
     # Options are checked before the database is touched: a bad date changes nothing.
     plan = FetchPlan.build(query, since=since, until=until, refresh_since=refresh_since,
@@ -150,10 +102,10 @@ def fetch_command(
         say(console, "Warning: no contact e-mail for NCBI, which asks every tool for one: "
                      "set NCBI_EMAIL or pass --email")
     with (
-        open_store(db, create=True) as store,
+        open_store(db, settings=settings, create=True) as store,
         EutilsClient(settings.eutils_url, api_key=settings.api_key,
                      email=settings.email) as client,
-        _progress(console) as progress,
+        fetch_progress(console) as progress,
     ):
         result = run_fetch(store, client, plan, progress=progress)  # type: ignore[arg-type]
     for warning in result.warnings:

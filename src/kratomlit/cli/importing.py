@@ -7,14 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    NamedArguments,
-    QuietOption,
-    app,
-    open_store,
-    stderr_console,
-)
+from kratomlit.cli.app import NamedArguments, app, open_store, stderr_console
+from kratomlit.cli.options import DbOption, QuietOption
 from kratomlit.wording import plural
 
 
@@ -32,8 +26,8 @@ def import_command(
     quiet: QuietOption = False,
 ) -> None:
     """Import records from files; all or nothing, through the same store code as fetch."""
-    from kratomlit.importing import import_files
-    from kratomlit.progress import file_progress
+    from kratomlit.cli.progress import file_progress
+    from kratomlit.jobs.import_files import import_files
 
     console = stderr_console(quiet)
     with open_store(db, create=True) as store, file_progress(console, files) as progress:

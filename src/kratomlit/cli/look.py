@@ -8,24 +8,16 @@ from typing import Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    PmidArgument,
-    app,
-    check_format,
-    open_store,
-    stdout_console,
-)
+from kratomlit.cli.app import app, open_store, stdout_console
+from kratomlit.cli.options import DbOption, PmidArgument, format_option
+from kratomlit.report import formats
 
-FormatOption = Annotated[
-    str, typer.Option("--format", "-f", help="text (rich on a terminal) or json.")
-]
+FormatOption = Annotated[str, format_option(formats.VIEW, "text (rich on a terminal) or json.")]
 
 
 @app.command()
 def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     """Database path, counts, last runs and how many papers still need tagging."""
-    output_format = check_format(output_format)
     with open_store(db) as store:
         stats = store.stats()
         runs = store.runs(limit=5)
@@ -33,7 +25,7 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
     if output_format == "json":
         typer.echo(json.dumps({"database": path, **stats, "runs": runs}, indent=2))
         return
-    from kratomlit.views import render_status
+    from kratomlit.report.details import render_status
 
     render_status(stdout_console(), path, stats, runs)
 
@@ -42,16 +34,15 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = "text") -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
     decisions and manual tags with their notes."""
-    from kratomlit.screening import paper_decisions
+    from kratomlit.review.screening import paper_decisions
 
-    output_format = check_format(output_format)
     with open_store(db) as store:
         paper = store.get_paper(pmid)
         paper["screening"] = paper_decisions(store, pmid)
     if output_format == "json":
         typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
         return
-    from kratomlit.views import render_paper
+    from kratomlit.report.details import render_paper
 
     render_paper(stdout_console(), paper)
 
@@ -73,11 +64,10 @@ def search(
     output_format: FormatOption = "text",
 ) -> None:
     """Full-text search with highlighted snippets, best matches first."""
-    output_format = check_format(output_format)
     with open_store(db) as store:
         hits = store.search(text, limit=limit)
         total = store.count_matches(text) if len(hits) == limit else len(hits)
-    from kratomlit.views import hits_summary, render_hits
+    from kratomlit.report.details import hits_summary, render_hits
 
     if output_format == "json":
         for hit in hits:

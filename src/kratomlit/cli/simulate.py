@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
-from kratomlit.cli.app import DbOption, check_format, open_store, stderr_console
-from kratomlit.cli.screen import FormatOption, screen_app
+from kratomlit.cli.app import open_store, stderr_console
+from kratomlit.cli.options import DbOption, ViewFormat
+from kratomlit.cli.screen import screen_app
 from kratomlit.errors import InputFileError
+from kratomlit.report import formats
 
 # (label, key, a share shown in %)
 _ROWS = (
@@ -45,14 +47,13 @@ def screen_simulate(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also write the recall curves (model vs random order) as SVG.",
         show_default=False)] = None,
-    output_format: FormatOption = "text",
+    output_format: ViewFormat = "text",
     db: DbOption = None,
 ) -> None:
     """Replay hand labels through the ranking model: WSS@95, RRF@10, time to discovery and
     records screened to find 95%/100% of the relevant ones, against random order."""
-    from kratomlit import ranking, simulation
+    from kratomlit.review import ranking, simulation
 
-    check_format(output_format)
     simulation.check_options(runs, prior_included, prior_excluded, model)
     if plot is not None and not (plot.parent if str(plot.parent) else Path(".")).is_dir():
         raise InputFileError(f"{plot}: the folder {plot.parent} does not exist")
@@ -69,9 +70,7 @@ def screen_simulate(
                "prior_excluded": prior_excluded}
     result = _run(ranking.cache_path(db_path), rows, labelled, options)
     if plot is not None:
-        from kratomlit.cli.report import _write_file
-
-        _write_file(plot, lambda stream: stream.write(simulation.recall_svg(result)) and 1)
+        formats.write_file(plot, lambda stream: stream.write(simulation.recall_svg(result)) and 1)
         print(f"Wrote the recall curves to {plot}", file=sys.stderr)
     summary = result.as_dict()
     if output_format == "json":
@@ -83,7 +82,7 @@ def screen_simulate(
 def _run(path: Path, rows: list[Any], labelled: dict[int, bool], options: dict[str, Any]
          ) -> Any:
     """Features (cached) and the runs, with a progress bar on a terminal."""
-    from kratomlit import ranking, simulation
+    from kratomlit.review import ranking, simulation
 
     console = stderr_console()
     if not console.is_terminal:
@@ -109,7 +108,7 @@ def _cell(value: Any, share: bool) -> str:
 
 
 def _text(summary: dict[str, Any]) -> str:
-    from kratomlit.ranking import StopRule
+    from kratomlit.review.ranking import StopRule
 
     priors = summary["prior_included"] + summary["prior_excluded"]
     relevant, records = summary["relevant"], summary["records"]

@@ -8,17 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.app import (
-    DbOption,
-    PmidArgument,
-    QuietOption,
-    app,
-    check_format,
-    make_app,
-    open_store,
-    stderr_console,
-    stdout_console,
-)
+from kratomlit.cli.app import app, make_app, open_store, stderr_console, stdout_console
+from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat
+from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -35,11 +27,10 @@ RulesOption = Annotated[
     typer.Option("--rules", help="Extra rules file (TOML); kratomlit-rules.toml beside the "
                  "database is read too.", show_default=False),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 
 
 def _rule_files(store: Store, rules: Path | None) -> list[Path]:
-    from kratomlit.tagging.rules import rule_files
+    from kratomlit.config import rule_files
 
     return rule_files(store.path, rules)
 
@@ -52,28 +43,19 @@ def tag(
     rules: RulesOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
-    output_format: FormatOption = "text",
+    output_format: ViewFormat = "text",
 ) -> None:
     """Tag every paper that has no tags yet (--all: recompute all automatic tags)."""
     if ctx.invoked_subcommand is not None:
         return
-    output_format = check_format(output_format)
-    from kratomlit.tagging import tag_store
+    from kratomlit.jobs.tag_papers import tag_store
 
     console = stderr_console(quiet)
-    with open_store(db, create=True) as store:
-        files = _rule_files(store, rules)
-        if console.is_terminal and not quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from kratomlit.cli.progress import tag_progress
 
-            with Progress(TextColumn("tagging"), BarColumn(), MofNCompleteColumn(),
-                          console=console, transient=True) as bar:
-                task = bar.add_task("tag", total=None)
-                summary = tag_store(store, everything=all_papers, rule_files=files,
-                                    progress=lambda done, total: bar.update(
-                                        task, completed=done, total=total))
-        else:
-            summary = tag_store(store, everything=all_papers, rule_files=files)
+    with open_store(db, create=True) as store, tag_progress(console) as progress:
+        summary = tag_store(store, everything=all_papers, rule_files=_rule_files(store, rules),
+                            progress=progress)
     if output_format == "json":
         typer.echo(json.dumps({"tagged": summary.tagged, "designs": dict(summary.designs),
                                "outcomes": dict(summary.outcomes),
@@ -93,15 +75,15 @@ def tag_set(
         "--design", help="The study design (see TAXONOMY: rct, cohort, case-report, ...).",
         show_default=False)] = None,
     outcome: Annotated[str | None, typer.Option(
-        "--outcome", help="The complete outcome list, comma-separated (mood,social,safety,"
-        "legal), or none.", show_default=False)] = None,
+        "--outcome", help=f"The complete outcome list, comma-separated ({','.join(OUTCOMES)}), "
+        "or none.", show_default=False)] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with the tag).",
                                              show_default=False)] = None,
     rules: RulesOption = None,
     db: DbOption = None,
 ) -> None:
     """Set a paper's design and/or outcomes by hand; automatic tagging never overrides it."""
-    from kratomlit.tagging.tagger import check_design, parse_outcomes, set_manual
+    from kratomlit.jobs.tag_papers import check_design, parse_outcomes, set_manual
 
     outcomes = parse_outcomes(outcome) if outcome is not None else None
     if design is not None:
@@ -114,9 +96,9 @@ def tag_set(
 
 
 def _effective(store: Store, pmid: int) -> str:
-    design, outcomes = store.db.execute(
-        "SELECT design, outcomes FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
-    return f"design {design}, outcomes {', '.join(json.loads(outcomes)) or 'none'}"
+    tags = store.stored_tags(pmid)
+    assert tags is not None  # just set or cleared, so tagged
+    return f"design {tags.design}, outcomes {', '.join(tags.outcomes) or 'none'}"
 
 
 @tag_app.command("clear")
@@ -129,7 +111,7 @@ def tag_clear(
     db: DbOption = None,
 ) -> None:
     """Remove a paper's manual tags so the automatic ones apply again."""
-    from kratomlit.tagging.tagger import clear_manual
+    from kratomlit.jobs.tag_papers import clear_manual
 
     both = not design and not outcome
     with open_store(db, write=True) as store:
@@ -144,10 +126,9 @@ def tag_clear(
 
 @app.command()
 def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
-            output_format: FormatOption = "text") -> None:
+            output_format: ViewFormat = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
-    output_format = check_format(output_format)
-    from kratomlit.tagging import explain as explain_paper
+    from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
         found = explain_paper(store, pmid, _rule_files(store, rules))
@@ -162,7 +143,7 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             "evidence": [e._asdict() for e in found.rules_fired],
         }, indent=2, ensure_ascii=False))
         return
-    from kratomlit.views import render_explanation
+    from kratomlit.report.details import render_explanation
 
     render_explanation(stdout_console(), found)
 
@@ -172,20 +153,16 @@ def evaluate(
     labels: Annotated[Path, typer.Argument(help="JSON lines with pmid, design, outcomes.",
                                            show_default=False)],
     db: DbOption = None,
-    output_format: FormatOption = "text",
+    output_format: ViewFormat = "text",
 ) -> None:
     """Compare the stored tags with hand labels: accuracy, per-class P/R/F1, confusion."""
-    output_format = check_format(output_format)
     from kratomlit.errors import UsageError
     from kratomlit.tagging.evaluate import evaluate as run
     from kratomlit.tagging.evaluate import read_labels
 
     wanted = read_labels(labels)
     with open_store(db) as store:
-        predicted: dict[int, tuple[str, list[str]]] = {
-            pmid: (design, json.loads(outcomes or "[]"))
-            for pmid, design, outcomes in store.db.execute(
-                "SELECT pmid, design, outcomes FROM paper_tags")}
+        predicted = store.effective_tags()
     result = run(wanted, predicted)
     if not result.compared:
         raise UsageError("none of the labelled papers is tagged in this database "
@@ -193,7 +170,7 @@ def evaluate(
     if output_format == "json":
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
-    from kratomlit.views import render_evaluation
+    from kratomlit.report.details import render_evaluation
 
     render_evaluation(stdout_console(), result)
 

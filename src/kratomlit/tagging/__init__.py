@@ -1,13 +1,2 @@
-"""Study-design and outcome tagging with rules as data (see rules.toml and TAXONOMY.md)."""
-
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES
-from kratomlit.tagging.tagger import (
-    TagSummary,
-    clear_manual,
-    explain,
-    set_manual,
-    tag_store,
-)
-
-__all__ = ["DESIGNS", "OUTCOMES", "TagSummary", "clear_manual", "explain", "set_manual",
-           "tag_store"]
+"""Study-design and outcome tagging, pure: the taxonomy, rules as data, the engine that applies
+them, participant counts, extraction and evaluation (no store, no I/O beyond reading rules)."""

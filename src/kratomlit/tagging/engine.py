@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kratomlit.tagging.participants import participants
-from kratomlit.tagging.rules import DESIGNS, KEY_LENGTH, LIST_FIELDS, OUTCOMES, Rule
+from kratomlit.tagging.rules import KEY_LENGTH, LIST_FIELDS, Rule
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATION_OF
 
 _DESIGN_ORDER = {design: i for i, design in enumerate(DESIGNS)}
 TEXT_FIELDS = ("title", "abstract", "keywords")
@@ -30,9 +31,6 @@ _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
     r"the present|here|"
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b", re.IGNORECASE)
-# Who the design studies, for the evidence table's population column.
-POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
-                 "systematic-review": None, "meta-analysis": None, "other": None}
 
 @dataclass(frozen=True)
 class Document:

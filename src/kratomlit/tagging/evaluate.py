@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kratomlit.errors import InputFileError
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
 
 
 @dataclass(frozen=True)

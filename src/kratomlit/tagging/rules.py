@@ -17,18 +17,11 @@ from importlib import resources
 from pathlib import Path
 
 from kratomlit.errors import InputFileError
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATIONS
 
-# The taxonomy's order (../TAXONOMY.md): when rules of equal priority disagree on the
-# design, the first in this order wins.
-DESIGNS = ("meta-analysis", "systematic-review", "rct", "controlled-trial", "cohort",
-           "case-control", "cross-sectional", "qualitative", "case-report", "animal",
-           "in-vitro", "review", "other")
-OUTCOMES = ("mood", "social", "safety", "legal")
-POPULATIONS = ("human", "animal", "in-vitro")
 FIELDS = ("title", "abstract", "mesh", "publication_types", "keywords")
 AXES = {"design": DESIGNS, "outcome": OUTCOMES, "population": POPULATIONS}
 LIST_FIELDS = {"mesh", "publication_types"}
-USER_RULES_NAME = "kratomlit-rules.toml"
 
 
 _QUANTIFIERS = set("?*+{")
@@ -232,6 +225,9 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
     rule_id = str(need("id"))
     where = f"{where} ({rule_id})"
     axis = str(need("axis"))
+    if axis == "population":
+        raise InputFileError(f"{where}: population rules are not applied (a paper's "
+                             "population follows from its design): use axis design or outcome")
     if axis not in AXES:
         raise InputFileError(f"{where}: axis must be one of {', '.join(AXES)}")
     tag = str(need("tag"))
@@ -359,17 +355,6 @@ def load_rules(extra: list[Path] | None = None) -> list[Rule]:
         for rule in _build(entries, terms, where):
             rules[rule.id] = rule
     return list(rules.values())
-
-
-def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:
-    """User rules: the file in the database's folder when present, then ``--rules``."""
-    found = []
-    beside = db_path.parent / USER_RULES_NAME
-    if beside.is_file():
-        found.append(beside)
-    if explicit is not None:
-        found.append(explicit)
-    return found
 
 
 def rules_texts(extra: list[Path] | None = None) -> list[tuple[str, str]]:

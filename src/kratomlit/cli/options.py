@@ -1,0 +1,122 @@
+"""The options commands share: the database, --format (its choices from the registry of output
+formats), the PMID argument, --quiet, the reviewer, and the study filters with the one
+builder that table, map, digest, export and screen use.
+
+Cheap to import (no rich, no store): ``kratomlit --help`` reads every one of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kratomlit.errors import UsageError
+from kratomlit.report import formats
+from kratomlit.tagging.taxonomy import OUTCOMES
+
+if TYPE_CHECKING:
+    from kratomlit.store.selection import Filters
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="SQLite database file [env KRATOMLIT_DB; default data/kratomlit.db].",
+        show_default=False,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summaries.")]
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        """The --format in lower case; an unknown one is refused while the command line is
+        read, before any work is done (usage error, exit 2)."""
+        if value.lower() not in choices:
+            raise UsageError(f"unknown --format {value!r}: choose {', '.join(choices)}")
+        return value.lower()
+
+    return parse
+
+
+def format_option(choices: tuple[str, ...], help_text: str, **kwargs: Any) -> Any:
+    """A ``--format``/``-f`` option taking one of ``choices`` (read in any case)."""
+    return typer.Option("--format", "-f", help=help_text, parser=_choice(choices), **kwargs)
+
+
+ViewFormat = Annotated[str, format_option(formats.VIEW, "text or json.")]
+
+# PubMed IDs are positive; SQLite stores integers in 64 bits.
+MAX_PMID = 2**63 - 1
+
+
+def pmid_value(value: str) -> int:
+    """A PMID typed on the command line, checked before it reaches the database."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PMID:
+        raise typer.BadParameter(f"{value!r} is not a PubMed ID (a whole number from 1 to "
+                                 f"{MAX_PMID:,})")
+    return int(text)
+
+
+PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False,
+                                             metavar="PMID", parser=pmid_value)]
+Reviewer = Annotated[str | None, typer.Option(
+    "--reviewer", help="Who is screening [env KRATOMLIT_REVIEWER].", show_default=False)]
+
+# -- study filters ---------------------------------------------------------------------------
+
+Outcome = Annotated[list[str] | None, typer.Option(
+    "--outcome", help="Only studies with this outcome (repeatable or comma-separated: "
+    f"{', '.join(OUTCOMES)}).", show_default=False, metavar="OUTCOME")]
+Design = Annotated[list[str] | None, typer.Option(
+    "--design", help="Only this design (repeatable or comma-separated).", show_default=False,
+    metavar="DESIGN")]
+Since = Annotated[int | None, typer.Option("--since", help="Published in or after this year.",
+                                           show_default=False, metavar="YEAR")]
+Until = Annotated[int | None, typer.Option("--until", help="Published in or before this year.",
+                                           show_default=False, metavar="YEAR")]
+Search = Annotated[str | None, typer.Option("--search", help="Full-text search (as `search`).",
+                                            show_default=False)]
+New = Annotated[bool, typer.Option("--new", help="Only papers the last fetch or import added.")]
+Retracted = Annotated[bool, typer.Option("--include-retracted",
+                                         help="Keep retracted papers (clearly marked).")]
+Duplicates = Annotated[bool, typer.Option(
+    "--include-duplicates", help="Also show confirmed duplicate records, marked with the PMID "
+    "they duplicate (never counted as studies).")]
+Limit = Annotated[int | None, typer.Option("--limit", help="At most this many studies.",
+                                           show_default=False)]
+Status = Annotated[str | None, typer.Option(
+    "--status", help="Screening status: included, excluded, maybe, conflict, screened, "
+    "unscreened.", show_default=False)]
+Included = Annotated[bool, typer.Option("--included", help="Only studies screened in "
+                                        "(same as --status included).")]
+Screened = Annotated[bool, typer.Option("--screened", help="Only studies with a screening "
+                                        "decision (same as --status screened).")]
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated values, in lower case: ``--outcome mood,safety``."""
+    return [v.strip().lower() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def study_filters(outcome: list[str] | None = None, design: list[str] | None = None,
+                  since: int | None = None, until: int | None = None,
+                  search: str | None = None, new: bool = False,
+                  include_retracted: bool = False, limit: int | None = None,
+                  status: str | None = None, included: bool = False, screened: bool = False,
+                  include_duplicates: bool = False) -> Filters:
+    """The filters the options chose, checked (a bad one is a usage error)."""
+    from kratomlit.store.selection import Filters
+
+    chosen = [s for s in (status, "included" if included else None,
+                          "screened" if screened else None) if s]
+    if len(set(chosen)) > 1:
+        raise UsageError("choose one screening filter: --status, --included or --screened")
+    return Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
+                   until=until, search=search, new=new, include_retracted=include_retracted,
+                   include_duplicates=include_duplicates,
+                   screening=chosen[0] if chosen else None, limit=limit).check()

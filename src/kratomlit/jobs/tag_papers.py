@@ -1,0 +1,275 @@
+"""Tag the papers in a store, keep manual tags on top, and explain a paper's tags.
+
+Automatic tags are recomputed freely (``tags`` rows with source "auto"); manual tags
+(source "manual") are only written by a reviewer and never overwritten. ``paper_tags``
+holds the effective result — manual where it exists, automatic otherwise — which the
+evidence tables, exports and screening read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kratomlit.errors import UsageError
+from kratomlit.store import Store
+from kratomlit.store.tags import ManualTag, TagSource
+from kratomlit.tagging.engine import Document, Evidence, RuleSet, TagResult, tag_document
+from kratomlit.tagging.rules import load_rules
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
+
+CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
+EVIDENCE_PER_RULE = 3  # matches kept per firing rule: enough to show why, not every word
+
+Progress = Callable[[int, int], None]  # (papers done, papers to do)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class TagSummary:
+    tagged: int = 0
+    designs: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    manual_kept: int = 0
+
+
+def document(row: dict[str, Any] | tuple[Any, ...]) -> Document:
+    """A Document from (title, abstract, keywords JSON, mesh_terms, publication_types JSON)."""
+    title, abstract, keywords, mesh_terms, pub_types = row
+    mesh: list[str] = []
+    for term in (mesh_terms or "").split("; "):
+        if term:
+            descriptor, *qualifiers = term.split("/")
+            mesh.append(descriptor)
+            mesh.extend(f"{descriptor}/{q}" for q in qualifiers)
+    return Document(
+        title=title or "", abstract=abstract or "", mesh=tuple(mesh),
+        publication_types=tuple(json.loads(pub_types) if pub_types else ()),
+        keywords=tuple(json.loads(keywords) if keywords else ()),
+    )
+
+
+def _chunks(store: Store, everything: bool) -> Iterator[list[TagSource]]:
+    """Papers to tag, in PMID order, a chunk at a time."""
+    return store.papers_to_tag(everything, CHUNK)
+
+
+def _manual(store: Store, pmids: list[int]) -> dict[int, list[ManualTag]]:
+    return store.manual_tags(pmids)
+
+
+def effective(result: TagResult, manual: list[tuple[str, str, int]]
+              ) -> tuple[str, list[str], str]:
+    """(design, outcomes, design source) once a reviewer's manual tags are applied."""
+    design, source = result.design, "auto"
+    outcomes = set(result.outcomes)
+    for axis, value, negated in manual:
+        if axis == "design" and not negated:
+            design, source = value, "manual"
+        elif axis == "outcome":
+            (outcomes.discard if negated else outcomes.add)(value)
+    return design, [o for o in OUTCOMES if o in outcomes], source
+
+
+def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, ...]]:
+    """The live evidence behind the chosen design and outcomes, a few matches per rule."""
+    kept: Counter[str] = Counter()
+    rows = []
+    for item in result.evidence:
+        if not item.counts:
+            continue
+        if item.axis == "design" and item.rule_id != result.design_rule:
+            continue
+        if item.axis == "outcome" and item.value not in result.outcomes:
+            continue
+        if kept[item.rule_id] >= EVIDENCE_PER_RULE:
+            continue
+        kept[item.rule_id] += 1
+        rows.append((pmid, item.axis, item.value, "auto", item.rule_id, item.field,
+                     item.matched[:200], item.confidence, 0, None, stamp))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    pmid: int
+    result: TagResult  # evidence trimmed to what is stored
+    evidence: list[tuple[Any, ...]]
+
+
+# The rules compiled in the parent; forked workers inherit them instead of compiling
+# every pattern again.
+_worker_rules: RuleSet | None = None
+
+
+def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
+              stamp: str = "") -> list[_Tagged]:
+    rules = rules or _worker_rules
+    assert rules is not None
+    tagged = []
+    for row in rows:
+        result = tag_document(document(row[1:]), rules)
+        evidence = _evidence_rows(row[0], result, stamp)
+        result.evidence = []  # what crosses the process boundary stays small
+        tagged.append(_Tagged(row[0], result, evidence))
+    return tagged
+
+
+def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str
+                   ) -> Iterator[tuple[list[int], list[_Tagged]]]:
+    """Tag chunk after chunk; with several workers, a few chunks run ahead in parallel."""
+    global _worker_rules
+    chunks = _chunks(store, everything)
+    if workers <= 1:
+        for rows in chunks:
+            yield [r[0] for r in rows], _tag_rows(rows, rules, stamp)
+        return
+    _worker_rules = rules  # before the fork, so every worker starts with them
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[tuple[list[int], Future[list[_Tagged]]]] = deque()
+        for rows in chunks:
+            pending.append(([r[0] for r in rows], pool.submit(_tag_rows, rows, None, stamp)))
+            if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
+                pmids, future = pending.popleft()
+                yield pmids, future.result()
+        while pending:
+            pmids, future = pending.popleft()
+            yield pmids, future.result()
+
+
+def _workers(total: int) -> int:
+    # Process start-up costs more than it saves on a few thousand papers.
+    if total < 4 * CHUNK or sys.platform == "win32":
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
+              progress: Progress | None = None) -> TagSummary:
+    """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
+    rules = RuleSet(load_rules(rule_files))  # compiled once; a bad file fails before any work
+    summary = TagSummary()
+    stamp = _now()
+    with store.transaction():
+        total = store.count_to_tag(everything)
+        for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp):
+            manual = _manual(store, pmids)
+            evidence: list[tuple[Any, ...]] = []
+            effective_rows = []
+            for item in tagged:
+                result = item.result
+                design, outcomes, source = effective(result, manual.get(item.pmid, []))
+                summary.manual_kept += item.pmid in manual
+                evidence.extend(item.evidence)
+                effective_rows.append((item.pmid, design, json.dumps(outcomes),
+                                       result.n_participants, result.population, source, stamp))
+                summary.designs[design] += 1
+                summary.outcomes.update(outcomes)
+            store.replace_auto_tags(pmids, evidence, effective_rows)
+            summary.tagged += len(pmids)
+            if progress:
+                progress(summary.tagged, total)
+    return summary
+
+
+def _paper_row(store: Store, pmid: int) -> TagSource:
+    return store.tag_source(pmid)
+
+
+def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
+    """Recompute one paper's effective tags after a manual change (inside a transaction)."""
+    result = tag_document(document(_paper_row(store, pmid)[1:]), rules)
+    design, outcomes, source = effective(result, _manual(store, [pmid]).get(pmid, []))
+    stamp = _now()
+    store.replace_auto_tags([pmid], _evidence_rows(pmid, result, stamp),
+                            [(pmid, design, json.dumps(outcomes), result.n_participants,
+                              result.population, source, stamp)])
+
+
+def parse_outcomes(text: str) -> list[str]:
+    """"mood,safety" -> ["mood", "safety"]; "none" -> [] (a reviewer says: no outcome)."""
+    values = [v.strip().lower() for v in text.split(",") if v.strip()]
+    if values == ["none"]:
+        return []
+    unknown = [v for v in values if v not in OUTCOMES]
+    if unknown or not values:
+        raise UsageError(f"unknown outcome {', '.join(unknown) or repr(text)} "
+                         f"(use {', '.join(OUTCOMES)}, or none)")
+    return values
+
+
+def check_design(value: str) -> str:
+    if value not in DESIGNS:
+        raise UsageError(f"unknown design {value!r} (use one of: {', '.join(DESIGNS)})")
+    return value
+
+
+def set_manual(store: Store, pmid: int, *, design: str | None = None,
+               outcomes: list[str] | None = None, note: str | None = None,
+               rule_files: list[Path] | None = None) -> None:
+    """A reviewer's tags: the design, and/or the complete outcome list, with a note."""
+    if design is None and outcomes is None:
+        raise UsageError("nothing to set: give --design and/or --outcome")
+    rules = RuleSet(load_rules(rule_files))
+    stamp = _now()
+    with store.transaction():
+        _paper_row(store, pmid)
+        rows = []
+        if design is not None:
+            store.remove_manual_tags(pmid, ["design"])
+            rows.append((pmid, "design", check_design(design), 0))
+        if outcomes is not None:
+            store.remove_manual_tags(pmid, ["outcome"])
+            rows += [(pmid, "outcome", o, int(o not in outcomes)) for o in OUTCOMES]
+        store.add_manual_tags(rows, note, stamp)
+        _retag(store, pmid, rules)
+
+
+def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool = True,
+                 rule_files: list[Path] | None = None) -> list[str]:
+    """Remove a reviewer's tags so the automatic ones apply again; returns the axes that
+    had manual tags ("design", "outcome"). A manual outcome list is one row per outcome,
+    so rows are not what a reviewer set."""
+    axes = [a for a, wanted in (("design", design), ("outcome", outcomes)) if wanted]
+    rules = RuleSet(load_rules(rule_files))
+    with store.transaction():
+        _paper_row(store, pmid)
+        removed = store.remove_manual_tags(pmid, axes)
+        _retag(store, pmid, rules)
+    return [axis for axis in axes if axis in removed]
+
+
+@dataclass
+class Explanation:
+    pmid: int
+    title: str
+    current: TagResult
+    stored: dict[str, Any] | None
+    manual: list[dict[str, Any]]
+    rules_fired: list[Evidence]
+
+
+def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Explanation:
+    """Every rule that matches the paper now (negated matches too), the stored tags, and
+    the reviewer's manual tags."""
+    with store.reading():
+        row = _paper_row(store, pmid)
+        result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)),
+                              everything=True)
+        stored = store.stored_tags(pmid)
+        manual = store.manual_tag_rows(pmid)
+    stored_dict = stored.as_dict() if stored else None
+    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence)

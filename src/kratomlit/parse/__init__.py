@@ -1,0 +1,1 @@
+"""Parsing: PubMed XML, MEDLINE text, ELink replies and dates, into plain records."""

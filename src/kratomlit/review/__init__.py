@@ -1,0 +1,1 @@
+"""Screening for a systematic review: decisions, duplicates, the PRISMA flow, ranking."""

@@ -1,0 +1,336 @@
+"""The database schema, and nothing else.
+
+Each migration is applied once, inside a transaction together with its record
+in ``_sqlite_migrations`` (sqlite-utils' ``Migrations``). Never edit a migration
+that has shipped: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("kratomlit")
+
+SCHEMA_VERSION_NAMES: list[str] = []
+
+
+def _register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    SCHEMA_VERSION_NAMES.append(fn.__name__)
+    migrations()(fn)
+    return fn
+
+
+@_register
+def m001_papers(db: Database) -> None:
+    db.table("papers").create(
+        {
+            "pmid": int,
+            "title": str,
+            "abstract": str,
+            "abstract_sections": str,  # JSON: [{"label", "category", "text"}]
+            "journal": str,
+            "journal_iso": str,
+            "volume": str,
+            "issue": str,
+            "pages": str,
+            "year": int,
+            "pub_date": str,
+            "electronic_date": str,
+            "entrez_date": str,
+            "revised_date": str,
+            "first_author": str,
+            "author_count": int,
+            "languages": str,  # JSON list
+            "publication_types": str,  # JSON list (also rows in publication_types)
+            "keywords": str,  # JSON list
+            "mesh_terms": str,  # "Descriptor; Descriptor/qualifier" for full-text search
+            "doi": str,
+            "pmcid": str,
+            "pii": str,
+            "citation_status": str,
+            "record_type": str,
+            "retracted": int,
+            "errata": str,  # JSON list
+            "deleted": int,
+            "source": str,  # where the record was first seen: "fetch" or "import:<file>"
+            "first_seen": str,
+            "updated_at": str,
+            "content_hash": str,
+        },
+        pk="pmid",
+        not_null={"title"},
+        defaults={"retracted": 0, "deleted": 0, "record_type": "article"},
+    )
+    db.table("papers").create_index(["year"])
+    db.table("papers").create_index(["doi"])
+    db.table("papers").create_index(["first_seen"])
+    db.table("papers").enable_fts(
+        ["title", "abstract", "keywords", "mesh_terms"], create_triggers=True, tokenize="porter"
+    )
+
+    db.table("authors").create(
+        {
+            "pmid": int,
+            "position": int,
+            "last_name": str,
+            "fore_name": str,
+            "initials": str,
+            "collective_name": str,
+            "orcid": str,
+            "affiliation": str,
+        },
+        pk=("pmid", "position"),
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+    db.table("mesh").create(
+        {
+            "pmid": int,
+            "position": int,
+            "descriptor": str,
+            "descriptor_ui": str,
+            "major": int,
+            "qualifiers": str,  # "; "-joined qualifier names
+        },
+        pk=("pmid", "position"),
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+    db.table("mesh").create_index(["descriptor"])
+    db.table("publication_types").create(
+        {"pmid": int, "position": int, "publication_type": str},
+        pk=("pmid", "position"),
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+    db.table("publication_types").create_index(["publication_type"])
+
+    # Every fetch or import is one run: auditable, and never "ok" unless it finished.
+    db.table("fetch_runs").create(
+        {
+            "id": int,
+            "kind": str,  # "fetch" | "import"
+            "query": str,  # the PubMed query, or the imported file names
+            "mindate": str,
+            "maxdate": str,
+            "options": str,  # JSON of the other settings (never the API key)
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # "running" | "ok" | "failed"
+            "found": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "deleted": int,
+            "requests": int,
+            "error": str,
+        },
+        pk="id",
+        defaults={"found": 0, "new": 0, "updated": 0, "unchanged": 0, "deleted": 0, "requests": 0},
+    )
+    db.table("fetch_runs").create_index(["query"])
+    # Which papers a run added or changed: the basis of --new, digests and PRISMA sources.
+    db.table("run_papers").create(
+        {"run_id": int, "pmid": int, "action": str},  # action: "new" | "updated" | "deleted"
+        pk=("run_id", "pmid"),
+        foreign_keys=[("run_id", "fetch_runs", "id")],
+    )
+    db.table("run_papers").create_index(["pmid"])
+    # Which PMIDs each query has returned (set membership, so it grows only with unique hits).
+    db.table("query_hits").create(
+        {"query": str, "pmid": int, "first_run_id": int},
+        pk=("query", "pmid"),
+    )
+
+
+@_register
+def m002_tags(db: Database) -> None:
+    # Evidence: one row per rule that fired (auto) or per reviewer decision (manual).
+    db.table("tags").create(
+        {
+            "id": int,
+            "pmid": int,
+            "axis": str,  # "design" | "outcome" | "population" | "n"
+            "value": str,
+            "source": str,  # "auto" | "manual"
+            "rule_id": str,
+            "field": str,  # which field the rule read: title, abstract, mesh, ...
+            "matched": str,  # the words that matched
+            "confidence": float,
+            "negated": int,  # manual only: 1 = "this tag does NOT apply"
+            "note": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("pmid", "papers", "pmid")],
+        defaults={"negated": 0},
+    )
+    db.table("tags").create_index(["pmid", "axis"])
+    # The effective result per paper (manual overrides applied): what tables, exports
+    # and screening read.
+    db.table("paper_tags").create(
+        {
+            "pmid": int,
+            "design": str,
+            "outcomes": str,  # JSON list, in taxonomy order
+            "n_participants": int,
+            "population": str,  # "human" | "animal" | "in-vitro" | None
+            "design_source": str,  # "auto" | "manual"
+            "tagged_at": str,
+        },
+        pk="pmid",
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+    db.table("paper_tags").create_index(["design"])
+
+
+@_register
+def m003_screening(db: Database) -> None:
+    db.table("screening").create(
+        {
+            "id": int,
+            "pmid": int,
+            "reviewer": str,
+            "decision": str,  # "include" | "exclude" | "maybe"
+            "reason": str,
+            "note": str,
+            "is_final": int,  # 1 = resolution recorded as the final decision
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("pmid", "papers", "pmid")],
+        defaults={"is_final": 0},
+    )
+    db.table("screening").create_index(["pmid", "reviewer"])
+    db.table("duplicates").create(
+        {
+            "pmid": int,  # the record to remove
+            "duplicate_of": int,  # the record kept
+            "method": str,  # "doi" | "title-year-author"
+            "status": str,  # "candidate" | "confirmed" | "rejected"
+            "created_at": str,
+            "decided_at": str,
+        },
+        pk=("pmid", "duplicate_of"),
+    )
+
+
+
+@_register
+def m004_fts_bulk_insert(db: Database) -> None:
+    # Indexing each inserted paper from a trigger costs three times more than one
+    # INSERT ... SELECT per batch, so Store.save_papers (the only code that inserts
+    # papers) indexes new rows itself. Updates and deletes keep their triggers.
+    db.execute("DROP TRIGGER IF EXISTS papers_ai")
+
+
+@_register
+def m005_import_hits(db: Database) -> None:
+    # Which PMIDs each import run contained, new to the database or not (as query_hits
+    # does for queries): each import is a PRISMA source. Runs before this migration kept
+    # only the papers they added or changed, which is all that can be carried over.
+    db.table("import_hits").create(
+        {"run_id": int, "pmid": int},
+        pk=("run_id", "pmid"),
+        foreign_keys=[("run_id", "fetch_runs", "id")],
+    )
+    db.execute(
+        "INSERT INTO import_hits (run_id, pmid) SELECT rp.run_id, rp.pmid FROM run_papers rp "
+        "JOIN fetch_runs r ON r.id = rp.run_id WHERE r.kind = 'import' "
+        "AND rp.action IN ('new', 'updated')")
+
+
+@_register
+def m006_fts_authors(db: Database) -> None:
+    # Author names join the full-text index, so `search "O'Byrne"` finds papers by author.
+    # Like mesh_terms they are kept on the paper row (author_names, written by
+    # Store.save_papers) for the external-content index to read. An FTS5 table cannot gain
+    # a column, so the index and its update/delete triggers are rebuilt, in this transaction
+    # (by hand: sqlite-utils' enable_fts runs a script, which would commit half-way).
+    from kratomlit.records import Author, author_names
+
+    for trigger in ("papers_ai", "papers_ad", "papers_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.table("papers").add_column("author_names", str)
+    by_paper: dict[int, list[Author]] = {}
+    for pmid, last, fore, initials, collective in db.execute(
+            "SELECT pmid, last_name, fore_name, initials, collective_name FROM authors "
+            "ORDER BY pmid, position").fetchall():
+        by_paper.setdefault(pmid, []).append(Author(last, fore, initials, collective))
+    db.conn.executemany("UPDATE papers SET author_names = ? WHERE pmid = ?",
+                        [(author_names(names), pmid) for pmid, names in by_paper.items()])
+    db.execute("DROP TABLE papers_fts")
+    columns = ("title", "abstract", "keywords", "mesh_terms", "author_names")
+    listed = ", ".join(f'"{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    db.execute(f'CREATE VIRTUAL TABLE "papers_fts" USING FTS5 ({listed}, tokenize=\'porter\', '
+               'content="papers")')
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
+    delete = (f'INSERT INTO "papers_fts" ("papers_fts", rowid, {listed}) '
+              f"VALUES ('delete', old.rowid, {old});")
+    db.execute(f'CREATE TRIGGER "papers_ad" AFTER DELETE ON "papers" BEGIN {delete} END')
+    db.execute(f'CREATE TRIGGER "papers_au" AFTER UPDATE ON "papers" BEGIN {delete} '
+               f'INSERT INTO "papers_fts" (rowid, {listed}) VALUES (new.rowid, {new}); END')
+
+
+@_register
+def m007_views(db: Database) -> None:
+    # What a reviewer opens first in Datasette, without writing SQL. `studies` holds the
+    # papers tables and exports show (withdrawn ones left out, retracted ones flagged) with
+    # their effective tags and screening decision, worked out as screening.py does: the
+    # latest final decision; else the reviewers' latest decisions when they agree (the
+    # reason of the reviewer who started screening the paper last), or "conflict".
+    db.execute("""
+        CREATE VIEW studies AS
+        WITH ranked AS (
+            SELECT pmid, decision, reason,
+                   row_number() OVER (PARTITION BY pmid, reviewer ORDER BY id DESC) AS newest,
+                   min(id) OVER (PARTITION BY pmid, reviewer) AS first_id
+            FROM screening WHERE is_final = 0),
+        latest AS (SELECT * FROM ranked WHERE newest = 1),
+        agreed AS (
+            SELECT pmid,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN max(decision)
+                        ELSE 'conflict' END AS decision,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN (
+                       SELECT r.reason FROM latest r WHERE r.pmid = latest.pmid
+                       AND r.reason <> '' ORDER BY r.first_id DESC LIMIT 1) END AS reason
+            FROM latest GROUP BY pmid),
+        final AS (
+            SELECT pmid, decision, reason,
+                   row_number() OVER (PARTITION BY pmid ORDER BY id DESC) AS newest
+            FROM screening WHERE is_final = 1),
+        effective AS (
+            SELECT pmid, decision, reason FROM final WHERE newest = 1
+            UNION ALL
+            SELECT pmid, decision, reason FROM agreed
+            WHERE pmid NOT IN (SELECT pmid FROM final))
+        SELECT p.pmid, p.year, p.title, p.first_author, p.journal_iso AS journal,
+               coalesce(t.design, 'untagged') AS design, t.design_source, t.outcomes,
+               t.n_participants, t.population, e.decision AS screening,
+               e.reason AS screening_reason, p.retracted, p.doi,
+               'https://pubmed.ncbi.nlm.nih.gov/' || p.pmid || '/' AS url
+        FROM papers p
+        LEFT JOIN paper_tags t ON t.pmid = p.pmid
+        LEFT JOIN effective e ON e.pmid = p.pmid
+        WHERE p.deleted = 0""")
+    # Every decision as recorded (undone ones are gone), with the paper's title.
+    db.execute("""
+        CREATE VIEW screening_decisions AS
+        SELECT s.id, s.pmid, p.title, s.reviewer, s.decision, s.reason, s.note,
+               s.is_final AS final, s.created_at
+        FROM screening s JOIN papers p ON p.pmid = s.pmid""")
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)
+
+
+def applied_names(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]
+
+
+def pending_names(db: Database) -> list[str]:
+    """Migrations this database still needs (reads only)."""
+    return [m.name for m in migrations.pending(db)]
