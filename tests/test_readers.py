@@ -209,6 +209,26 @@ def test_rayyan_and_pubmed_csv() -> None:
     assert pubmed.journal == "J Kratom Test Rec"
 
 
+def test_web_of_science_excel_export_saved_as_csv(tmp_path: Path) -> None:
+    # Web of Science's Excel export names its columns in words; saved from Excel as CSV.
+    path = tmp_path / "savedrecs.csv"
+    path.write_text(
+        "Publication Type,Authors,Author Full Names,Article Title,Source Title,Language,"
+        "Document Type,Author Keywords,Abstract,Journal Abbreviation,Journal ISO Abbreviation,"
+        "Publication Year,Volume,Issue,Start Page,End Page,Article Number,DOI,Pubmed Id,"
+        "UT (Unique WOS ID)\n"
+        f'J,"Testperson, A; Fixture, BC","Testperson, Alice; Fixture, Bob C.","{TITLE}",'
+        "JOURNAL OF KRATOM TEST RECORDS,English,Article,Kratom; Survey,Made-up.,"
+        "J KRATOM TEST REC,J. Kratom Test Rec.,2021,12,3,101,109,,10.99999/jktr.2021.0001,"
+        "999000101,WOS:000999000000001\n", encoding="utf-8-sig")
+    paper = sniff.read(path).records[0]
+    assert isinstance(paper, Paper)
+    assert (paper.title, paper.year, paper.pmid, paper.doi) == (TITLE, 2021, 999000101, DOI)
+    assert (paper.accession, paper.source_db) == ("WOS:000999000000001", "Web of Science")
+    assert (paper.journal_iso, paper.pages) == ("J. Kratom Test Rec.", "101-109")
+    assert _names(paper)[1] == ("Fixture", "Bob C.", "BC")
+
+
 def test_zotero_bibtex() -> None:
     article, book, paper = _read("zotero.bib").records
     assert isinstance(article, Paper) and isinstance(book, Paper) and isinstance(paper, Paper)

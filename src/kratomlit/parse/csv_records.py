@@ -1,5 +1,6 @@
 """CSV and tab-separated files with a header row: the exports of Scopus, Web of Science
-(tab-delimited or CSV), PubMed, Zotero, Covidence, Rayyan and ASReview, and kratomlit's own.
+(tab-delimited, or its Excel export saved as CSV), PubMed, Zotero, Covidence, Rayyan and
+ASReview, and kratomlit's own.
 
 Each field is read from the first of its usual headers (``COLUMNS``; any case) that the file
 has; ``--map FIELD=HEADER`` names the column for a field when a file's headers are unusual.
@@ -26,8 +27,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "year": ("year", "publication year", "published year", "py", "date"),
     "journal": ("source title", "journal", "journal/book", "publication title", "so",
                 "journal title", "secondary_title"),
-    "journal_iso": ("abbreviated source title", "journal_iso", "ji", "j9",
-                    "journal abbreviation"),
+    "journal_iso": ("abbreviated source title", "journal_iso", "journal iso abbreviation",
+                    "ji", "j9", "journal abbreviation"),
     "volume": ("volume", "vl"),
     "issue": ("issue", "is", "number"),
     "pages": ("pages", "page range"),
@@ -41,7 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "keywords": ("author keywords", "keywords", "de", "manual tags"),
     "language": ("language of original document", "language", "la"),
     "type": ("document type", "publication type", "dt"),
-    "accession": ("accession number", "eid", "ut", "unique wos id", "an"),
+    "accession": ("accession number", "eid", "ut", "ut (unique wos id)", "an"),
     "database": ("database", "source database", "data source"),
     # Read only for the identifiers written in them ("PMID: 123", a PubMed or DOI link).
     "notes": ("notes", "extra"),
