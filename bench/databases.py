@@ -10,6 +10,10 @@ from pathlib import Path
 from make_big import REPO, build
 
 OUT = REPO / "bench" / "out"
+PUBMED = REPO.parent / "shared" / "pubmed"
+# The real records, as the tests' real_db fixture holds them.
+REAL_FILES = [PUBMED / "medline16n0902.xml.gz", PUBMED / "test_current_medline.xml.gz",
+              PUBMED / "pubmed-29768149.xml", *sorted(PUBMED.glob("efetch-pubmed*.xml"))]
 
 
 def imported(records: int) -> Path:
@@ -32,3 +36,24 @@ def tagged(records: int) -> Path:
         subprocess.run([sys.executable, "-m", "kratomlit", "tag", "--db", str(path), "--quiet"],
                        check=True)
     return path
+
+
+def real() -> Path:
+    """bench/out/real.db: every real record of ../shared/pubmed, imported."""
+    path = OUT / "real.db"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "kratomlit", "import", *map(str, REAL_FILES),
+                        "--db", str(path), "--quiet"], check=True)
+    return path
+
+
+def export_rows(db: Path) -> list[dict]:
+    """Every paper of a database as ``kratomlit export`` hands it to a writer (retracted
+    papers and confirmed duplicates included)."""
+    from kratomlit import evidence
+    from kratomlit.store import Store
+
+    filters = evidence.Filters(include_retracted=True, include_duplicates=True)
+    with Store(db, read_only=True) as store:
+        return list(evidence.with_details(store, evidence.rows(store, filters)))

@@ -52,7 +52,7 @@ class AbstractSection:
 
 @dataclass
 class Paper:
-    pmid: int
+    pmid: int | None = None  # None: a record from another database that PubMed lacks
     title: str = ""
     abstract_sections: list[AbstractSection] = field(default_factory=list)
     journal: str | None = None
@@ -73,6 +73,8 @@ class Paper:
     doi: str | None = None
     pmcid: str | None = None
     pii: str | None = None
+    accession: str | None = None  # the source database's own id: Embase AN, Scopus EID, WOS:...
+    source_db: str | None = None  # the database the file says the record came from
     citation_status: str | None = None
     record_type: str = "article"  # "article" | "book"
     retracted: bool = False

@@ -136,7 +136,7 @@ def import_files(
                 for papers, deletions in _batches(_records(path, kind, counter)):  # type: ignore[arg-type]
                     result.records += len(papers) + len(deletions)
                     result.counts.add(store.save_papers(papers, source=source, run_id=run_id))
-                    store.record_import_hits(run_id, (paper.pmid for paper in papers))
+                    store.record_import_hits(run_id, (paper.pmid for paper in papers if paper.pmid))
                     if deletions:
                         result.counts.deleted += store.mark_deleted(deletions, run_id=run_id)
                     if progress:

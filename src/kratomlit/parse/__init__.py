@@ -1,1 +1,2 @@
-"""Parsing: PubMed XML, MEDLINE text, ELink replies and dates, into plain records."""
+"""Parsing: PubMed XML, MEDLINE text, ELink replies, dates, and the exports of other databases
+(RIS, BibTeX, CSV, EndNote XML), into plain records."""

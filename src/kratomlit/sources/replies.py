@@ -40,7 +40,7 @@ class FetchedBatch:
 
     @property
     def pmids(self) -> set[int]:
-        return {p.pmid for p in self.papers} | set(self.deletions)
+        return {p.pmid for p in self.papers if p.pmid is not None} | set(self.deletions)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kratomlit.errors import NotFoundError
+from kratomlit.errors import InputFileError, NotFoundError
 from kratomlit.records import Paper, author_names
 from kratomlit.store.connection import Connection, _chunks, now
 
@@ -158,6 +158,9 @@ class PaperQueries(Connection):
         """
         latest: dict[int, Paper] = {}
         for paper in papers:
+            if paper.pmid is None:  # records without a PMID are not stored yet (issue 17)
+                raise InputFileError(f"{paper.title[:60]!r}: a record without a PMID cannot "
+                                     "be stored yet")
             latest[paper.pmid] = paper
         counts = SaveCounts()
         if not latest:
