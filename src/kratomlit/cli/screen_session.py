@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kratomlit.errors import UsageError
+from kratomlit.records import label
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +28,7 @@ PAGE_KEYS = {" ": 1, "f": 1, "\x1b[6~": 1, "b": -1, "\x1b[5~": -1}
 
 
 def queue_of(store: Store, reviewer: str, filters: Filters) -> list[int]:
-    """PMIDs this reviewer has not decided yet, in table order (so screening resumes);
+    """Papers (ids) this reviewer has not decided yet, in table order (so screening resumes);
     confirmed duplicates are left out, as in the table."""
     from kratomlit.report import selection
 
@@ -136,16 +137,17 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str,
     and the whole structured abstract (keywords highlighted)."""
     from rich.text import Text
 
-    paper = store.get_paper(row["pmid"])
+    paper = store.get_paper(row["id"])
     plain = console.color_system is None  # TERM=dumb: no styles, so mark keywords
     top = Text(position, style="dim", no_wrap=True, overflow="ellipsis")
     if row.get("retracted"):  # before the journal, which may be cut at the edge
         top.append("  RETRACTED", style="bold red")
-    top.append(f"  PMID {row['pmid']} · {row.get('year') or '?'} · {row.get('journal_iso') or ''}")
+    top.append(f"  {label(row['reference'])} · {row.get('year') or '?'} · "
+               f"{row.get('journal_iso') or ''}")
     design = Text(f"Design: {row['design']} · Outcomes: {', '.join(row['outcomes']) or 'none'}"
                   f" · N: {row.get('n_participants') or '-'}")
     fired = [Text(f"  {line}", style="dim", no_wrap=True, overflow="ellipsis")
-             for line in _evidence(store, row["pmid"])[:3]]
+             for line in _evidence(store, row["id"])[:3]]
     title = _marked(paper["title"] or "(no title)", pattern, plain, "bold")
     head = [line for text in (top, title, design, *fired)
             for line in text.wrap(console, console.width)]
@@ -156,7 +158,7 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str,
         if section.get("label"):
             abstract.append(f"{section['label']}: ", style="bold")
         abstract.append_text(_marked(section["text"], pattern, plain))
-    return _Screen(console, row["pmid"], head, abstract or Text("(no abstract)", style="dim"))
+    return _Screen(console, row["id"], head, abstract or Text("(no abstract)", style="dim"))
 
 
 @contextlib.contextmanager
@@ -250,7 +252,7 @@ def session(console: Console, store: Store, name: str, queue: list[int],
         if row is None:
             index += 1
             continue
-        if page is None or page.pmid != row["pmid"]:
+        if page is None or page.pmid != row["id"]:
             page = _show(console, store, row, f"{index + 1}/{len(queue)} · {name}", pattern)
             note = None
         footer = Text(KEYS if note is None else f"Note: {note}\n{KEYS}", style="bold")
@@ -273,7 +275,7 @@ def session(console: Console, store: Store, name: str, queue: list[int],
             reason = _ask_reason(page, reasons) if decision == "exclude" else None
             if decision == "exclude" and not reason:
                 continue  # no reason, no exclusion: the paper stays
-            screening.record(store, row["pmid"], decision, reviewer=name, reason=reason,
+            screening.record(store, row["id"], decision, reviewer=name, reason=reason,
                              note=note)
             decided += 1
             index += 1

@@ -162,7 +162,8 @@ def digest(since: Annotated[str | None, typer.Option(
     with open_store(db) as store:
         heading = f"Papers first seen since {day}" if day else _last_run(store)
         groups: dict[str, list[dict]] = {}
-        keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
+        keep = ("pmid", "id", "reference", "year", "design", "outcomes", "title", "journal_iso",
+                "retracted", "url")
         for row in selection.rows(store, filters):
             kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
             for outcome in row["outcomes"] or [NO_OUTCOME]:

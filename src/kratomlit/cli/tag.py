@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kratomlit.cli.app import app, make_app, open_store, stderr_console, stdout_console
-from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat
+from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat, resolve
 from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
 
@@ -70,7 +70,7 @@ def tag(
 
 @tag_app.command("set")
 def tag_set(
-    pmid: PmidArgument,
+    paper: PmidArgument,
     design: Annotated[str | None, typer.Option(
         "--design", help="The study design (see TAXONOMY: rct, cohort, case-report, ...).",
         show_default=False)] = None,
@@ -89,21 +89,22 @@ def tag_set(
     if design is not None:
         check_design(design)
     with open_store(db, create=True) as store:
-        set_manual(store, pmid, design=design, outcomes=outcomes, note=note,
+        paper_id = resolve(store, paper)
+        set_manual(store, paper_id, design=design, outcomes=outcomes, note=note,
                    rule_files=_rule_files(store, rules))
-        effective = _effective(store, pmid)
-    typer.echo(f"PMID {pmid}: {effective}")
+        effective = _effective(store, paper_id)
+    typer.echo(f"{paper.label}: {effective}")
 
 
-def _effective(store: Store, pmid: int) -> str:
-    tags = store.stored_tags(pmid)
+def _effective(store: Store, paper_id: int) -> str:
+    tags = store.stored_tags(paper_id)
     assert tags is not None  # just set or cleared, so tagged
     return f"design {tags.design}, outcomes {', '.join(tags.outcomes) or 'none'}"
 
 
 @tag_app.command("clear")
 def tag_clear(
-    pmid: PmidArgument,
+    paper: PmidArgument,
     design: Annotated[bool, typer.Option("--design", help="Clear only the manual design.")] = False,
     outcome: Annotated[bool, typer.Option("--outcome",
                                           help="Clear only the manual outcomes.")] = False,
@@ -115,27 +116,29 @@ def tag_clear(
 
     both = not design and not outcome
     with open_store(db, write=True) as store:
-        removed = clear_manual(store, pmid, design=design or both, outcomes=outcome or both,
-                               rule_files=_rule_files(store, rules))
-        effective = _effective(store, pmid)
+        paper_id = resolve(store, paper)
+        removed = clear_manual(store, paper_id, design=design or both,
+                               outcomes=outcome or both, rule_files=_rule_files(store, rules))
+        effective = _effective(store, paper_id)
     cleared = {"design": "design", "outcome": "outcomes"}
     what = (f"manual {' and '.join(cleared[a] for a in removed)} removed" if removed
             else "no manual tags to remove")
-    typer.echo(f"PMID {pmid}: {what}; {effective}")
+    typer.echo(f"{paper.label}: {what}; {effective}")
 
 
 @app.command()
-def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
+def explain(paper: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: ViewFormat = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it."""
     from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
-        found = explain_paper(store, pmid, _rule_files(store, rules))
+        found = explain_paper(store, resolve(store, paper), _rule_files(store, rules))
     current = found.current
     if output_format == "json":
         typer.echo(json.dumps({
-            "pmid": pmid, "title": found.title, "stored": found.stored, "manual": found.manual,
+            "pmid": found.pmid, "id": found.paper_id, "title": found.title,
+            "stored": found.stored, "manual": found.manual,
             "current_rules": {"design": current.design, "design_rule": current.design_rule,
                               "outcomes": current.outcomes,
                               "n_participants": current.n_participants,
@@ -162,8 +165,9 @@ def evaluate(
 
     wanted = read_labels(labels)
     with open_store(db) as store:
-        predicted = store.effective_tags()
-    result = run(wanted, predicted)
+        tagged = store.effective_tags()  # by paper id; the labels name PMIDs
+        ids = store.ids_by_pmid(label.pmid for label in wanted)
+    result = run(wanted, {pmid: tagged[i] for pmid, i in ids.items() if i in tagged})
     if not result.compared:
         raise UsageError("none of the labelled papers is tagged in this database "
                          "(import them, then run `kratomlit tag`)")

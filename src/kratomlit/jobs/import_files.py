@@ -135,8 +135,9 @@ def import_files(
                 source = f"import:{path.name}"
                 for papers, deletions in _batches(_records(path, kind, counter)):  # type: ignore[arg-type]
                     result.records += len(papers) + len(deletions)
-                    result.counts.add(store.save_papers(papers, source=source, run_id=run_id))
-                    store.record_import_hits(run_id, (paper.pmid for paper in papers if paper.pmid))
+                    saved = store.save_papers(papers, source=source, run_id=run_id)
+                    result.counts.add(saved)
+                    store.record_import_hits(run_id, saved.ids)
                     if deletions:
                         result.counts.deleted += store.mark_deleted(deletions, run_id=run_id)
                     if progress:

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kratomlit.records import reference
 from kratomlit.wording import plural
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -83,12 +84,12 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
     if paper["deleted"]:
         header = Text("WITHDRAWN BY NLM  ", style="bold white on red") + header
     body: list[Any] = [header, Text(_authors(paper)), Text(_citation(paper), style="italic")]
-    links = [PUBMED_URL.format(pmid=paper["pmid"])]
+    links = [PUBMED_URL.format(pmid=paper["pmid"])] if paper["pmid"] else []
     if paper["doi"]:
         links.append(DOI_URL.format(doi=paper["doi"]))
-    ids = [f"PMID {paper['pmid']}"] + [
-        f"{label} {paper[key]}" for label, key in (("PMCID", "pmcid"), ("DOI", "doi"))
-        if paper[key]
+    ids = [f"PMID {paper['pmid']}" if paper["pmid"] else f"id:{paper['id']}"] + [
+        f"{label} {paper[key]}" for label, key in (("PMCID", "pmcid"), ("DOI", "doi"),
+                                                    ("Accession", "accession")) if paper[key]
     ]
     body.append(Text(" · ".join(ids), style="dim"))
     body.append(Text("\n".join(links), style="blue"))
@@ -100,7 +101,13 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
         if value:
             grid.add_row(label, Text(value))  # Text: brackets in a note are not markup
     body.extend([Text(""), grid])
-    console.print(Panel(Group(*body), title=f"PMID {paper['pmid']}", title_align="left"))
+    console.print(Panel(Group(*body), title=_label(paper), title_align="left"))
+
+
+def _label(paper: dict[str, Any]) -> str:
+    """A paper as output names it: "PMID 123", "doi:10.…" or "id:7"."""
+    found = reference(paper.get("pmid"), paper.get("doi"), paper["id"])
+    return f"PMID {found}" if paper.get("pmid") else found
 
 
 def _abstract(sections: list[dict[str, Any]]) -> list[Text]:
@@ -170,7 +177,7 @@ def render_hits(console: Console, text: str, hits: list[dict[str, Any]], total: 
         console.print(f"No papers match {text!r}.", highlight=False)
         return
     for hit in hits:
-        head = Text(f"{hit['pmid']}  ", style="bold cyan")
+        head = Text(f"{reference(hit['pmid'], hit['doi'], hit['id'])}  ", style="bold cyan")
         head.append(f"{hit['year'] or '----'}  {hit['first_author'] or ''}  ")
         head.append(hit["journal_iso"] or "", style="italic")
         if hit["retracted"]:
@@ -193,7 +200,8 @@ def _split_marks(snippet: str) -> list[str]:
 
 def render_explanation(console: Console, found: Any) -> None:
     """``explain``: the stored tags, then every rule that matches now and on which words."""
-    console.print(f"[bold]PMID {found.pmid}[/bold] {escape(found.title)}")
+    shown = f"PMID {found.pmid}" if found.pmid else found.reference
+    console.print(f"[bold]{escape(shown)}[/bold] {escape(found.title)}")
     if found.stored:
         stored = found.stored
         console.print(f"Stored: design [bold]{stored['design']}[/bold] ({stored['design_source']}),"

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
+from kratomlit.records import label
+
 if TYPE_CHECKING:
     from kratomlit.report.selection import EvidenceMap
 
@@ -24,7 +26,7 @@ FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
           "population", "retracted", "url", "screening", "screening_reason", "screening_notes",
-          "duplicate_of")
+          "duplicate_of", "id", "accession", "source_databases")
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def marked_title(row: dict[str, Any]) -> str:
     """The title, after RETRACTED and DUPLICATE marks where they apply."""
     marks = ["RETRACTED"] if row.get("retracted") else []
     if row.get("duplicate_of"):
-        marks.append(f"DUPLICATE of PMID {row['duplicate_of']}")
+        marks.append(f"DUPLICATE of {label(str(row['duplicate_of']))}")
     return "".join(f"{mark}: " for mark in marks) + (row.get("title") or "")
 
 
@@ -103,7 +105,8 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         count += 1
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
-        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
+        cells = {**row, "pmid": row["reference"], "authors": first,
+                 "outcomes": ", ".join(row.get("outcomes") or []),
                  "screening": _screening(row), "title": marked_title(row)}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
@@ -220,7 +223,8 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
         doi = row.get("doi") or ""
         link = esc(DOI_URL.format(doi=quote(doi, safe="/()._-;:")))
         cells = [
-            f'<td><a href="{esc(row["url"])}">{row["pmid"]}</a>',
+            (f'<td><a href="{esc(row["url"])}">{esc(row["reference"])}</a>' if row["url"]
+             else f'<td>{esc(row["reference"])}'),
             f'<td>{esc(str(row.get("year") or ""))}', f"<td>{esc(authors[0] if authors else '')}",
             f'<td>{esc(row.get("journal_iso") or "")}',
             f'<td data-sort="{rank.get(design, len(rank))}">{esc(design)}',
@@ -279,7 +283,7 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "SP", start
         if end:
             yield "EP", end
-    yield "AN", str(row["pmid"])
+    yield "AN", str(row["pmid"] or row["id"])
     if row.get("pmcid"):
         yield "C2", row["pmcid"]
     for word in _keywords(row):
@@ -287,7 +291,7 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if row.get("retracted"):
         yield "N1", "Retracted publication"
     if row.get("duplicate_of"):
-        yield "N1", f"Duplicate of PMID {row['duplicate_of']}"
+        yield "N1", f"Duplicate of {label(str(row['duplicate_of']))}"
     for note in _notes(row):
         yield "N1", note
     yield "ER", ""
@@ -330,11 +334,12 @@ def write_bibtex(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             ("url", row.get("url")), ("abstract", row.get("abstract")),
             ("keywords", ", ".join(_keywords(row)) or None),
             ("note", "; ".join((["Retracted publication"] if row.get("retracted") else [])
-                               + ([f"Duplicate of PMID {row['duplicate_of']}"]
+                               + ([f"Duplicate of {label(str(row['duplicate_of']))}"]
                                   if row.get("duplicate_of") else [])
                                + _notes(row)) or None),
         ]
-        out.write(f"@article{{pmid{row['pmid']},\n")
+        key = f"pmid{row['pmid']}" if row["pmid"] else f"id{row['id']}"
+        out.write(f"@article{{{key},\n")
         body = [f"  {name} = {{{_bib(value)}}}" for name, value in fields if value not in
                 (None, "")]
         out.write(",\n".join(body) + "\n}\n\n")

@@ -161,7 +161,7 @@ def table_columns(width: int) -> list[Column]:
 def _table_cells(row: dict[str, Any], short: bool, card: bool) -> dict[str, str | list[str]]:
     design = row.get("design") or "untagged"
     n = _n(row)
-    return {"pmid": str(row["pmid"]), "year": str(row.get("year") or ""),
+    return {"pmid": row["reference"], "year": str(row.get("year") or ""),
             "first_author": _clean(row.get("first_author")),
             "journal_iso": _clean(row.get("journal_iso")),
             "design": SHORT_DESIGN.get(design, design) if short else design,
@@ -203,7 +203,7 @@ def write_tsv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
     shown = 0
     for row in rows:
         shown += 1
-        cells = {**row, "outcomes": "; ".join(row.get("outcomes") or []),
+        cells = {**row, "pmid": row["reference"], "outcomes": "; ".join(row.get("outcomes") or []),
                  "retracted": "yes" if row.get("retracted") else "no"}
         out.write("\t".join(_clean(cells.get(name)) for name in TSV_FIELDS) + "\n")
     return shown
@@ -286,7 +286,7 @@ def render_digest(console: Console, heading: str, groups: dict[str, list[dict[st
     for outcome, rows in groups.items():
         out.add(f"{outcome} ({len(rows)})", "bold")
         for row in rows:
-            out.row({"pmid": str(row["pmid"]), "year": str(row.get("year") or ""),
+            out.row({"pmid": row["reference"], "year": str(row.get("year") or ""),
                      "design": row.get("design") or "", "title": _clean(marked_title(row))},
                     "red" if row.get("retracted") else None)
     out.flush()
