@@ -1,38 +1,101 @@
-"""Apply tagging rules to one paper: which rules fire, on which words, and the result.
+"""Apply tagging rules to one paper: which rules match, where, and the tags they add up to.
 
-Pure functions over plain values (no database), so the same code tags, explains and
-evaluates. The design is the firing design rule with the highest priority (ties go to
-the taxonomy's order); outcomes are every outcome whose rules fire often enough.
+Pure functions over plain values (no database), so the same code tags, explains,
+evaluates and fits the weights. Every match adds its rule's weight, scaled by its zone
+(title, the abstract's aims and methods, results, conclusions, elsewhere, background;
+keywords, MeSH, publication types), to its tag's score; repeated matches count less and
+less. The design is the highest-scoring design; an outcome is tagged when its score
+reaches the outcome's threshold. Margins say how close each decision was.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kratomlit.tagging.participants import participants
-from kratomlit.tagging.rules import DESIGNS, KEY_LENGTH, LIST_FIELDS, OUTCOMES, Rule
+from kratomlit.tagging.rules import (
+    DESIGNS,
+    KEY_LENGTH,
+    LIST_FIELDS,
+    OUTCOMES,
+    Alternative,
+    Rule,
+    Scoring,
+    load,
+)
 
-_DESIGN_ORDER = {design: i for i, design in enumerate(DESIGNS)}
 TEXT_FIELDS = ("title", "abstract", "keywords")
 _WORD = re.compile(r"\w+")
 _KEY_SIZES = range(3, KEY_LENGTH + 1)
+_COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
 # unstructured abstract, the sentences before the first one about this study. Outcomes
 # named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
 _BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
                                r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
-_SECTION_LABEL = re.compile(r"(?:^|\s)[A-Z][A-Z ,&/-]{2,40}:\s")
+_SECTION_LABEL = re.compile(r"(?:^|\s)([A-Z][A-Z ,&/-]{2,40}):\s")
 _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
     r"the present|here|"
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b", re.IGNORECASE)
+# The zone of a labelled section, by the first word group its label contains.
+_LABEL_ZONES = (
+    (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE"), "background"),
+    (("RESULT", "FINDING"), "results"),
+    (("CONCLUSION", "DISCUSSION", "INTERPRETATION", "IMPLICATION", "SIGNIFICANCE",
+      "RELEVANCE", "COMMENT"), "conclusions"),
+    (("OBJECTIVE", "AIM", "PURPOSE", "METHOD", "DESIGN", "SETTING", "PARTICIPANT",
+      "SUBJECT", "PATIENT", "MEASURE", "INTERVENTION", "MATERIAL", "PROCEDURE", "CASE",
+      "APPROACH", "SAMPLE", "HYPOTHES", "GOAL", "QUESTION", "DATA", "SOURCE", "SELECTION",
+      "SEARCH", "STUDY", "EXPOSURE", "POPULATION"), "aims"),
+)
+# An unstructured abstract's sentence after its background, by what it says: a
+# conclusion, a result (a finding verb, else a number), its aims and methods, or else.
+_SENTENCE_KIND = re.compile(
+    r"(?P<conclusions>\b(?:in conclusion|in summary|to conclude|we conclude|conclusions?|"
+    r"taken together|these (?:findings|results|data|observations) (?:suggest|indicate|show|"
+    r"support|highlight|demonstrate|underscore|raise)|(?:our|the) (?:findings|results|data) "
+    r"(?:suggest|indicate|support|highlight|demonstrate|underscore)|suggesting that|"
+    r"clinicians should|further (?:research|studies|investigation))\b)|"
+    r"(?P<results>\b(?:found|showed|shown|revealed|demonstrated|observed|indicated|"
+    r"(?:was|were) (?:associated|significantly|more|less|higher|lower|common)|"
+    r"significant(?:ly)?|most (?:common|frequent|commonly)|majority)\b)|"
+    r"(?P<aims>\b(?:we|our|aims?|aimed|objectives?|purpose|was to|were to|sought|methods?|"
+    r"recruited|enrolled|conducted|collected|administered|surveyed|interviewed|designed|"
+    r"this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case))\b)|"
+    r"(?P<number>\d)")  # matched against the lower-cased text
+# A meta-analysis pools a systematic review, a randomised trial randomises a controlled
+# trial: their scores include the cues of the design they build on, so the design that
+# adds pooling or randomisation wins when its own cues are there.
+BUILDS_ON = {"meta-analysis": "systematic-review", "rct": "controlled-trial"}
 # Who the design studies, for the evidence table's population column.
 POPULATION_OF = {"animal": "animal", "in-vitro": "in-vitro", "review": None,
                  "systematic-review": None, "meta-analysis": None, "other": None}
+
+
+def population(design: str) -> str | None:
+    """The population a design implies: animal, in-vitro, human, or none (no data)."""
+    return POPULATION_OF.get(design, "human")
+
+
+def strength(count: int) -> float:
+    """What ``count`` matches of one rule in one zone are worth: the first counts fully,
+    repeats less and less (1, 1.69, 2.10, ...)."""
+    import os
+    mode = os.environ.get("KSTRENGTH", "log")
+    if mode == "one":
+        return 1.0
+    if mode == "half":
+        return 1.0 + 0.5 * math.log(count)
+    if mode == "cap2":
+        return 1.0 if count == 1 else 1.5
+    return 1.0 + math.log(count)
+
 
 @dataclass(frozen=True)
 class Document:
@@ -53,25 +116,63 @@ class Evidence(NamedTuple):
     rule_id: str
     field: str
     matched: str
-    confidence: float
+    weight: float  # what the rule's first match in this zone adds to the score
     negated: bool = False  # an ``unless`` pattern matched in the same sentence
-    pattern: int = -1  # which of the rule's patterns matched (distinct hits for min_hits)
-    background: bool = False  # in the abstract's background: shown, but does not count
+    pattern: int = -1  # which of the rule's patterns matched
+    zone: str = ""  # title, aims, results, conclusions, other, background, ...
+    start: int = -1  # where in the field (text fields)
+    end: int = -1
+    covered: bool = False  # a stronger rule for the same tag matched these words
+
+    @property
+    def live(self) -> bool:
+        """Neither negated nor covered by a stronger match."""
+        return not (self.negated or self.covered)
 
     @property
     def counts(self) -> bool:
-        """Whether this match counts towards its rule firing (and is stored as evidence)."""
-        return not (self.negated or self.background)
+        """Whether this match adds to its tag's score."""
+        return self.live and self.weight > 0
+
+    @property
+    def background(self) -> bool:
+        return self.zone == "background"
+
+
+class Cue(NamedTuple):
+    """A rule's matches in one zone, and the points they add to its tag's score."""
+
+    axis: str
+    tag: str
+    rule_id: str
+    zone: str
+    count: int
+    points: float
 
 
 @dataclass
 class TagResult:
     design: str
-    design_rule: str | None
+    design_rule: str | None  # the rule adding most to the design's score
     outcomes: list[str]
     n_participants: int | None
     population: str | None
     evidence: list[Evidence] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)  # every design and outcome
+    # How clear each decision is: the design's lead over the runner-up; an outcome's
+    # score minus its threshold (negative: not tagged).
+    margins: dict[str, float] = field(default_factory=dict)
+    cues: list[Cue] = field(default_factory=list)
+
+    @property
+    def runner_up(self) -> str:
+        rest = [d for d in DESIGNS if d != self.design]
+        return max(rest, key=lambda d: self.scores.get(d, 0.0))
+
+    @property
+    def margin(self) -> float:
+        """The closest of the paper's decisions (design or outcome), in score points."""
+        return min(abs(m) for m in self.margins.values())
 
 
 def _sentence(doc: _Prepared, name: str, start: int, end: int) -> str:
@@ -89,6 +190,8 @@ class _Prepared:
     def __init__(self, doc: Document):
         self.doc = doc
         self._ends: dict[str, list[int]] = {}
+        self._zones: dict[int, str] = {}
+        self._sections: list[tuple[int, str]] | None = None
         self._background: int | None = None
         self.texts = {"title": doc.title, "abstract": doc.abstract,
                       "keywords": "; ".join(doc.keywords)}
@@ -128,6 +231,50 @@ class _Prepared:
             found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
         return found
 
+    def zone(self, name: str, start: int) -> str:
+        """The zone of a match starting at ``start`` in a text field."""
+        if name != "abstract":
+            return name
+        if start < self.background_end:
+            return "background"
+        ends = self.sentence_ends("abstract")
+        i = bisect.bisect_right(ends, start)
+        found = self._zones.get(i)
+        if found is None:
+            found = self._zones[i] = self._sentence_zone(i, ends)
+        return found
+
+    def _sentence_zone(self, i: int, ends: list[int]) -> str:
+        text = self.texts["abstract"]
+        left = ends[i - 1] if i else 0
+        right = ends[i] if i < len(ends) else len(text)
+        if self._sections is None:
+            self._sections = [(m.start(1), _label_zone(m.group(1)))
+                              for m in _SECTION_LABEL.finditer(text)
+                              if not m.start() or text[m.start() - 1] in ".?!:)"
+                              ] if ": " in text else []
+        # Labels open sentences: the last one before this sentence's end is its section.
+        labelled = bisect.bisect_left(self._sections, (right, "")) - 1
+        if labelled >= 0:
+            zone = self._sections[labelled][1]
+            # A labelled background section ends where it turns to the study itself.
+            return "aims" if zone == "background" else zone
+        if left <= self.background_end:
+            return "aims"  # the first sentence about the study states its aims
+        kinds = {m.lastgroup for m in _SENTENCE_KIND.finditer(self.lowered["abstract"], left,
+                                                               right)}
+        for kind in ("conclusions", "results", "aims"):
+            if kind in kinds:
+                return kind
+        return "results" if "number" in kinds else "other"
+
+
+def _label_zone(label: str) -> str:
+    for words, zone in _LABEL_ZONES:
+        if any(word in label for word in words):
+            return zone
+    return "other"
+
 
 def _background_end(abstract: str, ends: list[int]) -> int:
     labelled = _BACKGROUND_LABEL.match(abstract)
@@ -157,15 +304,17 @@ def _fold(text: str) -> str:
 
 
 class RuleSet:
-    """Rules indexed by the literal starts of their patterns, per text field.
+    """Rules indexed by the literal starts of their patterns, per text field, with the
+    scoring that turns their matches into tags.
 
     Tagging 30,000 papers must take seconds: a document only runs the patterns whose
     literal start occurs among its words (one set intersection per field), instead of
     every pattern of every rule.
     """
 
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], scoring: Scoring | None = None):
         self.rules = list(rules)
+        self.scoring = scoring or load()[1]
         self.by_key: dict[str, dict[str, list[tuple[int, int]]]] = {}
         self.unkeyed: dict[str, list[tuple[int, int]]] = {}
         for name in TEXT_FIELDS:
@@ -181,14 +330,11 @@ class RuleSet:
                         index.setdefault(key, []).append((r, a))
             self.by_key[name], self.unkeyed[name] = index, always
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
-        self.list_rules = {r for r, rule in enumerate(self.rules)
-                           if any(f in LIST_FIELDS for f in rule.fields)}
-
-        # Evaluation order: the first firing design rule in this order is the design
-        # (highest priority, then the taxonomy's order), so the rest can be skipped.
-        self.order = sorted(range(len(self.rules)), key=lambda r: (
-            self.rules[r].axis != "design", -self.rules[r].priority,
-            _DESIGN_ORDER.get(self.rules[r].tag, 99), r))
+        self.list_rules = [r for r, rule in enumerate(self.rules)
+                           if any(f in LIST_FIELDS for f in rule.fields)]
+        self.absent_rules = [r for r, rule in enumerate(self.rules) if rule.absent]
+        # Which rule counts words that several rules match: highest priority, then first.
+        self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
 
     def candidates(self, doc: _Prepared) -> dict[int, list[tuple[int, int]]]:
         """Per rule, the (text field index, pattern) pairs whose literal start the document
@@ -209,13 +355,24 @@ class RuleSet:
                      ) -> list[Evidence]:
         """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
         rule = self.rules[r]
+        factors = self.scoring.zones[rule.axis]
         found: list[Evidence] = []
+        if rule.absent:
+            # One match for the whole field: a complete text (a field cut off mid-sentence
+            # may have lost the words), and none of the rule's words in it.
+            for name in rule.fields:
+                if doc.lowered[name].rstrip()[-1:] in _COMPLETE and not any(
+                        _occurs(alternative, doc, name) for alternative in rule.absent):
+                    zone = "other" if name == "abstract" else name
+                    found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
+                                          rule.weight * factors[zone], zone=zone))
+            return found
         for name in rule.fields:
             if name in LIST_FIELDS:
                 for lowered, item in doc.items[name]:
                     if rule.pattern.search(lowered):
                         found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
-                                              rule.confidence))
+                                              rule.weight * factors[name], zone=name))
         for f, a in pairs:
             name = TEXT_FIELDS[f]
             alternative = rule.alternatives[a]
@@ -231,48 +388,101 @@ class RuleSet:
                     continue
                 negated = bool(rule.unless and rule.unless.search(
                     _sentence(doc, name, start, end)))
-                # Outcomes only: a design named in the background ("earlier surveys
-                # found ...") is rarer and is already guarded by the rules' unless.
-                background = (rule.axis == "outcome" and name == "abstract"
-                              and start < doc.background_end)
+                zone = doc.zone(name, start)
                 found.append(Evidence(rule.axis, rule.tag, rule.id, name, text[start:end],
-                                      rule.confidence, negated, alternative.pattern, background))
+                                      rule.weight * factors[zone], negated,
+                                      alternative.pattern, zone, start, end))
         return found
 
 
-def _fires(rule: Rule, evidence: list[Evidence]) -> bool:
-    live = [e for e in evidence if e.counts]
-    if any(e.field != "abstract" for e in live):
-        return True
-    return len({e.pattern for e in live}) >= rule.min_hits
+def _occurs(alternative: Alternative, doc: _Prepared, name: str) -> bool:
+    """Whether one pattern occurs in a text field (as a whole word)."""
+    if alternative.keys is not None and not alternative.keys & doc.keys[name]:
+        return False
+    lowered = doc.lowered[name]
+    first = lowered.find(alternative.prefix) if alternative.prefix else 0
+    if first < 0:
+        return False
+    for hit in alternative.regex.finditer(lowered, first):
+        start = hit.start()
+        if not (alternative.check_left and start and (
+                lowered[start - 1].isalnum() or lowered[start - 1] == "_")):
+            return True
+    return False
 
 
-def tag_document(doc: Document, rules: RuleSet, *, everything: bool = False) -> TagResult:
-    """Tag one paper. Rules that cannot change the result are skipped, unless
-    ``everything`` (``explain`` shows every rule that matches)."""
+def matches(doc: Document, rules: RuleSet) -> list[Evidence]:
+    """Every place any rule matches the document, negated ones included."""
     prepared = _Prepared(doc)
     candidates = rules.candidates(prepared)
-    # Rules reading MeSH or publication types run only when the paper has some.
-    has_list = rules.list_rules if (doc.mesh or doc.publication_types) else set()
+    if doc.mesh or doc.publication_types:  # rules reading NLM's lists, when it has some
+        for r in rules.list_rules:
+            candidates.setdefault(r, [])
+    for r in rules.absent_rules:
+        candidates.setdefault(r, [])
     evidence: list[Evidence] = []
-    design, design_rule = "other", None
-    outcomes: set[str] = set()
-    for r in rules.order:
-        rule = rules.rules[r]
-        decided = design_rule is not None if rule.axis == "design" else rule.tag in outcomes
-        if (decided and not everything) or (r not in candidates and r not in has_list):
+    for r in sorted(candidates):
+        evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
+    return _one_cue_per_place(evidence, rules)
+
+
+def _one_cue_per_place(evidence: list[Evidence], rules: RuleSet) -> list[Evidence]:
+    """Words that several rules of one tag match are one piece of evidence: the rule of
+    highest priority counts them ("cross-sectional survey" is not also a bare "survey")."""
+    rank = rules.rank
+    order = sorted(range(len(evidence)), key=lambda i: (
+        evidence[i].value, evidence[i].field, rank[evidence[i].rule_id], evidence[i].start))
+    taken: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    result = list(evidence)
+    for i in order:
+        item = evidence[i]
+        if item.start < 0 or item.negated:
             continue
-        found = rules.rule_matches(r, prepared, candidates.get(r, []))
-        if not found:
-            continue
-        evidence.extend(found)
-        if decided or not _fires(rule, found):
-            continue
-        if rule.axis == "design":
-            design, design_rule = rule.tag, rule.id
-        elif rule.axis == "outcome":
-            outcomes.add(rule.tag)
-    population = POPULATION_OF.get(design, "human")
-    n = participants(doc.abstract) if population == "human" else None
-    return TagResult(design, design_rule, [o for o in OUTCOMES if o in outcomes], n,
-                     population, evidence)
+        spans = taken.setdefault((item.value, item.field), [])
+        if any(item.start < end and start < item.end for start, end in spans):
+            result[i] = item._replace(covered=True)
+        else:
+            spans.append((item.start, item.end))
+    return result
+
+
+def cues(evidence: list[Evidence], rules: RuleSet) -> list[Cue]:
+    """The counting matches grouped by rule and zone, with the points each group adds."""
+    counts: dict[tuple[str, str, str, str], int] = {}
+    for item in evidence:
+        if item.counts:
+            key = (item.axis, item.value, item.rule_id, item.zone)
+            counts[key] = counts.get(key, 0) + 1
+    weights = {rule.id: rule.weight for rule in rules.rules}
+    zones = rules.scoring.zones
+    return [Cue(axis, tag, rule_id, zone, n,
+                weights[rule_id] * zones[axis][zone] * strength(n))
+            for (axis, tag, rule_id, zone), n in counts.items()]
+
+
+def tag_document(doc: Document, rules: RuleSet) -> TagResult:
+    """Tag one paper: the highest-scoring design, the outcomes that reach their threshold."""
+    evidence = matches(doc, rules)
+    found = cues(evidence, rules)
+    scoring = rules.scoring
+    points = dict.fromkeys((*DESIGNS, *OUTCOMES), 0.0)
+    for cue in found:
+        points[cue.tag] += cue.points
+    scores = dict(points)
+    for d in DESIGNS:
+        scores[d] += scoring.design_bias[d] + points.get(BUILDS_ON.get(d, ""), 0.0)
+    if any(cue.axis == "design" for cue in found):
+        ranked = sorted(DESIGNS, key=lambda d: -scores[d])  # stable: ties in taxonomy order
+        design, runner_up = ranked[0], ranked[1]
+    else:
+        design, runner_up = "other", max(DESIGNS[:-1], key=lambda d: scores[d])
+    margins = {"design": round(scores[design] - scores[runner_up], 3)}
+    for outcome in OUTCOMES:
+        margins[outcome] = round(scores[outcome] - scoring.threshold[outcome], 3)
+    outcomes = [o for o in OUTCOMES if margins[o] >= 0]
+    mine = [c for c in found if c.axis == "design" and c.tag in (design, BUILDS_ON.get(design))]
+    who = population(design)
+    n = participants(doc.abstract) if who == "human" else None
+    return TagResult(design, max(mine, key=lambda c: c.points).rule_id if mine else None,
+                     outcomes, n, who, evidence, {k: round(v, 3) for k, v in scores.items()},
+                     margins, found)

@@ -1,9 +1,10 @@
 """Tagging rules as data: loading, validating and compiling rules files (TOML).
 
-A rule reads some fields of a paper and fires when one of its patterns matches,
+A rule reads some fields of a paper and matches where one of its patterns matches,
 unless one of its ``unless`` patterns matches in the same sentence (the negations
-that matter: "non-randomized", "no randomized trials were found"). The shipped
-rules live in ``rules.toml`` beside this module; users add their own files, whose
+that matter: "non-randomized", "no randomized trials were found"). Each match adds the
+rule's weight, scaled by where it stands (the [scoring] zones), to its tag's score. The
+shipped rules live in ``rules.toml`` beside this module; users add their own files, whose
 rules replace shipped rules with the same id and add the others.
 """
 
@@ -18,14 +19,16 @@ from pathlib import Path
 
 from kratomlit.errors import InputFileError
 
-# The taxonomy's order (../TAXONOMY.md): when rules of equal priority disagree on the
-# design, the first in this order wins.
+# The taxonomy's order (../TAXONOMY.md): equal design scores go to the first in this order.
 DESIGNS = ("meta-analysis", "systematic-review", "rct", "controlled-trial", "cohort",
            "case-control", "cross-sectional", "qualitative", "case-report", "animal",
            "in-vitro", "review", "other")
 OUTCOMES = ("mood", "social", "safety", "legal")
 POPULATIONS = ("human", "animal", "in-vitro")
 FIELDS = ("title", "abstract", "mesh", "publication_types", "keywords")
+# Where a match stands: the title, the abstract's parts, keywords and NLM's lists.
+ZONES = ("title", "aims", "results", "conclusions", "other", "background", "keywords", "mesh",
+         "publication_types")
 AXES = {"design": DESIGNS, "outcome": OUTCOMES, "population": POPULATIONS}
 LIST_FIELDS = {"mesh", "publication_types"}
 USER_RULES_NAME = "kratomlit-rules.toml"
@@ -120,9 +123,9 @@ def _literal_start(alternative: str) -> tuple[str, bool]:
         if char not in _PLAIN:
             return "".join(prefix), True
         if following and following in _QUANTIFIERS:
-            # A quantified letter cuts its word short (and may be absent); a quantified
-            # separator ("gc-?ms") leaves the word before it whole.
-            return "".join(prefix), char not in " '-"
+            # A quantified character may be absent: a letter cuts its word short, and so
+            # does a separator ("cd-?1" also matches the one word "cd1").
+            return "".join(prefix), True
         prefix.append(char)
     return "".join(prefix), False
 
@@ -139,7 +142,7 @@ class Alternative:
     keys: frozenset[str] | None
     regex: re.Pattern[str]
     check_left: bool  # the word boundary before the match is checked by hand
-    pattern: int  # which of the rule's patterns this comes from (min_hits counts patterns)
+    pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
 
 
@@ -183,16 +186,18 @@ class Rule:
     fields: tuple[str, ...]
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None
-    priority: int
+    priority: int  # the author's strength of the cue, 0-100: the prior of its weight
+    weight: float  # what one match adds to its tag's score (fitted: bench/fit_weights.py)
     description: str = ""
-    # Outcome rules: how many separate matches in the abstract it takes (title, MeSH and
-    # keywords always count at once), so a topic named once as background does not tag.
-    min_hits: int = 1
     alternatives: tuple[Alternative, ...] = ()
+    # A rule that matches a field with text in which none of these patterns occur
+    # (an abstract that never describes a study of its own), instead of patterns.
+    absent: tuple[Alternative, ...] = ()
 
-    @property
-    def confidence(self) -> float:
-        return round(min(self.priority, 100) / 100, 2)
+
+def prior_weight(priority: int) -> float:
+    """The weight a rule without a fitted one gets from its priority (60 -> 2.5)."""
+    return round(max(0.25, (priority - 35) / 10), 2)
 
 
 def lower_pattern(source: str) -> str:
@@ -241,25 +246,33 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
     fields = need("fields")
     if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
         raise InputFileError(f"{where}: fields must be a list of {', '.join(FIELDS)}")
-    patterns = need("patterns")
-    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise InputFileError(f"{where}: patterns must be a list of strings")
+    absent = raw.get("absent") or []
+    patterns = raw["patterns"] if "patterns" in raw or not absent else []
+    for key, value in (("patterns", patterns), ("absent", absent)):
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise InputFileError(f"{where}: {key} must be a list of strings")
+    if absent and (patterns or any(f in LIST_FIELDS for f in fields)):
+        raise InputFileError(f"{where}: a rule with 'absent' has no patterns and reads only "
+                             "title, abstract or keywords")
     whole = any(f in LIST_FIELDS for f in fields)
     unless = raw.get("unless") or []
     if not isinstance(unless, list):
         raise InputFileError(f"{where}: unless must be a list of strings")
-    priority = raw.get("priority", 50)
+    priority = raw.get("priority", 70)  # a rule written without one is a clear cue
     if not isinstance(priority, int):
         raise InputFileError(f"{where}: priority must be a whole number")
-    min_hits = raw.get("min_hits", 1)
-    if not isinstance(min_hits, int) or min_hits < 1:
-        raise InputFileError(f"{where}: min_hits must be a whole number of at least 1")
+    weight = raw.get("weight", prior_weight(priority))
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
+        raise InputFileError(f"{where}: weight must be a number of at least 0")
     return Rule(
         id=rule_id, axis=axis, tag=tag, fields=tuple(str(f) for f in fields),
         pattern=_compile([str(p) for p in patterns], where, whole),
         unless=_compile([str(p) for p in unless], where, False) if unless else None,
-        priority=priority, description=str(raw.get("description", "")), min_hits=min_hits,
+        priority=priority, weight=float(weight), description=str(raw.get("description", "")),
         alternatives=_alternatives([str(p) for p in patterns], where),
+        # Keyed patterns first: most are ruled out by a missing word, without a regex.
+        absent=tuple(sorted(_alternatives([str(p) for p in absent], where),
+                            key=lambda a: a.keys is None)),
     )
 
 
@@ -267,8 +280,41 @@ _TERM = re.compile(r"\{([a-z_]+)\}")
 Terms = dict[str, list[str]]
 
 
-def _read(text: str, where: str) -> tuple[Terms, list[dict[str, object]]]:
-    """A rules file's named term lists ([terms]) and raw [[rule]] tables."""
+@dataclass(frozen=True)
+class Scoring:
+    """How matches become scores ([scoring], fitted with the weights by
+    bench/fit_weights.py): a factor per zone for each axis, a bias per design, and the
+    score each outcome needs."""
+
+    zones: dict[str, dict[str, float]]  # axis -> zone -> factor
+    design_bias: dict[str, float]
+    threshold: dict[str, float]  # outcome -> score needed
+
+
+_SCORING_KEYS = {"design_zones": ZONES, "outcome_zones": ZONES, "design_bias": DESIGNS,
+                 "outcome_threshold": OUTCOMES}
+
+
+def _scoring(data: dict[str, object], where: str) -> dict[str, dict[str, float]]:
+    scoring = data.get("scoring", {})
+    if not isinstance(scoring, dict):
+        raise InputFileError(f"{where}: [scoring] must be a table")
+    for key, table in scoring.items():
+        names = _SCORING_KEYS.get(key)
+        if names is None:
+            raise InputFileError(f"{where}: unknown [scoring] table '{key}' "
+                                 f"(one of {', '.join(_SCORING_KEYS)})")
+        if not isinstance(table, dict) or not all(
+                name in names and isinstance(value, int | float)
+                and not isinstance(value, bool) for name, value in table.items()):
+            raise InputFileError(f"{where}: [scoring.{key}] must map {', '.join(names)} "
+                                 "to numbers")
+    return scoring
+
+
+def _read(text: str, where: str
+          ) -> tuple[Terms, list[dict[str, object]], dict[str, dict[str, float]]]:
+    """A rules file's named term lists ([terms]), raw [[rule]] tables and [scoring]."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -281,7 +327,7 @@ def _read(text: str, where: str) -> tuple[Terms, list[dict[str, object]]]:
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise InputFileError(f"{where}: rules must be [[rule]] tables")
-    return terms, entries
+    return terms, entries, _scoring(data, where)
 
 
 def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
@@ -300,7 +346,7 @@ def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, objec
         return _TERM.sub(one, pattern)
 
     expanded = dict(raw)
-    for key in ("patterns", "unless"):
+    for key in ("patterns", "unless", "absent"):
         value = raw.get(key)
         if isinstance(value, list):
             expanded[key] = [spell(p) for p in value]
@@ -333,7 +379,7 @@ def _merge(*lists: Terms) -> Terms:
 
 def parse_rules(text: str, where: str, terms: Terms | None = None) -> list[Rule]:
     """The rules of one file; its own [terms] add to ``terms``."""
-    own, entries = _read(text, where)
+    own, entries, _ = _read(text, where)
     return _build(entries, _merge(terms or {}, own), where)
 
 
@@ -346,7 +392,12 @@ def builtin_rules() -> list[Rule]:
 
 
 def load_rules(extra: list[Path] | None = None) -> list[Rule]:
-    """The shipped rules, then each user file's rules (same id replaces, new id adds).
+    return load(extra)[0]
+
+
+def load(extra: list[Path] | None = None) -> tuple[list[Rule], Scoring]:
+    """The shipped rules, then each user file's rules (same id replaces, new id adds), and
+    the scoring (a user file's [scoring] values replace the shipped ones they name).
 
     Term lists are merged first, so a user file that adds a word to a shipped list
     ("kratom = ['kratom daun']") extends every shipped rule that uses it.
@@ -360,12 +411,19 @@ def load_rules(extra: list[Path] | None = None) -> list[Rule]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputFileError(f"{path}: cannot read rules file ({exc})") from None
     read = [(where, *_read(text, where)) for where, text in files]
-    terms = _merge(*(own for _, own, _ in read))
+    terms = _merge(*(own for _, own, _, _ in read))
     rules: dict[str, Rule] = {}
-    for where, _, entries in read:
+    scoring: dict[str, dict[str, float]] = {key: {} for key in _SCORING_KEYS}
+    for where, _, entries, tables in read:
         for rule in _build(entries, terms, where):
             rules[rule.id] = rule
-    return list(rules.values())
+        for key, table in tables.items():
+            scoring[key].update(table)
+    zones = {axis: {zone: float(scoring[f"{axis}_zones"].get(zone, 1.0)) for zone in ZONES}
+             for axis in ("design", "outcome")}
+    return list(rules.values()), Scoring(
+        zones, {d: float(scoring["design_bias"].get(d, 0.0)) for d in DESIGNS},
+        {o: float(scoring["outcome_threshold"].get(o, 1.0)) for o in OUTCOMES})
 
 
 def rule_files(db_path: Path, explicit: Path | None) -> list[Path]:

@@ -22,8 +22,16 @@ from typing import Any
 
 from kratomlit.errors import NotFoundError, UsageError
 from kratomlit.store import Store
-from kratomlit.tagging.engine import Document, Evidence, RuleSet, TagResult, tag_document
-from kratomlit.tagging.rules import DESIGNS, OUTCOMES, load_rules
+from kratomlit.tagging.engine import (
+    Document,
+    Evidence,
+    RuleSet,
+    TagResult,
+    population,
+    tag_document,
+)
+from kratomlit.tagging.participants import participants
+from kratomlit.tagging.rules import DESIGNS, OUTCOMES, load
 
 CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
 EVIDENCE_PER_RULE = 3  # matches kept per firing rule: enough to show why, not every word
@@ -86,17 +94,46 @@ def _manual(store: Store, pmids: list[int]) -> dict[int, list[tuple[str, str, in
     return found
 
 
-def effective(result: TagResult, manual: list[tuple[str, str, int]]
-              ) -> tuple[str, list[str], str]:
-    """(design, outcomes, design source) once a reviewer's manual tags are applied."""
+def _ruleset(rule_files: list[Path] | None) -> RuleSet:
+    return RuleSet(*load(rule_files))
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A paper's tags once a reviewer's manual tags are applied, as ``paper_tags`` holds
+    them: population and N follow the design; margins only for automatic tags."""
+
+    design: str
+    outcomes: list[str]
+    source: str  # of the design: auto or manual
+    n_participants: int | None
+    population: str | None
+    margins: dict[str, float]
+
+    @property
+    def margin(self) -> float | None:
+        return min((abs(m) for m in self.margins.values()), default=None)
+
+
+def effective(result: TagResult, manual: list[tuple[str, str, int]],
+              abstract: Callable[[], str] = lambda: "") -> Effective:
+    """The effective tags; ``abstract`` is read only when a manual design makes a paper
+    human that the rules did not count participants for."""
     design, source = result.design, "auto"
     outcomes = set(result.outcomes)
+    margins = dict(result.margins)
     for axis, value, negated in manual:
         if axis == "design" and not negated:
             design, source = value, "manual"
+            margins.pop("design", None)
         elif axis == "outcome":
             (outcomes.discard if negated else outcomes.add)(value)
-    return design, [o for o in OUTCOMES if o in outcomes], source
+            margins.pop(value, None)
+    who = population(design)
+    n = None
+    if who == "human":
+        n = result.n_participants if result.population == "human" else participants(abstract())
+    return Effective(design, [o for o in OUTCOMES if o in outcomes], source, n, who, margins)
 
 
 def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, ...]]:
@@ -106,7 +143,7 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
     for item in result.evidence:
         if not item.counts:
             continue
-        if item.axis == "design" and item.rule_id != result.design_rule:
+        if item.axis == "design" and item.value != result.design:
             continue
         if item.axis == "outcome" and item.value not in result.outcomes:
             continue
@@ -114,7 +151,7 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
             continue
         kept[item.rule_id] += 1
         rows.append((pmid, item.axis, item.value, "auto", item.rule_id, item.field,
-                     item.matched[:200], item.confidence, 0, None, stamp))
+                     item.matched[:200], round(item.weight, 3), 0, None, stamp))
     return rows
 
 
@@ -138,7 +175,7 @@ def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
     for row in rows:
         result = tag_document(document(row[1:]), rules)
         evidence = _evidence_rows(row[0], result, stamp)
-        result.evidence = []  # what crosses the process boundary stays small
+        result.evidence, result.cues = [], []  # what crosses the process boundary stays small
         tagged.append(_Tagged(row[0], result, evidence))
     return tagged
 
@@ -176,7 +213,7 @@ def _workers(total: int) -> int:
 def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
               progress: Progress | None = None) -> TagSummary:
     """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
-    rules = RuleSet(load_rules(rule_files))  # compiled once; a bad file fails before any work
+    rules = _ruleset(rule_files)  # compiled once; a bad file fails before any work
     summary = TagSummary()
     stamp = _now()
     with store.transaction() as db:
@@ -188,14 +225,13 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
             evidence: list[tuple[Any, ...]] = []
             effective_rows = []
             for item in tagged:
-                result = item.result
-                design, outcomes, source = effective(result, manual.get(item.pmid, []))
+                tags = effective(item.result, manual.get(item.pmid, []),
+                                 lambda pmid=item.pmid: _abstract(store, pmid))
                 summary.manual_kept += item.pmid in manual
                 evidence.extend(item.evidence)
-                effective_rows.append((item.pmid, design, json.dumps(outcomes),
-                                       result.n_participants, result.population, source, stamp))
-                summary.designs[design] += 1
-                summary.outcomes.update(outcomes)
+                effective_rows.append(_paper_tags_row(item.pmid, tags, stamp))
+                summary.designs[tags.design] += 1
+                summary.outcomes.update(tags.outcomes)
             db.execute("DELETE FROM tags WHERE source = 'auto' AND pmid IN "
                        "(SELECT value FROM json_each(?))", [json.dumps(pmids)])
             db.conn.executemany(_INSERT_TAG, evidence)
@@ -210,10 +246,23 @@ _INSERT_TAG = ("INSERT INTO tags (pmid, axis, value, source, rule_id, field, mat
                "confidence, negated, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 _UPSERT_PAPER_TAGS = (
     "INSERT INTO paper_tags (pmid, design, outcomes, n_participants, population, "
-    "design_source, tagged_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (pmid) DO UPDATE "
+    "design_source, tagged_at, margin, margins) VALUES (?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (pmid) DO UPDATE "
     "SET design = excluded.design, outcomes = excluded.outcomes, "
     "n_participants = excluded.n_participants, population = excluded.population, "
-    "design_source = excluded.design_source, tagged_at = excluded.tagged_at")
+    "design_source = excluded.design_source, tagged_at = excluded.tagged_at, "
+    "margin = excluded.margin, margins = excluded.margins")
+
+
+def _paper_tags_row(pmid: int, tags: Effective, stamp: str) -> tuple[Any, ...]:
+    return (pmid, tags.design, json.dumps(tags.outcomes), tags.n_participants,
+            tags.population, tags.source, stamp, tags.margin,
+            json.dumps(tags.margins) if tags.margins else None)
+
+
+def _abstract(store: Store, pmid: int) -> str:
+    row = store.db.execute("SELECT abstract FROM papers WHERE pmid = ?", [pmid]).fetchone()
+    return str(row[0] or "") if row else ""
 
 
 def _paper_row(store: Store, pmid: int) -> tuple[Any, ...]:
@@ -226,14 +275,13 @@ def _paper_row(store: Store, pmid: int) -> tuple[Any, ...]:
 
 def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
     """Recompute one paper's effective tags after a manual change (inside a transaction)."""
-    result = tag_document(document(_paper_row(store, pmid)[1:]), rules)
-    design, outcomes, source = effective(result, _manual(store, [pmid]).get(pmid, []))
+    row = _paper_row(store, pmid)
+    result = tag_document(document(row[1:]), rules)
+    tags = effective(result, _manual(store, [pmid]).get(pmid, []), lambda: row[2] or "")
     stamp = _now()
     store.db.execute("DELETE FROM tags WHERE source = 'auto' AND pmid = ?", [pmid])
     store.db.conn.executemany(_INSERT_TAG, _evidence_rows(pmid, result, stamp))
-    store.db.execute(_UPSERT_PAPER_TAGS, [pmid, design, json.dumps(outcomes),
-                                          result.n_participants, result.population, source,
-                                          stamp])
+    store.db.execute(_UPSERT_PAPER_TAGS, _paper_tags_row(pmid, tags, stamp))
 
 
 def parse_outcomes(text: str) -> list[str]:
@@ -260,7 +308,7 @@ def set_manual(store: Store, pmid: int, *, design: str | None = None,
     """A reviewer's tags: the design, and/or the complete outcome list, with a note."""
     if design is None and outcomes is None:
         raise UsageError("nothing to set: give --design and/or --outcome")
-    rules = RuleSet(load_rules(rule_files))
+    rules = _ruleset(rule_files)
     stamp = _now()
     with store.transaction() as db:
         _paper_row(store, pmid)
@@ -284,7 +332,7 @@ def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool
                  rule_files: list[Path] | None = None) -> int:
     """Remove a reviewer's tags so the automatic ones apply again; returns rows removed."""
     axes = [a for a, wanted in (("design", design), ("outcome", outcomes)) if wanted]
-    rules = RuleSet(load_rules(rule_files))
+    rules = _ruleset(rule_files)
     with store.transaction() as db:
         _paper_row(store, pmid)
         removed = db.execute(
@@ -302,6 +350,7 @@ class Explanation:
     stored: dict[str, Any] | None
     manual: list[dict[str, Any]]
     rules_fired: list[Evidence]
+    thresholds: dict[str, float]  # the score each outcome needs
 
 
 def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Explanation:
@@ -309,11 +358,11 @@ def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Ex
     the reviewer's manual tags."""
     with store.reading() as db:
         row = _paper_row(store, pmid)
-        result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)),
-                              everything=True)
+        rules = _ruleset(rule_files)
+        result = tag_document(document(row[1:]), rules)
         stored = db.execute(
-            "SELECT design, outcomes, n_participants, population, design_source, tagged_at "
-            "FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
+            "SELECT design, outcomes, n_participants, population, design_source, tagged_at, "
+            "margin FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
         manual = [dict(zip(("axis", "value", "negated", "note", "created_at"), r, strict=True))
                   for r in db.execute(
                       "SELECT axis, value, negated, note, created_at FROM tags "
@@ -321,7 +370,8 @@ def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Ex
     stored_dict = None
     if stored:
         keys = ("design", "outcomes", "n_participants", "population", "design_source",
-                "tagged_at")
+                "tagged_at", "margin")
         stored_dict = dict(zip(keys, stored, strict=True))
         stored_dict["outcomes"] = json.loads(stored_dict["outcomes"] or "[]")
-    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence)
+    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence,
+                       rules.scoring.threshold)
