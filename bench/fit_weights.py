@@ -61,15 +61,32 @@ class Settings:
     # general PubMed, and a cue they rarely separate from others keeps its meaning.
     weight_range: float = 2.0
 
-# Where an outcome is named, by hand rather than fitted: the general-PubMed labels are too
-# few and too unlike the kratom literature to say (its surveys report mood and harms in
-# their results). The title counts most, the study's own parts alike, the background not
-# at all (TAXONOMY.md: a background mention does not earn the tag).
-OUTCOME_ZONES = {"title": 1.5, "aims": 1.0, "results": 1.0, "conclusions": 1.0, "other": 0.75,
-                 "background": 0.0, "keywords": 1.0, "mesh": 1.0, "publication_types": 1.0}
+# Where a cue stands, as factors fitted within bounds. Outcomes: the study's aims and
+# results are the unit (a clear cue there reaches the threshold), the title counts more,
+# conclusions and other sentences may count less, the background not at all (TAXONOMY.md:
+# a background mention does not earn the tag). Designs: a design named in the background
+# is weak.
+ZONE_BOUNDS = {
+    "outcome": {"title": (1.0, 2.0), "aims": (1.0, 1.0), "results": (1.0, 1.0),
+                "conclusions": (0.75, 1.0), "other": (0.5, 1.0), "background": (0.0, 0.0),
+                "keywords": (0.5, 1.5), "mesh": (1.0, 1.0), "publication_types": (1.0, 1.0)},
+    "design": {"background": (0.2, 1.0)},
+}
 NESTED_FLOOR = 4.0
+# An outcome is tagged at a score of THRESHOLD: one clear cue (priority 60 and up) in the
+# study's own text reaches it, one weak cue (below 50) does not even in the title, and
+# the cues between need company. The fit places each weight within its class.
+THRESHOLD = 2.5
+CLEAR, WEAK = 60, 50
+
+
+def outcome_weight_bounds(prior: float, strength_class: int, settings: Settings
+                          ) -> tuple[float, float]:
+    if strength_class > 0:
+        return THRESHOLD, max(prior, THRESHOLD) * settings.weight_range
+    ceiling = THRESHOLD - 0.01
+    return min(prior / settings.weight_range, ceiling), ceiling
 # Design zones are fitted within these bounds; a design named in the background is weak.
-DESIGN_ZONE_BOUNDS = {"background": (0.2, 1.0)}
 
 
 def record_files() -> list[Path]:
@@ -106,6 +123,7 @@ class Axis:
     prior: np.ndarray
     features: np.ndarray  # samples x rules x zones
     any_cue: np.ndarray  # samples: some rule of this axis counts
+    strength_class: np.ndarray  # rules: 1 a clear cue (priority 60 and up), -1 a weak one
 
 
 def build(axis: str, names: tuple[str, ...], ruleset: RuleSet,
@@ -123,7 +141,9 @@ def build(axis: str, names: tuple[str, ...], ruleset: RuleSet,
             features[i, j, k] = strength(n)
     return Axis(axis, [r.id for r in rules], np.array([names.index(r.tag) for r in rules]),
                 np.array([prior_weight(r.priority) for r in rules]), features,
-                features.reshape(len(evidence), -1).any(axis=1))
+                features.reshape(len(evidence), -1).any(axis=1),
+                np.array([1 if r.priority >= CLEAR else -1 if r.priority < WEAK else 0
+                          for r in rules]))
 
 
 @dataclass
@@ -159,8 +179,8 @@ def fit(axis: Axis, n_tags: int, targets: np.ndarray, sample_weight: np.ndarray,
     """Maximum likelihood with Gaussian priors (weights at their priors, zones at 1,
     biases at 0); softmax over designs, one sigmoid per outcome."""
     onehot = adds_to(axis, n_tags)  # rules x tags
-    fixed = OUTCOME_ZONES if axis.name == "outcome" else {}
-    zone_prior = np.array([fixed.get(z, 1.0) for z in ZONES])
+    zone_bounds = [ZONE_BOUNDS[axis.name].get(z, (0.5, 2.0)) for z in ZONES]
+    zone_prior = np.array([min(max(1.0, low), high) for low, high in zone_bounds])
     # Design biases stay small; an outcome's threshold is whatever the labels say.
     bias_strength = settings.bias if axis.name == "design" else 0.0
     prior_strength, zone_strength = settings.prior, settings.zone
@@ -192,45 +212,26 @@ def fit(axis: Axis, n_tags: int, targets: np.ndarray, sample_weight: np.ndarray,
                    + bias_strength * (f.bias ** 2).sum())
         return float(nll + penalty), np.concatenate([grad_w, grad_z, grad_b])
 
-    start = np.concatenate([axis.prior, zone_prior, np.zeros(n_tags)])
-    bounds = [(p / settings.weight_range, p * settings.weight_range) for p in axis.prior]
-    bounds += [(v, v) if z in fixed else DESIGN_ZONE_BOUNDS.get(z, (0.5, 2.0))
-               for z, v in zip(ZONES, zone_prior, strict=True)]
+    if axis.name == "outcome":
+        bounds = [outcome_weight_bounds(p, clear, settings)
+                  for p, clear in zip(axis.prior, axis.strength_class, strict=True)]
+    else:
+        bounds = [(p / settings.weight_range, p * settings.weight_range) for p in axis.prior]
+    bounds += zone_bounds
     if axis.name == "design":
         # "other" is what a paper is without enough evidence for anything else.
         # A design that builds on another needs room below it, or its own cues never count.
         bounds += [(0, 0) if d == "other" else (-NESTED_FLOOR, 0) if d in BUILDS_ON
                    else (-settings.bias_floor, 0) for d in DESIGNS]
     else:
-        bounds += [(None, None)] * n_tags
+        bounds += [(-THRESHOLD, -THRESHOLD)] * n_tags
+    start = np.concatenate([[min(max(p, low), high) for p, (low, high) in
+                             zip(axis.prior, bounds, strict=False)], zone_prior,
+                            np.zeros(n_tags) if axis.name == "design"
+                            else -np.full(n_tags, THRESHOLD)])
     result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
                       options={"maxiter": 5000})
-    print(axis.name, result.nit, result.message, file=sys.stderr)
     return _unpack(axis, result.x, n_tags)
-
-
-def best_thresholds(axis: Axis, fitted: Fitted, truth: np.ndarray) -> Fitted:
-    """Each outcome's threshold where it scores the best F1 on these samples (the middle
-    of the best stretch): the likelihood's own cut (even odds) tags too little for F1."""
-    points = scores(axis, fitted, len(OUTCOMES)) - fitted.bias  # without the threshold
-    bias = fitted.bias.copy()
-    for o in range(len(OUTCOMES)):
-        candidates = np.unique(np.round(points[:, o], 2))
-        candidates = candidates[candidates > 0]
-        if not len(candidates):
-            continue
-        f1 = []
-        for t in candidates:
-            got = points[:, o] >= t
-            tp, fp = (got & truth[:, o]).sum(), (got & ~truth[:, o]).sum()
-            fn = (~got & truth[:, o]).sum()
-            f1.append(2 * tp / max(2 * tp + fp + fn, 1))
-        best = np.flatnonzero(np.isclose(f1, max(f1)))
-        # Between the best candidate and the one below it, so a score equal to a
-        # training score lands on the same side.
-        low = candidates[best[0] - 1] if best[0] else 0.0
-        bias[o] = -round((low + candidates[best[0]]) / 2, 2)
-    return Fitted(fitted.weights, fitted.zones, bias)
 
 
 def rounded(fitted: Fitted) -> Fitted:
@@ -291,18 +292,16 @@ def main() -> None:
 
     def subset(axis: Axis, rows: np.ndarray) -> Axis:
         return Axis(axis.name, axis.rules, axis.tags, axis.prior, axis.features[rows],
-                    axis.any_cue[rows])
+                    axis.any_cue[rows], axis.strength_class)
 
     settings = Settings(args.prior_strength, args.zone_strength, args.bias_strength,
                         args.bias_floor, args.weight_range)
 
     def fit_both(rows: np.ndarray) -> tuple[Fitted, Fitted]:
-        outcomes = fit(subset(outcome_axis, rows), len(OUTCOMES), want_o[rows], weight[rows],
-                       settings)
-        outcomes = best_thresholds(subset(outcome_axis, rows), rounded(outcomes),
-                                   want_o[rows] > 0)
         return (rounded(fit(subset(design_axis, rows), len(DESIGNS), want_d[rows], weight[rows],
-                            settings)), outcomes)
+                            settings)),
+                rounded(fit(subset(outcome_axis, rows), len(OUTCOMES), want_o[rows],
+                            weight[rows], settings)))
 
     cv_d = np.zeros(len(samples), dtype=int)
     cv_o = np.zeros((len(samples), len(OUTCOMES)), dtype=bool)

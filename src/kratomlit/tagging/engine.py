@@ -11,6 +11,7 @@ reaches the outcome's threshold. Margins say how close each decision was.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ from kratomlit.tagging.rules import (
 )
 
 TEXT_FIELDS = ("title", "abstract", "keywords")
+MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)
 _WORD = re.compile(r"\w+")
-_KEY_SIZES = range(3, KEY_LENGTH + 1)
+_DIGIT = re.compile(r"\d")
+_KEY_SIZES = (3, KEY_LENGTH)
 _COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
@@ -42,7 +45,7 @@ _SECTION_LABEL = re.compile(r"(?:^|\s)([A-Z][A-Z ,&/-]{2,40}):\s")
 _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
     r"the present|here|"
-    r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b", re.IGNORECASE)
+    r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
 # The zone of a labelled section, by the first word group its label contains.
 _LABEL_ZONES = (
     (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE"), "background"),
@@ -56,19 +59,23 @@ _LABEL_ZONES = (
 )
 # An unstructured abstract's sentence after its background, by what it says: a
 # conclusion, a result (a finding verb, else a number), its aims and methods, or else.
-_SENTENCE_KIND = re.compile(
-    r"(?P<conclusions>\b(?:in conclusion|in summary|to conclude|we conclude|conclusions?|"
-    r"taken together|these (?:findings|results|data|observations) (?:suggest|indicate|show|"
-    r"support|highlight|demonstrate|underscore|raise)|(?:our|the) (?:findings|results|data) "
-    r"(?:suggest|indicate|support|highlight|demonstrate|underscore)|suggesting that|"
-    r"clinicians should|further (?:research|studies|investigation))\b)|"
-    r"(?P<results>\b(?:found|showed|shown|revealed|demonstrated|observed|indicated|"
-    r"(?:was|were) (?:associated|significantly|more|less|higher|lower|common)|"
-    r"significant(?:ly)?|most (?:common|frequent|commonly)|majority)\b)|"
-    r"(?P<aims>\b(?:we|our|aims?|aimed|objectives?|purpose|was to|were to|sought|methods?|"
-    r"recruited|enrolled|conducted|collected|administered|surveyed|interviewed|designed|"
-    r"this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case))\b)|"
-    r"(?P<number>\d)")  # matched against the lower-cased text
+# Whole words and a few phrases, looked up in the sentence's words (a regex over every
+# abstract costs seconds on 30,000 papers).
+_SENTENCE_KINDS = (
+    ("conclusions", frozenset({"conclusion", "conclusions", "conclude", "concludes"}),
+     ("in summary", "taken together", "these findings", "these results", "these data",
+      "our findings", "our results", "suggesting that", "clinicians should",
+      "further research", "further studies")),
+    ("results", frozenset({"found", "showed", "shown", "revealed", "demonstrated", "observed",
+                           "indicated", "significant", "significantly", "majority"}),
+     ("were associated", "was associated", "most common", "most frequent")),
+    ("aims", frozenset({"we", "our", "aim", "aims", "aimed", "objective", "objectives",
+                        "purpose", "sought", "method", "methods", "recruited", "enrolled",
+                        "conducted", "collected", "administered", "surveyed", "interviewed",
+                        "designed"}),
+     ("was to", "were to", "this study", "this survey", "this analysis", "this report",
+      "the present study")),
+)
 # A meta-analysis pools a systematic review, a randomised trial randomises a controlled
 # trial: their scores include the cues of the design they build on, so the design that
 # adds pooling or randomisation wins when its own cues are there.
@@ -192,6 +199,7 @@ class _Prepared:
         self._ends: dict[str, list[int]] = {}
         self._zones: dict[int, str] = {}
         self._sections: list[tuple[int, str]] | None = None
+        self._negated: dict[tuple[str, str, int], bool] = {}
         self._background: int | None = None
         self.texts = {"title": doc.title, "abstract": doc.abstract,
                       "keywords": "; ".join(doc.keywords)}
@@ -201,26 +209,25 @@ class _Prepared:
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
             self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
-        # First three to KEY_LENGTH characters of every word: a rule alternative whose literal
-        # start is missing cannot match, and is skipped without running its regex.
+        # The first three and the first KEY_LENGTH characters of every word: a rule
+        # alternative whose literal start is missing cannot match, and is skipped without
+        # running its regex.
         self.keys: dict[str, set[str]] = {}
+        self.words: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
-            keys: set[str] = set()
-            add = keys.add
-            for word in set(_WORD.findall(lowered)):
-                for n in _KEY_SIZES:
-                    add(word[:n])
-            self.keys[name] = keys
-        self.items: dict[str, list[tuple[str, str]]] = {
-            name: [(item.lower(), item) for item in getattr(doc, name)]
-            for name in LIST_FIELDS
-        }
+            words = self.words[name] = set(_WORD.findall(lowered))
+            self.keys[name] = {word[:3] for word in words} | {word[:KEY_LENGTH] for word in words}
+        self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
+        # MeSH terms and publication types, one per line: a rule's pattern runs once per
+        # list, not once per item.
+        self.items = {name: getattr(doc, name) for name in LIST_FIELDS}
+        self.lines = {name: "\n".join(items).lower() for name, items in self.items.items()}
 
     @property
     def background_end(self) -> int:
         """Where the abstract's background ends (0 when it has none), found once."""
         if self._background is None:
-            self._background = _background_end(self.texts["abstract"],
+            self._background = _background_end(self.texts["abstract"], self.lowered["abstract"],
                                                self.sentence_ends("abstract"))
         return self._background
 
@@ -229,6 +236,18 @@ class _Prepared:
         found = self._ends.get(name)
         if found is None:
             found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
+        return found
+
+    def negated(self, rule: Rule, name: str, start: int, end: int) -> bool:
+        """Whether one of the rule's ``unless`` patterns occurs in the match's sentence
+        (once per rule and sentence)."""
+        ends = self.sentence_ends(name)
+        key = (rule.id, name, bisect.bisect_right(ends, start))
+        found = self._negated.get(key)
+        if found is None:
+            sentence = _sentence(self, name, start, end)
+            found = self._negated[key] = any(_occurs(alternative, self, name, sentence)
+                                             for alternative in rule.unless)
         return found
 
     def zone(self, name: str, start: int) -> str:
@@ -261,14 +280,15 @@ class _Prepared:
             return "aims" if zone == "background" else zone
         if left <= self.background_end:
             return "aims"  # the first sentence about the study states its aims
-        kinds = {m.lastgroup for m in _SENTENCE_KIND.finditer(self.lowered["abstract"], left,
-                                                               right)}
-        for kind in ("conclusions", "results", "aims"):
-            if kind in kinds:
-                return kind
-        return "results" if "number" in kinds else "other"
+        sentence = self.lowered["abstract"][left:right]
+        words = set(_WORD.findall(sentence))
+        for zone, cues, phrases in _SENTENCE_KINDS:
+            if not cues.isdisjoint(words) or any(phrase in sentence for phrase in phrases):
+                return zone
+        return "results" if _DIGIT.search(sentence) else "other"
 
 
+@functools.lru_cache(maxsize=512)
 def _label_zone(label: str) -> str:
     for words, zone in _LABEL_ZONES:
         if any(word in label for word in words):
@@ -276,7 +296,7 @@ def _label_zone(label: str) -> str:
     return "other"
 
 
-def _background_end(abstract: str, ends: list[int]) -> int:
+def _background_end(abstract: str, lowered: str, ends: list[int]) -> int:
     labelled = _BACKGROUND_LABEL.match(abstract)
     if labelled:
         section = _SECTION_LABEL.search(abstract, labelled.end())
@@ -286,21 +306,27 @@ def _background_end(abstract: str, ends: list[int]) -> int:
     else:
         limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
     start = labelled.end() if labelled else 0
-    for end in [*ends, len(abstract)]:
-        if end <= start:
-            continue
-        if _THIS_STUDY.search(abstract, start, end):
-            return start
-        if end > limit:
-            # A labelled section is background to its end; an unstructured abstract that
-            # never turns to "this study" (a commentary, a review) is all content.
-            return limit if labelled else 0
-        start = end
+    cue = _THIS_STUDY.search(lowered, start)
+    if cue:
+        # The background ends where the first sentence about the study starts, if that
+        # sentence starts within the background's limit.
+        i = bisect.bisect_right(ends, cue.start())
+        sentence = max(start, ends[i - 1] if i else 0)
+        if sentence <= limit:
+            return sentence
+    # A labelled section is background to its end; an unstructured abstract that never
+    # turns to "this study" (a commentary, a review) is all content.
     return limit if labelled else 0
 
 
 def _fold(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+# A (rule, pattern) pair whose start needs more than its key: the keys of the word groups
+# that must follow, and the whole words of its literal start.
+_Needs = tuple[int, int, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
+_Index = dict[str, tuple[list[tuple[int, int]], list[_Needs]]]
 
 
 class RuleSet:
@@ -315,20 +341,39 @@ class RuleSet:
     def __init__(self, rules: list[Rule], scoring: Scoring | None = None):
         self.rules = list(rules)
         self.scoring = scoring or load()[1]
-        self.by_key: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        # Per field, the (rule, pattern) pairs under the rarest word their literal start
+        # needs: a whole word (looked up among the document's words) when it has one, else
+        # the start of one (among the documents' word starts, see _Prepared.keys). Pairs
+        # that need more words carry them, and are checked one by one.
+        self.by_word: dict[str, _Index] = {}
+        self.by_key: dict[str, _Index] = {}
         self.unkeyed: dict[str, list[tuple[int, int]]] = {}
         for name in TEXT_FIELDS:
-            index: dict[str, list[tuple[int, int]]] = {}
+            by_word: _Index = {}
+            by_key: _Index = {}
             always: list[tuple[int, int]] = []
             for r, rule in enumerate(self.rules):
                 if name not in rule.fields:
                     continue
                 for a, alternative in enumerate(rule.alternatives):
+                    words = alternative.words
                     if alternative.keys is None:
                         always.append((r, a))
-                    for key in alternative.keys or ():
-                        index.setdefault(key, []).append((r, a))
-            self.by_key[name], self.unkeyed[name] = index, always
+                        continue
+                    if words and len(alternative.keys) == 1:
+                        entries = [(by_word, max(sorted(words), key=len))]
+                        more = len(words) > 1
+                    else:
+                        entries = [(by_key, key) for key in alternative.keys]
+                        more = bool(words)
+                    for index, key in entries:
+                        plain, needing = index.setdefault(key, ([], []))
+                        if alternative.then or more:
+                            needing.append((r, a, alternative.then, words))
+                        else:
+                            plain.append((r, a))
+            self.by_word[name], self.by_key[name], self.unkeyed[name] = by_word, by_key, always
+        self.word_sets = {name: set(index) for name, index in self.by_word.items()}
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
         self.list_rules = [r for r, rule in enumerate(self.rules)
                            if any(f in LIST_FIELDS for f in rule.fields)]
@@ -344,9 +389,20 @@ class RuleSet:
             if not doc.lowered[name]:
                 continue
             pairs = set(self.unkeyed[name])
-            index = self.by_key[name]
-            for key in self.key_sets[name] & doc.keys[name]:
-                pairs.update(index[key])
+            keys, words = doc.keys[name], doc.words[name]
+            for index, present in ((self.by_word[name], self.word_sets[name] & words),
+                                   (self.by_key[name], self.key_sets[name] & keys)):
+                for key in present:
+                    plain, needing = index[key]
+                    pairs.update(plain)
+                    for r, a, then, whole in needing:
+                        if not whole <= words:
+                            continue
+                        for need, exact in then:
+                            if need.isdisjoint(words if exact else keys):
+                                break
+                        else:
+                            pairs.add((r, a))
             for r, a in sorted(pairs):
                 found.setdefault(r, []).append((f, a))
         return found
@@ -368,38 +424,50 @@ class RuleSet:
                                           rule.weight * factors[zone], zone=zone))
             return found
         for name in rule.fields:
-            if name in LIST_FIELDS:
-                for lowered, item in doc.items[name]:
-                    if rule.pattern.search(lowered):
-                        found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
-                                              rule.weight * factors[name], zone=name))
+            if name in LIST_FIELDS and rule.pattern:
+                lines = doc.lines[name]
+                for hit in rule.pattern.finditer(lines):
+                    item = doc.items[name][lines.count("\n", 0, hit.start())]
+                    found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
+                                          rule.weight * factors[name], zone=name))
+        alternatives = rule.alternatives
+        weight = rule.weight
+        firsts = doc.firsts
         for f, a in pairs:
+            alternative = alternatives[a]
             name = TEXT_FIELDS[f]
-            alternative = rule.alternatives[a]
             lowered = doc.lowered[name]
-            first = lowered.find(alternative.prefix) if alternative.prefix else 0
-            if first < 0:
-                continue
-            text = doc.texts[name]
+            prefix = alternative.prefix
+            first = 0
+            if prefix:
+                # Patterns of many rules start alike ("patients ", "we "): find each once.
+                first = firsts[f].get(prefix, -2)
+                if first == -2:
+                    first = firsts[f][prefix] = lowered.find(prefix)
+                if first < 0:
+                    continue
             for hit in alternative.regex.finditer(lowered, first):
                 start, end = hit.span()
                 if alternative.check_left and start and (
                         lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
                     continue
-                negated = bool(rule.unless and rule.unless.search(
-                    _sentence(doc, name, start, end)))
+                if len(found) >= MAX_MATCHES:
+                    break  # repeats add less and less: the first few tell the story
+                negated = bool(rule.unless) and doc.negated(rule, name, start, end)
                 zone = doc.zone(name, start)
-                found.append(Evidence(rule.axis, rule.tag, rule.id, name, text[start:end],
-                                      rule.weight * factors[zone], negated,
-                                      alternative.pattern, zone, start, end))
+                found.append(Evidence(rule.axis, rule.tag, rule.id, name,
+                                      doc.texts[name][start:end], weight * factors[zone],
+                                      negated, alternative.pattern, zone, start, end))
         return found
 
 
-def _occurs(alternative: Alternative, doc: _Prepared, name: str) -> bool:
-    """Whether one pattern occurs in a text field (as a whole word)."""
-    if alternative.keys is not None and not alternative.keys & doc.keys[name]:
+def _occurs(alternative: Alternative, doc: _Prepared, name: str, text: str | None = None
+            ) -> bool:
+    """Whether one pattern occurs (as whole words) in a text field, or in ``text``, a part
+    of it."""
+    if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
         return False
-    lowered = doc.lowered[name]
+    lowered = doc.lowered[name] if text is None else text
     first = lowered.find(alternative.prefix) if alternative.prefix else 0
     if first < 0:
         return False

@@ -43,8 +43,9 @@ _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 def _scan(source: str) -> Iterator[tuple[int, str, int]]:
     """(index, character, nesting depth) for the characters of a regular expression that
-    are not escaped; depth counts open groups and classes."""
-    depth, escaped = 0, False
+    are not escaped; depth counts open groups and classes. Inside a class ("[^)]") only
+    its closing bracket counts."""
+    depth, escaped, in_class = 0, False, False
     for i, char in enumerate(source):
         if escaped:
             escaped = False
@@ -52,11 +53,15 @@ def _scan(source: str) -> Iterator[tuple[int, str, int]]:
         if char == "\\":
             escaped = True
             continue
+        if in_class and char != "]":
+            continue
         if char in ")]":
             depth -= 1
+            in_class = False
         yield i, char, depth
         if char in "([":
             depth += 1
+            in_class = char == "["
 
 
 def _top_level_split(source: str) -> list[str]:
@@ -100,13 +105,17 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
         return literal_keys(alternative[3:end])
     prefix, cut = _literal_start(alternative)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
-    # are indexed by the first three to KEY_LENGTH characters of their words, so a shorter
-    # key must be a whole word: one cut short by the end of the prefix cannot serve.
+    # are indexed by the first three and the first KEY_LENGTH characters of their words
+    # (a shorter word by itself), so a word cut short by the end of the prefix keys by its
+    # first three characters unless it has KEY_LENGTH, and one shorter than three cannot.
     words = [w for w in re.split(r"[ '\-./]+", prefix) if w]
     if words and cut and len(words[-1]) < 3 and prefix[-1:] not in " '-./":
         words.pop()
-    best = max(words, key=len) if words else ""
-    return frozenset([best[:KEY_LENGTH]]) if best else None
+    if not words:
+        return None
+    best = max(words, key=len)
+    partial = cut and best == words[-1] and prefix[-1:] not in " '-./"
+    return frozenset([best[:3] if partial and len(best) < KEY_LENGTH else best[:KEY_LENGTH]])
 
 
 def _literal_start(alternative: str) -> tuple[str, bool]:
@@ -144,6 +153,10 @@ class Alternative:
     check_left: bool  # the word boundary before the match is checked by hand
     pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
+    # Further words the pattern needs, each a choice of keys ("were (?:recruited|enrolled)"
+    # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
+    then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
+    words: frozenset[str] = frozenset()  # whole words the literal start has
 
 
 def _branches(lowered: str, limit: int = 64) -> list[str]:
@@ -161,20 +174,66 @@ def _branches(lowered: str, limit: int = 64) -> list[str]:
     return expanded if len(expanded) <= limit else [lowered]
 
 
+_AFTER_OPTIONAL_WORDS = re.compile(r"[ '\-/]\)(?:[?*+]|\{\d*,?\d*\})\??$")
+
+
+def _first_words(choices: list[str]) -> frozenset[str] | None:
+    """The whole first word of every choice ("recruited", "enrolled"), or None when one
+    starts with part of a word or with no literal."""
+    words = set()
+    for choice in choices:
+        prefix, cut = _literal_start(choice)
+        word = re.match(r"[a-z0-9]+", prefix)
+        if not word or (word.end() == len(prefix) and (cut or len(prefix) < len(choice))):
+            return None
+        words.add(word.group())
+    return frozenset(words)
+
+
+def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    """For each group of choices the pattern needs beyond its start, and that starts a
+    word, the words its choices start with (exact: True), else their keys: "the
+    (?:patient|case) (?:was|had)" needs one of {"patient", "case"} and of {"was", "had"}."""
+    if len(_top_level_split(lowered)) > 1:
+        return ()
+    found = []
+    for i, char, depth in _scan(lowered):
+        if char != "(" or depth or not i or not lowered.startswith("(?:", i):
+            continue
+        end = i + _closing(lowered[i:])
+        if end < i or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+            continue
+        before = lowered[:i]
+        if before[-1] in " '-/" or _AFTER_OPTIONAL_WORDS.search(before):
+            inner = lowered[i + 3 : end]
+            # Whole words only when nothing after the group can lengthen them ("(?:a|b)s?").
+            ends_word = lowered[end + 1 : end + 2] in ("", " ", "'", "-", "/")
+            words = _first_words(_top_level_split(inner)) if ends_word else None
+            keys = words or literal_keys(inner)
+            if keys:
+                found.append((keys, words is not None))
+    return tuple(found)
+
+
 def _alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
     compiled = []
     for index, pattern in enumerate(patterns):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
         for lowered in _branches(lower_pattern(pattern)):
             keys = literal_keys(lowered)
             # A leading \b (or lookbehind) disables re's literal-prefix search and costs
             # ten times more, so the left boundary is checked in Python when possible.
             source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
-            compiled.append(Alternative(keys, re.compile(source), bool(keys), index,
-                                        literal_prefix(lowered) if keys else ""))
+            try:
+                regex = re.compile(source)
+            except re.error as exc:
+                raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+            prefix, cut = _literal_start(lowered) if keys else ("", False)
+            words = re.findall(r"\w+", prefix)
+            if cut and words and prefix[-1:].isalnum():
+                words.pop()  # a word cut short by the end of the literal start
+            compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
+                                        _then_keys(lowered) if keys else (),
+                                        frozenset(words)))
     return tuple(compiled)
 
 
@@ -184,8 +243,8 @@ class Rule:
     axis: str
     tag: str
     fields: tuple[str, ...]
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None
+    pattern: re.Pattern[str] | None  # for MeSH and publication types (text uses alternatives)
+    unless: tuple[Alternative, ...]  # compiled like patterns: most are ruled out by keys
     priority: int  # the author's strength of the cue, 0-100: the prior of its weight
     weight: float  # what one match adds to its tag's score (fitted: bench/fit_weights.py)
     description: str = ""
@@ -216,14 +275,15 @@ def lower_pattern(source: str) -> str:
 
 
 def _compile(patterns: list[str], where: str, whole_item: bool) -> re.Pattern[str]:
-    if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type)
+    if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type),
+        # one item per line
         joined = "|".join(f"(?:{p})" for p in patterns)
-        source = f"^(?:{joined})$"
+        source, flags = f"^(?:{joined})$", re.MULTILINE
     else:
         source = "|".join(f"(?:{p})" for p in patterns)
-        source = rf"\b(?:{source})\b"
+        source, flags = rf"\b(?:{source})\b", 0
     try:
-        return re.compile(lower_pattern(source))
+        return re.compile(lower_pattern(source), flags)
     except re.error as exc:
         raise InputFileError(f"{where}: invalid pattern ({exc})") from None
 
@@ -266,13 +326,11 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
         raise InputFileError(f"{where}: weight must be a number of at least 0")
     return Rule(
         id=rule_id, axis=axis, tag=tag, fields=tuple(str(f) for f in fields),
-        pattern=_compile([str(p) for p in patterns], where, whole),
-        unless=_compile([str(p) for p in unless], where, False) if unless else None,
+        pattern=_compile([str(p) for p in patterns], where, True) if whole else None,
+        unless=_alternatives([str(p) for p in unless], where),
         priority=priority, weight=float(weight), description=str(raw.get("description", "")),
         alternatives=_alternatives([str(p) for p in patterns], where),
-        # Keyed patterns first: most are ruled out by a missing word, without a regex.
-        absent=tuple(sorted(_alternatives([str(p) for p in absent], where),
-                            key=lambda a: a.keys is None)),
+        absent=_alternatives([str(p) for p in absent], where),  # tried in the file's order
     )
 
 

@@ -34,7 +34,7 @@ from kratomlit.tagging.participants import participants
 from kratomlit.tagging.rules import DESIGNS, OUTCOMES, load
 
 CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
-EVIDENCE_PER_RULE = 3  # matches kept per firing rule: enough to show why, not every word
+EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word
 
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
 
@@ -137,19 +137,18 @@ def effective(result: TagResult, manual: list[tuple[str, str, int]],
 
 
 def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, ...]]:
-    """The live evidence behind the chosen design and outcomes, a few matches per rule."""
-    kept: Counter[str] = Counter()
+    """The strongest live evidence behind the chosen design and outcomes: a few matches
+    per tag, at most two per rule."""
+    per_tag: Counter[str] = Counter()
+    per_rule: Counter[str] = Counter()
     rows = []
-    for item in result.evidence:
-        if not item.counts:
+    chosen = {result.design, *result.outcomes}
+    for item in sorted(result.evidence, key=lambda e: -e.weight):
+        if (not item.counts or item.value not in chosen or per_tag[item.value] >= EVIDENCE_PER_TAG
+                or per_rule[item.rule_id] >= 2):
             continue
-        if item.axis == "design" and item.value != result.design:
-            continue
-        if item.axis == "outcome" and item.value not in result.outcomes:
-            continue
-        if kept[item.rule_id] >= EVIDENCE_PER_RULE:
-            continue
-        kept[item.rule_id] += 1
+        per_tag[item.value] += 1
+        per_rule[item.rule_id] += 1
         rows.append((pmid, item.axis, item.value, "auto", item.rule_id, item.field,
                      item.matched[:200], round(item.weight, 3), 0, None, stamp))
     return rows
