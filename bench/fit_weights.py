@@ -61,14 +61,14 @@ class Settings:
     # general PubMed, and a cue they rarely separate from others keeps its meaning.
     weight_range: float = 2.0
 
-# Where a cue stands, as factors fitted within bounds. Outcomes: the study's aims and
-# results are the unit (a clear cue there reaches the threshold), the title counts more,
-# conclusions and other sentences may count less, the background not at all (TAXONOMY.md:
-# a background mention does not earn the tag). Designs: a design named in the background
-# is weak.
+# Where a cue stands, as factors fitted within bounds. Outcomes: the study's own text (its
+# aims, methods, results, conclusions and other sentences after the background) is the
+# unit, so a clear cue there reaches the threshold; the title may count more; the
+# background not at all (TAXONOMY.md: a background mention does not earn the tag).
+# Designs: a design named in the background is weak.
 ZONE_BOUNDS = {
     "outcome": {"title": (1.0, 2.0), "aims": (1.0, 1.0), "results": (1.0, 1.0),
-                "conclusions": (0.75, 1.0), "other": (0.5, 1.0), "background": (0.0, 0.0),
+                "conclusions": (1.0, 1.0), "other": (1.0, 1.0), "background": (0.0, 0.0),
                 "keywords": (0.5, 1.5), "mesh": (1.0, 1.0), "publication_types": (1.0, 1.0)},
     "design": {"background": (0.2, 1.0)},
 }

@@ -52,8 +52,10 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.76); the
-    # measured figures are reported by `kratomlit evaluate`, not asserted here.
+    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.72: one
+    # clear outcome cue now tags, which costs precision on these general-PubMed labels and
+    # gains recall on the kratom literature); the measured figures are reported by
+    # `kratomlit evaluate` and bench/fit_weights.py, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
         predicted = {pmid: (design, json.loads(outcomes)) for pmid, design, outcomes in
@@ -61,7 +63,7 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
     assert result.design_accuracy >= 0.79
-    assert result.outcome_micro_f1 >= 0.73
+    assert result.outcome_micro_f1 >= 0.70
 
 
 class _EveryPattern(RuleSet):

@@ -21,6 +21,9 @@ _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
 ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
             "p.year IS NULL, p.year DESC, p.pmid DESC")
 _DATE = re.compile(r"^\d{4}(?:[/-]\d{1,2}(?:[/-]\d{1,2})?)?$")
+# An automatic tag whose decision was closer than this (score points between the design
+# and its runner-up, or between an outcome's score and its threshold) is uncertain.
+UNCERTAIN_MARGIN = 1.0
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Filters:
     include_retracted: bool = False
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
+    uncertain: bool = False  # automatic tags a reviewer should check, least certain first
 
     def check(self) -> Filters:
         for outcome in self.outcomes:
@@ -100,6 +104,9 @@ def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
     if filters.added_since:
         clauses.append("p.first_seen >= ?")
         params.append(filters.added_since.replace("/", "-"))
+    if filters.uncertain:
+        clauses.append("t.margin < ?")
+        params.append(UNCERTAIN_MARGIN)
     if filters.screening:
         from kratomlit.screening import pmids_with_status
 
@@ -145,8 +152,9 @@ def rows(store: Store, filters: Filters, *, only: list[int] | None = None
     if only is not None:
         clauses.append("p.pmid IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(only))
+    order = f"t.margin, {ORDER_BY}" if filters.uncertain else ORDER_BY
     sql = (f"SELECT {COLUMNS} FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
-           f"WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}")
+           f"WHERE {' AND '.join(clauses)} ORDER BY {order}")
     if filters.limit:
         sql += f" LIMIT {int(filters.limit)}"
     names = [c.strip().split(".")[1] for c in COLUMNS.split(",")]

@@ -72,7 +72,11 @@ def _filters(outcome: list[str] | None, design: list[str] | None, since: int | N
 def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           until: Until = None, search: Search = None, new: New = False,
           include_retracted: Retracted = False, limit: Limit = None, status: Status = None,
-          included: Included = False, screened: Screened = False, db: DbOption = None,
+          included: Included = False, screened: Screened = False,
+          uncertain: Annotated[bool, typer.Option(
+              "--uncertain", help="Only papers whose automatic tags were a close call, "
+              "closest first (check them with `kratomlit explain`).")] = False,
+          db: DbOption = None,
           output_format: Annotated[str, typer.Option("--format", "-f",
                                                      help="text or json.")] = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
@@ -80,6 +84,7 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
     filters = _filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened)
+    filters.uncertain = uncertain
     check_format(output_format)
     with open_store(db) as store:
         per_design = evidence.design_counts(store, filters)

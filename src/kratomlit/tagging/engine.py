@@ -33,7 +33,6 @@ TEXT_FIELDS = ("title", "abstract", "keywords")
 MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
-_KEY_SIZES = (3, KEY_LENGTH)
 _COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
@@ -93,14 +92,6 @@ def population(design: str) -> str | None:
 def strength(count: int) -> float:
     """What ``count`` matches of one rule in one zone are worth: the first counts fully,
     repeats less and less (1, 1.69, 2.10, ...)."""
-    import os
-    mode = os.environ.get("KSTRENGTH", "log")
-    if mode == "one":
-        return 1.0
-    if mode == "half":
-        return 1.0 + 0.5 * math.log(count)
-    if mode == "cap2":
-        return 1.0 if count == 1 else 1.5
     return 1.0 + math.log(count)
 
 
@@ -175,11 +166,6 @@ class TagResult:
     def runner_up(self) -> str:
         rest = [d for d in DESIGNS if d != self.design]
         return max(rest, key=lambda d: self.scores.get(d, 0.0))
-
-    @property
-    def margin(self) -> float:
-        """The closest of the paper's decisions (design or outcome), in score points."""
-        return min(abs(m) for m in self.margins.values())
 
 
 def _sentence(doc: _Prepared, name: str, start: int, end: int) -> str:
