@@ -206,6 +206,8 @@ def test_upgrade_adds_margins_and_keeps_tags(tmp_path: Path) -> None:
     ("[scoring]\ndesign_zones = { title = 'a lot' }\n", "[scoring.design_zones] must map"),
     ("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'review'\nfields = ['abstract']\n"
      "patterns = ['a']\nabsent = ['b']\n", "a rule with 'absent' has no patterns"),
+    ("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'review'\nfields = ['abstract']\n",
+     "missing 'patterns'"),
 ])
 def test_bad_weights_and_scoring_are_refused_with_the_file_name(
         text: str, message: str, runner: CliRunner, real_db: Path, tmp_path: Path) -> None:

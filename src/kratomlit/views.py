@@ -201,7 +201,7 @@ def _render_scores(console: Console, found: Any) -> None:
                       + (f" (margin {current.margins['design']:.2f})" if label == "Design"
                          else ""), highlight=False)
         for cue in cues:
-            console.print(f"  {cue.points:5.2f}  {cue.rule_id} ({cue.zone}, {cue.count}x)",
+            console.print(f"  {cue.points:5.2f}  {cue.rule_id} ({cue.zone}, {cue.hits}x)",
                           highlight=False, markup=False)
     console.print("Outcomes (score / threshold):", highlight=False)
     for outcome, threshold in found.thresholds.items():

@@ -144,7 +144,7 @@ class Cue(NamedTuple):
     tag: str
     rule_id: str
     zone: str
-    count: int
+    hits: int
     points: float
 
 
@@ -186,6 +186,7 @@ class _Prepared:
         self._zones: dict[int, str] = {}
         self._sections: list[tuple[int, str]] | None = None
         self._negated: dict[tuple[str, str, int], bool] = {}
+        self._unless: dict[tuple[str, str], list[Alternative]] = {}
         self._background: int | None = None
         self.texts = {"title": doc.title, "abstract": doc.abstract,
                       "keywords": "; ".join(doc.keywords)}
@@ -224,16 +225,22 @@ class _Prepared:
             found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
         return found
 
-    def negated(self, rule: Rule, name: str, start: int, end: int) -> bool:
+    def negated(self, rule: Rule, unless: _Unless, name: str, start: int, end: int) -> bool:
         """Whether one of the rule's ``unless`` patterns occurs in the match's sentence
         (once per rule and sentence)."""
         ends = self.sentence_ends(name)
         key = (rule.id, name, bisect.bisect_right(ends, start))
         found = self._negated.get(key)
         if found is None:
-            sentence = _sentence(self, name, start, end)
+            possible = self._unless.get((rule.id, name))
+            if possible is None:  # those whose words the field has at all, once per rule
+                keys, by_key, unkeyed = unless
+                possible = self._unless[rule.id, name] = [
+                    alternative for key in keys & self.keys[name] for alternative in by_key[key]
+                    if _may_occur(alternative, self, name)] + unkeyed
+            sentence = _sentence(self, name, start, end) if possible else ""
             found = self._negated[key] = any(_occurs(alternative, self, name, sentence)
-                                             for alternative in rule.unless)
+                                             for alternative in possible)
         return found
 
     def zone(self, name: str, start: int) -> str:
@@ -313,6 +320,7 @@ def _fold(text: str) -> str:
 # that must follow, and the whole words of its literal start.
 _Needs = tuple[int, int, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
 _Index = dict[str, tuple[list[tuple[int, int]], list[_Needs]]]
+_Unless = tuple[frozenset[str], dict[str, list[Alternative]], list[Alternative]]
 
 
 class RuleSet:
@@ -366,6 +374,16 @@ class RuleSet:
         self.absent_rules = [r for r, rule in enumerate(self.rules) if rule.absent]
         # Which rule counts words that several rules match: highest priority, then first.
         self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
+        self.weights = {rule.id: rule.weight for rule in self.rules}
+        # Each rule's unless patterns by key, and those without one.
+        self.unless: list[_Unless] = []
+        for rule in self.rules:
+            keyed: dict[str, list[Alternative]] = {}
+            for alternative in rule.unless:
+                for key in alternative.keys or ():
+                    keyed.setdefault(key, []).append(alternative)
+            self.unless.append((frozenset(keyed), keyed,
+                                [a for a in rule.unless if a.keys is None]))
 
     def candidates(self, doc: _Prepared) -> dict[int, list[tuple[int, int]]]:
         """Per rule, the (text field index, pattern) pairs whose literal start the document
@@ -439,12 +457,24 @@ class RuleSet:
                     continue
                 if len(found) >= MAX_MATCHES:
                     break  # repeats add less and less: the first few tell the story
-                negated = bool(rule.unless) and doc.negated(rule, name, start, end)
+                negated = bool(rule.unless) and doc.negated(rule, self.unless[r], name, start,
+                                                            end)
                 zone = doc.zone(name, start)
                 found.append(Evidence(rule.axis, rule.tag, rule.id, name,
                                       doc.texts[name][start:end], weight * factors[zone],
                                       negated, alternative.pattern, zone, start, end))
         return found
+
+
+def _may_occur(alternative: Alternative, doc: _Prepared, name: str) -> bool:
+    """Whether the field has the words a pattern needs (its key, its literal start's whole
+    words, one of each group of words it needs later)."""
+    keys, words = doc.keys[name], doc.words[name]
+    if alternative.keys is None:
+        return True
+    if alternative.keys.isdisjoint(keys) or not alternative.words <= words:
+        return False
+    return all(not need.isdisjoint(words if exact else keys) for need, exact in alternative.then)
 
 
 def _occurs(alternative: Alternative, doc: _Prepared, name: str, text: str | None = None
@@ -468,12 +498,17 @@ def _occurs(alternative: Alternative, doc: _Prepared, name: str, text: str | Non
 def matches(doc: Document, rules: RuleSet) -> list[Evidence]:
     """Every place any rule matches the document, negated ones included."""
     prepared = _Prepared(doc)
+    return _matches(prepared, rules) + [e for r in rules.absent_rules
+                                        for e in rules.rule_matches(r, prepared, [])]
+
+
+def _matches(prepared: _Prepared, rules: RuleSet) -> list[Evidence]:
+    """Where the rules with patterns match (the ``absent`` rules aside)."""
     candidates = rules.candidates(prepared)
+    doc = prepared.doc
     if doc.mesh or doc.publication_types:  # rules reading NLM's lists, when it has some
         for r in rules.list_rules:
             candidates.setdefault(r, [])
-    for r in rules.absent_rules:
-        candidates.setdefault(r, [])
     evidence: list[Evidence] = []
     for r in sorted(candidates):
         evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
@@ -484,6 +519,9 @@ def _one_cue_per_place(evidence: list[Evidence], rules: RuleSet) -> list[Evidenc
     """Words that several rules of one tag match are one piece of evidence: the rule of
     highest priority counts them ("cross-sectional survey" is not also a bare "survey")."""
     rank = rules.rank
+    if len({(e.value, e.field) for e in evidence if e.start >= 0}) == sum(
+            e.start >= 0 for e in evidence):
+        return evidence  # no tag matched twice in one field: nothing can overlap
     order = sorted(range(len(evidence)), key=lambda i: (
         evidence[i].value, evidence[i].field, rank[evidence[i].rule_id], evidence[i].start))
     taken: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -507,29 +545,63 @@ def cues(evidence: list[Evidence], rules: RuleSet) -> list[Cue]:
         if item.counts:
             key = (item.axis, item.value, item.rule_id, item.zone)
             counts[key] = counts.get(key, 0) + 1
-    weights = {rule.id: rule.weight for rule in rules.rules}
+    weights = rules.weights
     zones = rules.scoring.zones
     return [Cue(axis, tag, rule_id, zone, n,
                 weights[rule_id] * zones[axis][zone] * strength(n))
             for (axis, tag, rule_id, zone), n in counts.items()]
 
 
-def tag_document(doc: Document, rules: RuleSet) -> TagResult:
-    """Tag one paper: the highest-scoring design, the outcomes that reach their threshold."""
-    evidence = matches(doc, rules)
-    found = cues(evidence, rules)
-    scoring = rules.scoring
+def _scores(found: list[Cue], scoring: Scoring) -> dict[str, float]:
+    """Every design's and outcome's score: its cues' points, and a design's bias and the
+    points of the design it builds on."""
     points = dict.fromkeys((*DESIGNS, *OUTCOMES), 0.0)
     for cue in found:
         points[cue.tag] += cue.points
     scores = dict(points)
     for d in DESIGNS:
         scores[d] += scoring.design_bias[d] + points.get(BUILDS_ON.get(d, ""), 0.0)
+    return scores
+
+
+def _top_two(found: list[Cue], scores: dict[str, float]) -> tuple[str, str]:
     if any(cue.axis == "design" for cue in found):
         ranked = sorted(DESIGNS, key=lambda d: -scores[d])  # stable: ties in taxonomy order
-        design, runner_up = ranked[0], ranked[1]
-    else:
-        design, runner_up = "other", max(DESIGNS[:-1], key=lambda d: scores[d])
+        return ranked[0], ranked[1]
+    return "other", max(DESIGNS[:-1], key=lambda d: scores[d])
+
+
+def _may_change(rule: Rule, found: list[Cue], scores: dict[str, float], scoring: Scoring
+                ) -> bool:
+    """Whether an ``absent`` rule (one match at most per field) could change the design,
+    its runner-up or the margin between them, or an outcome's score."""
+    if rule.axis != "design" or not any(cue.axis == "design" for cue in found):
+        return True
+    gain = rule.weight * max(scoring.zones["design"]["other" if name == "abstract" else name]
+                             for name in rule.fields)
+    top = _top_two(found, scores)
+    raised = [rule.tag, *(d for d, base in BUILDS_ON.items() if base == rule.tag)]
+    return any(d in top or scores[d] + gain >= scores[top[1]] for d in raised)
+
+
+def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> TagResult:
+    """Tag one paper: the highest-scoring design, the outcomes that reach their threshold.
+    An ``absent`` rule that could not change the tags is not run unless ``complete``
+    (``explain`` shows every rule that matches)."""
+    prepared = _Prepared(doc)
+    evidence = _matches(prepared, rules)
+    found = cues(evidence, rules)
+    scoring = rules.scoring
+    scores = _scores(found, scoring)
+    for r in rules.absent_rules:
+        rule = rules.rules[r]
+        if complete or _may_change(rule, found, scores, scoring):
+            more = rules.rule_matches(r, prepared, [])
+            if more:
+                evidence += more
+                found = cues(evidence, rules)
+                scores = _scores(found, scoring)
+    design, runner_up = _top_two(found, scores)
     margins = {"design": round(scores[design] - scores[runner_up], 3)}
     for outcome in OUTCOMES:
         margins[outcome] = round(scores[outcome] - scoring.threshold[outcome], 3)

@@ -278,12 +278,12 @@ def _compile(patterns: list[str], where: str, whole_item: bool) -> re.Pattern[st
     if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type),
         # one item per line
         joined = "|".join(f"(?:{p})" for p in patterns)
-        source, flags = f"^(?:{joined})$", re.MULTILINE
+        source = f"(?m)^(?:{joined})$"
     else:
         source = "|".join(f"(?:{p})" for p in patterns)
-        source, flags = rf"\b(?:{source})\b", 0
+        source = rf"\b(?:{source})\b"
     try:
-        return re.compile(lower_pattern(source), flags)
+        return re.compile(lower_pattern(source))
     except re.error as exc:
         raise InputFileError(f"{where}: invalid pattern ({exc})") from None
 
@@ -306,18 +306,18 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
     fields = need("fields")
     if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
         raise InputFileError(f"{where}: fields must be a list of {', '.join(FIELDS)}")
-    absent = raw.get("absent") or []
-    patterns = raw["patterns"] if "patterns" in raw or not absent else []
-    for key, value in (("patterns", patterns), ("absent", absent)):
+    def strings(key: str, value: object) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             raise InputFileError(f"{where}: {key} must be a list of strings")
+        return [str(p) for p in value]
+
+    absent = strings("absent", raw.get("absent") or [])
+    patterns = strings("patterns", raw.get("patterns", []) if absent else need("patterns"))
     if absent and (patterns or any(f in LIST_FIELDS for f in fields)):
         raise InputFileError(f"{where}: a rule with 'absent' has no patterns and reads only "
                              "title, abstract or keywords")
     whole = any(f in LIST_FIELDS for f in fields)
-    unless = raw.get("unless") or []
-    if not isinstance(unless, list):
-        raise InputFileError(f"{where}: unless must be a list of strings")
+    unless = strings("unless", raw.get("unless") or [])
     priority = raw.get("priority", 70)  # a rule written without one is a clear cue
     if not isinstance(priority, int):
         raise InputFileError(f"{where}: priority must be a whole number")
@@ -326,11 +326,11 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
         raise InputFileError(f"{where}: weight must be a number of at least 0")
     return Rule(
         id=rule_id, axis=axis, tag=tag, fields=tuple(str(f) for f in fields),
-        pattern=_compile([str(p) for p in patterns], where, True) if whole else None,
-        unless=_alternatives([str(p) for p in unless], where),
+        pattern=_compile(patterns, where, True) if whole else None,
+        unless=_alternatives(unless, where),
         priority=priority, weight=float(weight), description=str(raw.get("description", "")),
-        alternatives=_alternatives([str(p) for p in patterns], where),
-        absent=_alternatives([str(p) for p in absent], where),  # tried in the file's order
+        alternatives=_alternatives(patterns, where),
+        absent=_alternatives(absent, where),  # tried in the file's order
     )
 
 

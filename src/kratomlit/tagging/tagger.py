@@ -9,6 +9,7 @@ evidence tables, exports and screening read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import multiprocessing
 import os
@@ -225,7 +226,7 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
             effective_rows = []
             for item in tagged:
                 tags = effective(item.result, manual.get(item.pmid, []),
-                                 lambda pmid=item.pmid: _abstract(store, pmid))
+                                 functools.partial(_abstract, store, item.pmid))
                 summary.manual_kept += item.pmid in manual
                 evidence.extend(item.evidence)
                 effective_rows.append(_paper_tags_row(item.pmid, tags, stamp))
@@ -358,7 +359,7 @@ def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Ex
     with store.reading() as db:
         row = _paper_row(store, pmid)
         rules = _ruleset(rule_files)
-        result = tag_document(document(row[1:]), rules)
+        result = tag_document(document(row[1:]), rules, complete=True)
         stored = db.execute(
             "SELECT design, outcomes, n_participants, population, design_source, tagged_at, "
             "margin FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
