@@ -228,17 +228,18 @@ class _Prepared:
     def negated(self, rule: Rule, unless: _Unless, name: str, start: int, end: int) -> bool:
         """Whether one of the rule's ``unless`` patterns occurs in the match's sentence
         (once per rule and sentence)."""
-        ends = self.sentence_ends(name)
-        key = (rule.id, name, bisect.bisect_right(ends, start))
+        possible = self._unless.get((rule.id, name))
+        if possible is None:  # those whose words the field has at all, once per rule
+            keys, by_key, unkeyed = unless
+            possible = self._unless[rule.id, name] = [
+                alternative for key in keys & self.keys[name] for alternative in by_key[key]
+                if _may_occur(alternative, self, name)] + unkeyed
+        if not possible:
+            return False
+        key = (rule.id, name, bisect.bisect_right(self.sentence_ends(name), start))
         found = self._negated.get(key)
         if found is None:
-            possible = self._unless.get((rule.id, name))
-            if possible is None:  # those whose words the field has at all, once per rule
-                keys, by_key, unkeyed = unless
-                possible = self._unless[rule.id, name] = [
-                    alternative for key in keys & self.keys[name] for alternative in by_key[key]
-                    if _may_occur(alternative, self, name)] + unkeyed
-            sentence = _sentence(self, name, start, end) if possible else ""
+            sentence = _sentence(self, name, start, end)
             found = self._negated[key] = any(_occurs(alternative, self, name, sentence)
                                              for alternative in possible)
         return found
@@ -407,8 +408,10 @@ class RuleSet:
                                 break
                         else:
                             pairs.add((r, a))
-            for r, a in sorted(pairs):
+            for r, a in pairs:
                 found.setdefault(r, []).append((f, a))
+        for pairs in found.values():
+            pairs.sort()
         return found
 
     def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[int, int]]
@@ -427,20 +430,24 @@ class RuleSet:
                     found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
                                           rule.weight * factors[zone], zone=zone))
             return found
-        for name in rule.fields:
-            if name in LIST_FIELDS and rule.pattern:
-                lines = doc.lines[name]
-                for hit in rule.pattern.finditer(lines):
-                    item = doc.items[name][lines.count("\n", 0, hit.start())]
-                    found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
-                                          rule.weight * factors[name], zone=name))
+        if rule.pattern:
+            for name in rule.fields:
+                if name in LIST_FIELDS:
+                    lines = doc.lines[name]
+                    for hit in rule.pattern.finditer(lines):
+                        item = doc.items[name][lines.count("\n", 0, hit.start())]
+                        found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
+                                              rule.weight * factors[name], zone=name))
+        if not pairs:
+            return found
         alternatives = rule.alternatives
         weight = rule.weight
         firsts = doc.firsts
+        lowered_fields = doc.lowered
         for f, a in pairs:
             alternative = alternatives[a]
             name = TEXT_FIELDS[f]
-            lowered = doc.lowered[name]
+            lowered = lowered_fields[name]
             prefix = alternative.prefix
             first = 0
             if prefix:

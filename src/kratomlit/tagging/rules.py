@@ -329,7 +329,7 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
         pattern=_compile(patterns, where, True) if whole else None,
         unless=_alternatives(unless, where),
         priority=priority, weight=float(weight), description=str(raw.get("description", "")),
-        alternatives=_alternatives(patterns, where),
+        alternatives=_alternatives(patterns, where) if set(fields) - LIST_FIELDS else (),
         absent=_alternatives(absent, where),  # tried in the file's order
     )
 
