@@ -168,8 +168,8 @@ def render_explanation(console: Console, found: Any) -> None:
                       f" outcomes {', '.join(stored['outcomes']) or 'none'}, "
                       f"N {stored['n_participants'] or '-'}, population "
                       f"{stored['population'] or '-'} (tagged {stored['tagged_at']}"
-                      + (f", margin {stored['margin']:.2f})" if stored["margin"] is not None
-                         else ")"))
+                      + (f", closest margin {stored['margin']:.2f})"
+                         if stored["margin"] is not None else ")"))
     else:
         console.print("Stored: not tagged yet (run `kratomlit tag`)")
     for item in found.manual:

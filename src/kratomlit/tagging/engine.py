@@ -410,8 +410,8 @@ class RuleSet:
                             pairs.add((r, a))
             for r, a in pairs:
                 found.setdefault(r, []).append((f, a))
-        for pairs in found.values():
-            pairs.sort()
+        for listed in found.values():
+            listed.sort()
         return found
 
     def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[int, int]]
