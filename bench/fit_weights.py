@@ -9,9 +9,13 @@ src/kratomlit/tagging/rules.toml. A design's score is its bias plus, for every r
 that design that matches, weight x zone factor x strength(matches in the zone) (see
 engine.py); an outcome is tagged when its score reaches its threshold. This script fits
 those numbers by maximum likelihood (a conditional logit for the design, one logistic
-model per outcome), pulling each weight towards the prior its rule's priority gives, so
-rules the labelled records never exercise (most of the kratom vocabulary: the records
-are general PubMed) keep the weight their author meant.
+model per outcome), pulling each weight towards the prior its rule's priority gives and
+keeping it within a factor of two of it, so rules the labelled records never exercise
+(most of the kratom vocabulary: the records are general PubMed) keep the weight their
+author meant. An outcome's threshold is fixed (THRESHOLD): clear cues weigh at least
+that much and weak ones less, so one clear cue in the study's own text tags and a weak
+one needs company, whatever the base rates of these labels (the kratom literature has far
+more outcomes than general PubMed).
 
 Every labelled record is seen three ways, as the tagger meets records: whole (with MeSH
 and publication types), text only (title and abstract, as for records NLM has not indexed
@@ -50,8 +54,9 @@ VIEWS = ("whole", "text", "half")
 @dataclass(frozen=True)
 class Settings:
     """Regularisation: how strongly weights stay near their priors, zone factors near 1
-    and design biases near 0, and how far below "other" a design's bias may go (chosen
-    by cross-validation)."""
+    and design biases near 0, how far below "other" a design's bias may go, and how far
+    from its prior a weight may move. Cross-validation over priors 0.3/1/3 and ranges
+    1.5/2/3 moved the figures by about a point; these are the middle values."""
 
     prior: float = 1.0
     zone: float = 1.0
@@ -82,11 +87,11 @@ CLEAR, WEAK = 60, 50
 
 def outcome_weight_bounds(prior: float, strength_class: int, settings: Settings
                           ) -> tuple[float, float]:
+    """A clear cue reaches the threshold on its own, any other does not."""
     if strength_class > 0:
         return THRESHOLD, max(prior, THRESHOLD) * settings.weight_range
     ceiling = THRESHOLD - 0.01
     return min(prior / settings.weight_range, ceiling), ceiling
-# Design zones are fitted within these bounds; a design named in the background is weak.
 
 
 def record_files() -> list[Path]:
@@ -96,6 +101,8 @@ def record_files() -> list[Path]:
 
 
 def labelled_documents() -> tuple[list[Document], list[dict[str, object]]]:
+    if not (SHARED / "labels" / "dev.jsonl").is_file():
+        sys.exit(f"fit_weights.py: the hand labels and records are not at {SHARED}")
     labels = [json.loads(line) for line in (SHARED / "labels" / "dev.jsonl").open()]
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "fit.db") as store:
         import_files(store, record_files())
