@@ -188,6 +188,7 @@ class _Prepared:
         self._negated: dict[tuple[str, str, int], bool] = {}
         self._unless: dict[tuple[str, str], list[Alternative]] = {}
         self._background: int | None = None
+        self._turns = False  # a sentence about the study starts where the background ends
         self.texts = {"title": doc.title, "abstract": doc.abstract,
                       "keywords": "; ".join(doc.keywords)}
         self.lowered: dict[str, str] = {}
@@ -214,8 +215,8 @@ class _Prepared:
     def background_end(self) -> int:
         """Where the abstract's background ends (0 when it has none), found once."""
         if self._background is None:
-            self._background = _background_end(self.texts["abstract"], self.lowered["abstract"],
-                                               self.sentence_ends("abstract"))
+            self._background, self._turns = _background_end(
+                self.texts["abstract"], self.lowered["abstract"], self.sentence_ends("abstract"))
         return self._background
 
     def sentence_ends(self, name: str) -> list[int]:
@@ -272,7 +273,7 @@ class _Prepared:
             zone = self._sections[labelled][1]
             # A labelled background section ends where it turns to the study itself.
             return "aims" if zone == "background" else zone
-        if left <= self.background_end:
+        if left <= self.background_end and self._turns:
             return "aims"  # the first sentence about the study states its aims
         sentence = self.lowered["abstract"][left:right]
         words = set(_WORD.findall(sentence))
@@ -290,13 +291,14 @@ def _label_zone(label: str) -> str:
     return "other"
 
 
-def _background_end(abstract: str, lowered: str, ends: list[int]) -> int:
+def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, bool]:
+    """Where the background ends, and whether a sentence about the study starts there."""
     labelled = _BACKGROUND_LABEL.match(abstract)
     if labelled:
         section = _SECTION_LABEL.search(abstract, labelled.end())
         limit = section.start() if section else len(abstract)
     elif _SECTION_LABEL.match(abstract):
-        return 0  # structured, opening with its aims or methods
+        return 0, False  # structured, opening with its aims or methods
     else:
         limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
     start = labelled.end() if labelled else 0
@@ -307,10 +309,10 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> int:
         i = bisect.bisect_right(ends, cue.start())
         sentence = max(start, ends[i - 1] if i else 0)
         if sentence <= limit:
-            return sentence
+            return sentence, True
     # A labelled section is background to its end; an unstructured abstract that never
-    # turns to "this study" (a commentary, a review) is all content.
-    return limit if labelled else 0
+    # turns to "this study" (a commentary, a review, one cut short) is all content.
+    return limit if labelled else 0, False
 
 
 def _fold(text: str) -> str:
