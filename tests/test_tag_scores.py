@@ -142,7 +142,7 @@ def test_table_uncertain_lists_close_calls_closest_first(runner: CliRunner, real
     assert set(listed) == expected and closest not in listed
     assert [margins[p] for p in listed] == sorted(margins[p] for p in listed)
     limited = runner.invoke(app, ["table", "--uncertain", "--limit", "3"],
-                            env={"COLUMNS": "80"})
+                            env={"COLUMNS": "80", "TTY_COMPATIBLE": "1"})
     assert limited.exit_code == 0
     assert f"{len(expected)} studies (showing 3)" in limited.stdout
 
