@@ -323,6 +323,15 @@ def m007_views(db: Database) -> None:
         FROM screening s JOIN papers p ON p.pmid = s.pmid""")
 
 
+@_register
+def m008_tag_margins(db: Database) -> None:
+    # How clear each automatic tag was (score points; manual tags have none): "margins"
+    # per tag as JSON, "margin" the closest of them, so uncertain papers select in SQL.
+    db.table("paper_tags").add_column("margin", float)
+    db.table("paper_tags").add_column("margins", str)
+    db.table("paper_tags").create_index(["margin"])
+
+
 # Tables whose ``pmid`` column named the paper; after m011 it is ``paper_id`` (papers.id).
 # (query_hits keeps ``pmid``: it is what a PubMed query returned.)
 _PAPER_CHILDREN = ("authors", "mesh", "publication_types", "run_papers", "import_hits", "tags",

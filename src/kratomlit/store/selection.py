@@ -29,6 +29,9 @@ COLUMNS = ("p.id, p.pmid, p.accession, p.source_db, p.year, p.first_author, p.jo
            "t.population")
 _NAMES = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
+# An automatic tag whose decision was closer than this (score points between the design
+# and its runner-up, or between an outcome's score and its threshold) is uncertain.
+UNCERTAIN_MARGIN = 1.0
 
 
 @dataclass
@@ -44,6 +47,10 @@ class Filters:
     include_duplicates: bool = False  # confirmed duplicates, marked with duplicate_of
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
+    uncertain: bool = False  # automatic tags a reviewer should check, least certain first
+
+    def order_by(self) -> str:
+        return f"t.margin, {ORDER_BY}" if self.uncertain else ORDER_BY
 
     def check(self) -> Filters:
         for outcome in self.outcomes:
@@ -103,6 +110,9 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
             # first_seen is an ISO timestamp, so it sorts as text against an ISO date.
             clauses.append("p.first_seen >= ?")
             params.append(filters.added_since.isoformat())
+        if filters.uncertain:
+            clauses.append("t.margin < ?")
+            params.append(UNCERTAIN_MARGIN)
         if screened is not None:
             clauses.append(f"p.id {_IN_JSON}")
             params.append(json.dumps(sorted(screened)))
@@ -128,7 +138,8 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
         """Only the paper ids of the selected studies (the name is older than records
         without PMIDs), in table order (cheap on any database)."""
         clauses, params = self._where(filters.check(), screened)
-        sql = f"SELECT p.id {_FROM} WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}"
+        sql = (f"SELECT p.id {_FROM} WHERE {' AND '.join(clauses)} "
+               f"ORDER BY {filters.order_by()}")
         with self.reading() as db:
             return [row[0] for row in db.execute(sql, params)]
 
@@ -142,7 +153,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
             params.append(json.dumps(list(only)))
         duplicate_of = DUPLICATE_OF if filters.include_duplicates else "NULL"
         sql = (f"SELECT {COLUMNS}, {duplicate_of} {_FROM} WHERE {' AND '.join(clauses)} "
-               f"ORDER BY {ORDER_BY}")
+               f"ORDER BY {filters.order_by()}")
         if filters.limit:
             sql += f" LIMIT {int(filters.limit)}"
         with self.reading() as db:

@@ -28,10 +28,12 @@ _INSERT_TAG = ("INSERT INTO tags (paper_id, axis, value, source, rule_id, field,
                "confidence, negated, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 _UPSERT_PAPER_TAGS = (
     "INSERT INTO paper_tags (paper_id, design, outcomes, n_participants, population, "
-    "design_source, tagged_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (paper_id) DO UPDATE "
+    "design_source, tagged_at, margin, margins) VALUES (?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (paper_id) DO UPDATE "
     "SET design = excluded.design, outcomes = excluded.outcomes, "
     "n_participants = excluded.n_participants, population = excluded.population, "
-    "design_source = excluded.design_source, tagged_at = excluded.tagged_at")
+    "design_source = excluded.design_source, tagged_at = excluded.tagged_at, "
+    "margin = excluded.margin, margins = excluded.margins")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class StoredTags:
     population: str | None
     design_source: str
     tagged_at: str
+    margin: float | None  # the closest of its automatic tags' margins (none when all manual)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -121,7 +124,7 @@ class TagQueries(Connection):
         with self.reading() as db:
             row = db.execute(
                 "SELECT design, outcomes, n_participants, population, design_source, "
-                "tagged_at FROM paper_tags WHERE paper_id = ?", [paper_id]).fetchone()
+                "tagged_at, margin FROM paper_tags WHERE paper_id = ?", [paper_id]).fetchone()
         if row is None:
             return None
         return StoredTags(row[0], json.loads(row[1] or "[]"), *row[2:])
