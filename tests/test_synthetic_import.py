@@ -113,8 +113,8 @@ def test_files_that_cannot_be_imported_change_nothing(
     missing = runner.invoke(app, ["import", str(SYNTHETIC_XML), "nope.xml"])
     one_line_error(missing, "nope.xml", "no such file")
     reply = runner.invoke(app, ["import", str(FIXTURES / "synthetic-esearch.xml")])
-    one_line_error(reply, "synthetic-esearch.xml", "not PubMed XML")
+    one_line_error(reply, "synthetic-esearch.xml", "neither PubMed XML nor EndNote XML")
     text = tmp_path / "notes.txt"
     text.write_text("Synthetic notes, not a MEDLINE export.\n")
-    one_line_error(runner.invoke(app, ["import", str(text)]), "notes.txt", "not a format")
+    one_line_error(runner.invoke(app, ["import", str(text)]), "notes.txt", "no title column")
     assert _rows(isolated_env, "SELECT count(*) FROM papers") == [(0,)]

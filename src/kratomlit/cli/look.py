@@ -41,6 +41,8 @@ def show(paper: PmidArgument, db: DbOption = None, output_format: FormatOption =
         paper_id = resolve(store, paper)
         record = store.get_paper(paper_id)
         record["screening"] = paper_decisions(store, paper_id)
+        record["sources"] = store.sources_of(paper_id)
+        record["source_databases"] = store.source_databases([paper_id]).get(paper_id, [])
     if output_format == "json":
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return

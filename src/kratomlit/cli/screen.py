@@ -222,9 +222,16 @@ def screen_duplicates(
             duplicates.record(store, [c for c in found if c.pmid not in chosen])
             duplicates.record(store, [c for c in found if c.pmid in chosen], confirm=True)
         state = duplicates.statuses(store)
-        refs = store.references([i for c in found for i in (c.pmid, c.duplicate_of)])
-    lines = [f"{refs[c.pmid]} duplicates {refs[c.duplicate_of]} ({c.method}, "
-             f"{state[c.pmid, c.duplicate_of]})" for c in found]
+        ids = [i for c in found for i in (c.pmid, c.duplicate_of)]
+        refs, databases = store.references(ids), store.source_databases(ids)
+        titles = {i: store.get_paper(i)["title"] for i in ids}
+    lines = []
+    for c in found:
+        lines.append(f"{refs[c.pmid]} duplicates {refs[c.duplicate_of]} ({c.method}, "
+                     f"{state[c.pmid, c.duplicate_of]})")
+        lines += [f"    {refs[i]}: {titles[i]}"
+                  + (f" [{', '.join(databases[i])}]" if databases.get(i) else "")
+                  for i in (c.pmid, c.duplicate_of)]
     if lines:
         typer.echo("\n".join(lines))
     confirmed = sum(state[c.pmid, c.duplicate_of] == "confirmed" for c in found)

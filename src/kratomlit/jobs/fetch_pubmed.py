@@ -263,7 +263,8 @@ def _fetch(store: Store, client: EutilsClient, plan: FetchPlan, window: Slice,
 def _to_fetch(store: Store, client: EutilsClient, plan: FetchPlan, listing: IdList,
               result: FetchResult) -> list[int]:
     """The PMIDs to efetch: those not stored (all with --full), plus --refresh-since's."""
-    stored = store.stored_pmids(include_deleted=False)
+    # A record another database gave with its PMID is fetched, so PubMed's metadata wins.
+    stored = store.stored_pmids(include_deleted=False, pubmed_only=True)
     already = [i for i in listing.ids if i in stored]
     if already:
         store.record_hits(plan.query, already, result.run_id)

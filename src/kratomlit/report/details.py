@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -135,6 +136,7 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
         ("Entrez date", paper["entrez_date"] or ""),
         ("Errata", ", ".join(paper["errata"])),
         ("First seen", paper["first_seen"] or ""),
+        ("Sources", "\n".join(_source(s) for s in paper.get("sources") or [])),
     ]
     tags = paper.get("tags")
     if tags:
@@ -150,6 +152,17 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
                  for d in paper.get("screening") or []]
     facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
     return facts
+
+
+def _source(found: dict[str, Any]) -> str:
+    """One source record: "Embase, AN 2039990001 (embase.ris, joined by doi)"."""
+    ids = ", ".join(f"{label} {found[key]}" for label, key in (("AN", "accession"),
+                                                             ("PMID", "pmid")) if found[key])
+    where = ", ".join(w for w in (found["file"] and Path(found["file"]).name,
+                                  f"joined by {found['matched_by']}"
+                                  if found["matched_by"] != "new" else "") if w)
+    return f"{found['source_db'] or 'unknown'}{', ' + ids if ids else ''}" + (
+        f" ({where})" if where else "")
 
 
 def _noted(item: dict[str, Any]) -> str:

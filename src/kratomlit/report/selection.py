@@ -74,12 +74,14 @@ def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int
 
     def flush() -> Iterator[dict[str, Any]]:
         authors = store.author_lists([r["id"] for r in pending])
+        databases = store.source_databases(r["id"] for r in pending)
         for row in pending:
             row["authors"] = authors.get(row["id"], [])
             decision = decisions.get(row["id"])
             row["screening"] = decision.decision if decision else None
             row["screening_reason"] = decision.reason if decision else None
             row["screening_notes"] = noted.get(row["id"], [])
+            row["source_databases"] = databases.get(row["id"], [])
             yield row
 
     for row in selected:

@@ -73,9 +73,11 @@ def _sources(store: Store) -> list[Source]:
     searches, imports, unrecorded = store.source_counts()
     found = [(run or 0, Source(f"PubMed: {query}", SEARCH, n, first, last))
              for query, n, first, last, run in searches]
-    for paths, n, first, last, run in imports:
+    for paths, n, first, last, run, database in imports:
         files = [Path(f).name for f in paths]
         name = f"File{'s' if len(files) > 1 else ''}: {', '.join(files) or 'unknown'}"
+        if database and database not in files:  # named by --source or the file itself
+            name = f"{database} ({name[0].lower()}{name[1:]})"
         found.append((run, Source(name, IMPORT, n, first, last)))
     ordered = [source for _, source in sorted(found, key=lambda item: item[0])]
     for origin, n in unrecorded:

@@ -26,6 +26,7 @@ class SaveCounts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    joined: int = 0  # imported records that joined a study found before
     ids: list[int] = field(default_factory=list)  # save_papers: each record's paper id
 
     def add(self, other: SaveCounts) -> None:
@@ -33,6 +34,7 @@ class SaveCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.deleted += other.deleted
+        self.joined += other.joined
 
 
 # Column order of the tuples that paper_rows() builds; the write path binds them
@@ -171,9 +173,13 @@ class _Plan:
 
 class PaperQueries(Connection):
 
-    def stored_pmids(self, include_deleted: bool = True) -> set[int]:
+    def stored_pmids(self, include_deleted: bool = True, pubmed_only: bool = False
+                     ) -> set[int]:
+        """``pubmed_only``: leave out records another database gave (their PMID known, PubMed's
+        own record not fetched yet)."""
         sql = ("SELECT pmid FROM papers WHERE pmid IS NOT NULL"
-               + ("" if include_deleted else " AND deleted = 0"))
+               + ("" if include_deleted else " AND deleted = 0")
+               + (" AND source_db IS NULL" if pubmed_only else ""))
         with self.reading() as db:
             return {row[0] for row in db.execute(sql)}
 
@@ -274,6 +280,13 @@ class PaperQueries(Connection):
                     ).fetchall()
                     self._record_actions([(run_id, p, "deleted") for (p,) in hit])
         return marked
+
+    def adopt_pmids(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """(paper id, PMID): a study without a PMID takes the one another database's record
+        of it gives, unless another paper has it (inside the caller's transaction)."""
+        self.db.conn.executemany(
+            "UPDATE papers SET pmid = ?2 WHERE id = ?1 AND pmid IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM papers WHERE pmid = ?2)", pairs)
 
     def find_paper(self, kind: str, value: str | int) -> int:
         """The id of the paper a reference names: ``kind`` "pmid", "doi" (any case) or "id".

@@ -28,8 +28,9 @@ DecisionRow = tuple[int, str, str, str | None, int]
 Identity = tuple[int, str | None, str | None, int | None, str | None]
 # (query, records, first started, last finished, first run id) of a PubMed search.
 SearchRow = tuple[str, int, str | None, str | None, int | None]
-# (the files imported, records, started, finished, run id) of an import run.
-ImportRow = tuple[list[str], int, str | None, str | None, int]
+# (the files imported, records, started, finished, run id, the database named) of an
+# import run.
+ImportRow = tuple[list[str], int, str | None, str | None, int, str | None]
 
 
 class ReviewQueries(Connection):
@@ -146,6 +147,11 @@ class ReviewQueries(Connection):
             return {(paper_id, kept): status for paper_id, kept, status in db.execute(
                 "SELECT paper_id, duplicate_of, status FROM duplicates")}
 
+    def duplicate_method(self, paper_id: int, kept: int) -> str:
+        with self.reading() as db:
+            return str(db.execute("SELECT method FROM duplicates WHERE paper_id = ? AND "
+                                  "duplicate_of = ?", [paper_id, kept]).fetchone()[0])
+
     def confirmed_duplicates(self) -> set[int]:
         """Papers removed as confirmed duplicates (withdrawn papers are never among them)."""
         with self.reading() as db:
@@ -175,6 +181,6 @@ class ReviewQueries(Connection):
                 "NOT IN (SELECT pmid FROM query_hits) AND id NOT IN "
                 "(SELECT paper_id FROM import_hits) "
                 "GROUP BY source ORDER BY source").fetchall()
-        files = [(json.loads(options or "{}").get("files", []), *rest)
-                 for options, *rest in imports]
+        files = [(json.loads(options or "{}").get("files", []), *rest,
+                  json.loads(options or "{}").get("source")) for options, *rest in imports]
         return searches, files, unrecorded
