@@ -174,3 +174,33 @@ def test_a_fetched_record_replaces_an_imported_ones_metadata(
     shown = json.loads(ok(runner, "show", "29768149", "-f", "json"))
     assert shown["title"].startswith("Inhaled Combined Budesonide-Formoterol")
     assert json.loads(ok(runner, "status", "-f", "json"))["papers"] == 13
+
+
+def test_match_dois_gives_imported_studies_pubmeds_record(
+        runner: CliRunner, served: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
+    real = {r.pmid: re.search(r'<ArticleId IdType="doi">([^<]+)<', r.xml)
+            for r in served.records}
+    with_doi = [(pmid, m.group(1)) for pmid, m in real.items() if m][:2]
+    ris = tmp_path / "embase.ris"
+    ris.write_text("".join(f"TY  - JOUR\nDB  - Embase\nTI  - Study {i} as Embase has it\n"
+                           f"DO  - {doi.upper()}\nER  -\n\n"
+                           for i, (_, doi) in enumerate(with_doi))
+                   + RIS.format(title="A study PubMed lacks", year=2020).replace(
+                       "ER  -", "DO  - 10.99999/not.in.pubmed\nER  -"), "utf-8")
+    ok(runner, "import", str(ris), "--quiet")
+    result = runner.invoke(app, ["fetch", "--match-dois"])
+    assert result.exit_code == 0, result.output
+    assert "3 studies with a DOI and no PMID; 2 found in PubMed" in result.stderr
+    assert len(served.calls("esearch")) == 1  # the DOIs go in one request
+    for pmid, doi in with_doi:
+        shown = json.loads(ok(runner, "show", f"doi:{doi}", "-f", "json"))
+        assert shown["pmid"] == pmid and "as Embase has it" not in shown["title"]
+        assert shown["publication_types"] and shown["source_databases"] == ["Embase"]
+    lacking = json.loads(ok(runner, "show", "doi:10.99999/not.in.pubmed", "-f", "json"))
+    assert lacking["pmid"] is None
+    assert json.loads(ok(runner, "status", "-f", "json"))["papers"] == 3
+    again = runner.invoke(app, ["fetch", "--match-dois"])
+    assert "1 study with a DOI and no PMID; 0 found" in again.stderr
+    bad = runner.invoke(app, ["fetch", "--match-dois", "--query", "kratom"])
+    one_line_error(bad, "--match-dois takes no query")
+    assert bad.exit_code == 2

@@ -288,6 +288,12 @@ class PaperQueries(Connection):
             "UPDATE papers SET pmid = ?2 WHERE id = ?1 AND pmid IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM papers WHERE pmid = ?2)", pairs)
 
+    def dois_without_pmid(self) -> list[tuple[int, str]]:
+        """(paper id, DOI) of the papers not withdrawn that have a DOI but no PMID."""
+        with self.reading() as db:
+            return db.execute("SELECT id, doi FROM papers WHERE pmid IS NULL AND doi IS NOT "
+                              "NULL AND deleted = 0 ORDER BY id").fetchall()
+
     def find_paper(self, kind: str, value: str | int) -> int:
         """The id of the paper a reference names: ``kind`` "pmid", "doi" (any case) or "id".
         An unknown one is a ``NotFoundError`` worded as the user wrote it."""
