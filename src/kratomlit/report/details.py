@@ -330,7 +330,7 @@ def render_prisma(console: Console, found: Any) -> None:
          Panel(f"Removed before screening: {found.duplicates_removed}\n"
                f"  duplicates found by more than one source: "
                f"{found.duplicates_across_sources}\n"
-               f"  confirmed duplicates of another PMID: {found.duplicate_records}")),
+               f"  confirmed duplicates of another record: {found.duplicate_records}")),
         ("Screening", down, "→", Panel(f"Awaiting screening: {found.awaiting}")),
         ("", Panel(f"Records screened: {found.screened}"), "→",
          Panel(f"Excluded: {found.excluded}{reasons}")),

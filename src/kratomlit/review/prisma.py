@@ -53,7 +53,7 @@ class Flow:
     identified: int = 0
     duplicates_removed: int = 0  # duplicates_across_sources + duplicate_records
     duplicates_across_sources: int = 0  # the same PMID found again by another source
-    duplicate_records: int = 0  # confirmed duplicates: the same article, another PMID
+    duplicate_records: int = 0  # confirmed duplicates: the same article, another record
     screened: int = 0
     included: int = 0
     excluded: int = 0
@@ -123,7 +123,7 @@ def markdown(found: Flow) -> str:
     lines += [f"| — {cell(s.label())} | {s.records} |" for s in found.sources]
     lines += [f"| Duplicate records removed | {found.duplicates_removed} |",
               f"| — found by more than one source | {found.duplicates_across_sources} |",
-              f"| — confirmed duplicates of another PMID | {found.duplicate_records} |",
+              f"| — confirmed duplicates of another record | {found.duplicate_records} |",
               "| **Screening** | |",
               f"| Records awaiting screening | {found.awaiting} |",
               f"| Records screened | {found.screened} |",
@@ -260,7 +260,7 @@ def _column(draw: _Drawing, found: Flow, x: float, top: float
     removed = draw.box(side_x, top, "Records removed before screening:", [
         f"Duplicate records removed (n = {found.duplicates_removed}): "
         f"{found.duplicates_across_sources} found by more than one source, "
-        f"{found.duplicate_records} confirmed duplicates of another PMID"])
+        f"{found.duplicate_records} confirmed duplicates of another record"])
     middle = top + min(identified.h, removed.h) / 2
     draw.arrow(x + BOX_W, middle, side_x, middle)
     identification_end = max(identified.bottom, removed.bottom)
