@@ -201,7 +201,9 @@ def test_prisma_flow_adds_up(runner: CliRunner, tagged: Path, tmp_path: Path) ->
                     + "</PubmedArticleSet>", encoding="utf-8")
     _ok(runner, "import", str(twin))
     listed = _ok(runner, "screen", "duplicates", "--confirm-all")
-    assert listed == "999000021 duplicates 999000001 (doi, confirmed)\n"
+    assert listed.splitlines()[0] == "999000021 duplicates 999000001 (doi, confirmed)"
+    assert [line.split(":")[0].strip() for line in listed.splitlines()[1:]] == [
+        "999000021", "999000001"]  # each record with its title
     _screen(runner,
             ("999000001", "include", "--reviewer", "ana"),
             ("999000006", "include", "--reviewer", "ana"),
