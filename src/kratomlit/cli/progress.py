@@ -167,14 +167,14 @@ def counting(console: Console, doing: str, total: Callable[[], int]
 
 
 @contextlib.contextmanager
-def working(console: Console, doing: str) -> Iterator[Callable[[str], None]]:
-    """A spinner saying what is being done, on a terminal (gone when done), with a callback
-    that changes what it says; when stderr is not a terminal, each change is one line."""
+def working(console: Console, doing: str) -> Iterator[None]:
+    """A spinner saying what is being done, on a terminal (gone when done); one plain line
+    when stderr is not a terminal."""
     if console.quiet:
-        yield lambda _: None
-        return
-    if not console.is_terminal:
-        yield lambda text: say(console, text)
-        return
-    with console.status(doing) as spinner:
-        yield lambda text: spinner.update(text)
+        yield
+    elif not console.is_terminal:
+        say(console, doing)
+        yield
+    else:
+        with console.status(doing):
+            yield

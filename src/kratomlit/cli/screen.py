@@ -223,12 +223,13 @@ def _ranker(store: Store, priors: frozenset[int]) -> Ranker:
     from kratomlit.cli.progress import working
     from kratomlit.review import ranking
 
-    with working(stderr_console(), "Reading the papers for relevance order…") as say:
-        rows = list(store.texts())
-        features = ranking.cached_features(
-            ranking.cache_path(store.path), rows, building=lambda n: say(
-                f"Building the relevance features of {plural(n, 'paper')} (once, until "
-                "the papers change)…"))
+    def building(papers: int) -> None:
+        stack.enter_context(working(stderr_console(), f"Building the relevance features of "
+                                    f"{plural(papers, 'paper')} (once, until they change)…"))
+
+    with contextlib.ExitStack() as stack:  # the spinner shows until the features are built
+        features = ranking.cached_features(ranking.cache_path(store.path),
+                                           list(store.texts()), building)
     return ranking.Ranker(features, priors=priors)
 
 
