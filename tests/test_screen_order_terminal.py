@@ -191,7 +191,8 @@ def test_the_features_build_once_with_progress_and_never_go_stale(
     (["--prior-filter", "since=recent"], "want a year"),
     (["--seed", "3"], "--seed orders --order random"),
     (["--order", "date", "--prior", "26340864"], "nothing with --order date"),
-    (["--stop-notice", "lots"], "count or a percentage"),
+    (["--stop-notice", "lots"], "--stop-notice: a run of exclusions must be a count or"),
+    (["--stop-notice", "0%"], "--stop-notice: a run of exclusions must be a count or"),
 ])
 def test_bad_order_options_are_one_line(runner: CliRunner, real_db: Path, args: list[str],
                                         fragment: str) -> None:

@@ -35,7 +35,7 @@ from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from kratomlit.review.order import Queue
-    from kratomlit.review.ranking import Ranker
+    from kratomlit.review.ranking import Ranker, StopRule
     from kratomlit.store import Store
     from kratomlit.store.selection import Filters
 
@@ -63,8 +63,9 @@ def _reviewer(value: str | None) -> str:
 
 
 Order = Annotated[str, typer.Option(
-    "--order", help="relevance (the default: your own model, retrained after every decision, "
-    "shows the likeliest relevant paper next; date order until you have included a paper and "
+    "--order", metavar="relevance|date|random",
+    help="relevance (the default: your own model, retrained after every decision, shows "
+    "the likeliest relevant paper next; date order until you have included a paper and "
     "excluded one), date (strongest design first, then newest) or random (see --seed).",
     show_default=False)]
 Seed = Annotated[int | None, typer.Option(
@@ -109,14 +110,11 @@ def screen(
     if ctx.invoked_subcommand is not None:
         return
     from kratomlit.cli.screen_session import highlighter, keys_mode, session
-    from kratomlit.review.ranking import StopRule
-
     name = _reviewer(reviewer)
     filters = study_filters(outcome, design, since, until, search, new, include_retracted=True)
     pattern = highlighter(split_values(highlight))
-    plan = _Plan(order, seed, pmid_values(prior, "--prior"), _prior_filter(prior_filter))
-    if stop_notice is not None:
-        StopRule.parse(stop_notice, 100)  # a bad value is refused before any work
+    plan = _Plan(order, seed, pmid_values(prior, "--prior"), _prior_filter(prior_filter),
+                 stop_notice)
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "
                          "`kratomlit screen set PMID include|exclude|maybe`")
@@ -125,7 +123,7 @@ def screen(
         with contextlib.suppress(OSError):
             console.size = os.get_terminal_size(sys.stdout.fileno())
     with open_store(db, create=True) as store:
-        queue = plan.queue(store, name, filters, stop_notice)
+        queue = plan.queue(store, name, filters)
         with keys_mode():
             decided = session(console, store, name, queue, pattern)
         left = len(queue.pool)
@@ -170,7 +168,7 @@ class _Plan:
     """The order asked for, checked; the queue it makes for one reviewer."""
 
     def __init__(self, order: str, seed: int | None, priors: list[int],
-                 prior_filter: Filters | None) -> None:
+                 prior_filter: Filters | None, stop_notice: str | None) -> None:
         from kratomlit.review.order import check_order
 
         self.order = check_order(order)
@@ -180,19 +178,28 @@ class _Plan:
             raise UsageError("--prior and --prior-filter start the relevance model; they do "
                              f"nothing with --order {self.order}")
         self.seed, self.priors, self.prior_filter = seed or 0, priors, prior_filter
+        self.stop_notice = stop_notice
+        self.rule(100)  # a bad --stop-notice is refused before any work
 
-    def queue(self, store: Store, name: str, filters: Filters, stop_notice: str | None
-              ) -> Queue:
+    def rule(self, papers: int) -> StopRule:
+        from kratomlit.review.ranking import StopRule
+
+        if self.stop_notice is None:
+            return StopRule()
+        try:
+            return StopRule.parse(self.stop_notice, papers)
+        except UsageError as exc:
+            raise UsageError(f"--stop-notice: {exc}") from None
+
+    def queue(self, store: Store, name: str, filters: Filters) -> Queue:
         from kratomlit.report import selection
         from kratomlit.review import screening
         from kratomlit.review.order import Queue
-        from kratomlit.review.ranking import StopRule
 
         chosen = selection.pmids(store, filters)
-        rule = StopRule.parse(stop_notice, len(chosen)) if stop_notice else StopRule()
         priors = self._priors(store)
         queue = Queue(chosen, screening.history(store, name), store.decided_by(name),
-                      self.order, seed=self.seed, rule=rule)
+                      self.order, seed=self.seed, rule=self.rule(len(chosen)))
         if self.order == "relevance" and queue.pool:
             queue.ranker = _ranker(store, priors)
         return queue
