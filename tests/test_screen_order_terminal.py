@@ -138,9 +138,19 @@ def test_random_order_is_the_same_for_the_same_seed(real_db: Path) -> None:
     assert firsts[0] == firsts[1] != firsts[2]
 
 
-def test_the_stopping_notice_shows_at_its_threshold_and_never_stops(real_tagged_db: Path
-                                                                    ) -> None:
-    term = _screen(real_tagged_db, "--design", "rct", "--stop-notice", "3")
+def _last_screen(term: Terminal) -> list[str]:
+    """The lines of the latest screen drawn, as the terminal shows them."""
+    drawn = term.seen.decode("utf-8", "replace").split("\x1b[2J")[-1]
+    plain = re.sub(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>])", "", drawn)
+    return plain.replace("\r", "").rstrip("\n").split("\n")
+
+
+@pytest.mark.parametrize("rows", [24, 12])
+def test_the_stopping_notice_shows_at_its_threshold_and_never_stops(real_tagged_db: Path,
+                                                                    rows: int) -> None:
+    term = Terminal("screen", "--reviewer", "ana", "--design", "rct", "--stop-notice", "3",
+                    env={**os.environ, "KRATOMLIT_DB": str(real_tagged_db)}, size=(rows, 80))
+    term.expect("[q] quit")
     _decide(term, True)
     for run in (1, 2):
         _decide(term, False)
@@ -150,6 +160,11 @@ def test_the_stopping_notice_shows_at_its_threshold_and_never_stops(real_tagged_
     screen = term.text()
     assert "3 exclusions in a row" in screen
     assert "Relevant left, estimated from your last 4 decisions: about" in screen
+    # It all fits, the notice and the keys below a line of the abstract, on a small
+    # terminal too (the lines under the title give way there).
+    lines = _last_screen(term)
+    assert len(lines) < rows and lines[0].startswith("5/")
+    assert re.search(r"── lines 1–\d+ of \d+", lines[-5]) and lines[-1].startswith("[i] include")
     assert ("Stopping heuristic met (SAFE-style): 3 exclusions in a row, with 4 of"
             in screen and "not a guarantee" in screen)
     _decide(term, True)  # advice only: screening goes on, and the run is broken
