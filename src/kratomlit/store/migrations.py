@@ -323,6 +323,15 @@ def m007_views(db: Database) -> None:
         FROM screening s JOIN papers p ON p.pmid = s.pmid""")
 
 
+@_register
+def m008_tag_margins(db: Database) -> None:
+    # How clear each automatic tag was (score points; manual tags have none): "margins"
+    # per tag as JSON, "margin" the closest of them, so uncertain papers select in SQL.
+    db.table("paper_tags").add_column("margin", float)
+    db.table("paper_tags").add_column("margins", str)
+    db.table("paper_tags").create_index(["margin"])
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 
