@@ -271,13 +271,27 @@ NARROW_PRISMA = 70  # below this width the flow's boxes are stacked, not side by
 
 
 def render_prisma(console: Console, found: Any) -> None:
-    """The PRISMA flow by phase: the records' path down the left, what leaves it beside."""
-    sources = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}"
-                      for s in found.sources)
+    """The PRISMA flow by phase: the records' path down the left, what leaves it beside; with
+    citation searching, a flow for each PRISMA 2020 column, then the studies included."""
+    if found.other_methods is None:
+        console.print(Panel(_flow_table(console, found, found.sources, "Studies included"),
+                            title="PRISMA 2020 flow"))
+        return
+    for method, column, title in (
+            ("databases", found.databases, "databases and registers"),
+            ("other methods", found.other_methods, "other methods")):
+        sources = [s for s in found.sources if s.method == method]
+        console.print(Panel(_flow_table(console, column, sources, f"Included via {title}"),
+                            title=f"PRISMA 2020 flow: identification via {title}"))
+    console.print(Panel(f"Studies included in review: {found.included}"))
+
+
+def _flow_table(console: Console, found: Any, sources: list[Any], included: str) -> Table:
+    listed = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}" for s in sources)
     reasons = "".join(f"\n  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
     down = Text("↓", justify="center")
     rows: list[tuple[str, Any, str, Any]] = [
-        ("Identification", Panel(f"Records identified: {found.identified}{sources}"), "→",
+        ("Identification", Panel(f"Records identified: {found.identified}{listed}"), "→",
          Panel(f"Removed before screening: {found.duplicates_removed}\n"
                f"  duplicates found by more than one source: "
                f"{found.duplicates_across_sources}\n"
@@ -286,7 +300,7 @@ def render_prisma(console: Console, found: Any) -> None:
         ("", Panel(f"Records screened: {found.screened}"), "→",
          Panel(f"Excluded: {found.excluded}{reasons}")),
         ("", down, "→", Panel(f"Maybe: {found.maybe}\nConflicts: {found.conflicts}")),
-        ("Included", Panel(f"Studies included: {found.included}"), "", ""),
+        ("Included", Panel(f"{included}: {found.included}"), "", ""),
     ]
     table = Table(box=None, show_header=False, expand=True)
     if console.width < NARROW_PRISMA:  # side by side, the boxes would split their lines
@@ -305,4 +319,4 @@ def render_prisma(console: Console, found: Any) -> None:
             if phase:
                 table.add_row(Text(phase, style="bold"), "", "")
             table.add_row(main, arrow, side)
-    console.print(Panel(table, title="PRISMA 2020 flow"))
+    return table

@@ -1,0 +1,203 @@
+"""``kratomlit snowball`` end to end, against the stand-in E-utilities on loopback serving the
+synthetic records (no ../shared needed) and a small made-up citation graph among them."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+
+from kratomlit.cli import app
+from kratomlit.sources import eutils
+
+from conftest import SYNTHETIC_XML, one_line_error
+from fake_eutils import FakeEutils, articles, body, status, truncated
+
+# The synthetic records' PMIDs: P1 is found by a search; the others only through citations.
+P1, P2, P3, P4, P5, P6 = range(999000001, 999000007)
+GRAPH = {  # paper -> the papers it cites
+    P1: [P2, P3],
+    P4: [P1],
+    P3: [P5],
+    P6: [P3],
+}
+SEARCH = f"kratom[tiab] AND {P1}:{P1}[uid]"  # the stand-in finds P1 alone
+
+
+@pytest.fixture(autouse=True)
+def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(eutils, "INTERVAL_NO_KEY", 0.0)
+    monkeypatch.setattr(eutils, "BACKOFF", 0.01, raising=False)
+
+
+@pytest.fixture
+def fake(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeEutils:
+    server = FakeEutils(articles([SYNTHETIC_XML]), citations={k: list(v) for k, v in
+                                                               GRAPH.items()})
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(server.handler)
+    monkeypatch.setenv("KRATOMLIT_EUTILS_URL", httpserver.url_for("/entrez/eutils/"))
+    return server
+
+
+def ok(runner: CliRunner, *args: str) -> tuple[str, str]:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, (args, result.output)
+    return result.stdout, result.stderr
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def searched_and_included(runner: CliRunner, fake: FakeEutils) -> None:
+    ok(runner, "fetch", "--query", SEARCH, "--quiet")
+    ok(runner, "screen", "set", str(P1), "include", "--reviewer", "ana")
+    fake.log.clear()
+
+
+def test_included_studies_are_followed_both_ways_and_what_is_new_is_fetched_once(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    out, err = ok(runner, "snowball", "--format", "json")
+    assert [h.utility for h in fake.log] == ["elink", "efetch"]
+    assert fake.log[0].ids == [str(P1)]
+    asked = sorted(int(i) for i in fake.log[1].params["id"].split(","))
+    assert asked == [P2, P3, P4]
+    summary = json.loads(out)
+    assert (summary["seeds"], summary["links"], summary["new"]) == (1, 3, 3)
+    assert (summary["elink_requests"], summary["efetch_requests"]) == (1, 1)
+    assert "Followed 1 seed" in err and "3 new" in err
+    assert rows(isolated_env, "SELECT seed, linked, direction FROM links ORDER BY linked") == [
+        (P1, P2, "backward"), (P1, P3, "backward"), (P1, P4, "forward")]
+    assert rows(isolated_env, "SELECT pmid, source FROM papers ORDER BY pmid") == [
+        (P1, "fetch"), (P2, "snowball"), (P3, "snowball"), (P4, "snowball")]
+    runs = rows(isolated_env, "SELECT kind, status, new FROM fetch_runs ORDER BY id")
+    assert runs[-1] == ("snowball", "ok", 3)
+
+    fake.log.clear()  # nothing new: only the ELink request, nothing stored twice
+    out, err = ok(runner, "snowball", "--format", "json")
+    assert [h.utility for h in fake.log] == ["elink"]
+    assert json.loads(out)["new"] == 0 and "nothing to fetch" in err
+    assert rows(isolated_env, "SELECT count(*) FROM links") == [(3,)]
+    assert rows(isolated_env, "SELECT count(*) FROM papers") == [(4,)]
+
+
+def test_backward_or_forward_alone(runner: CliRunner, fake: FakeEutils,
+                                   isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    ok(runner, "snowball", "--forward", "--quiet")
+    assert rows(isolated_env, "SELECT linked, direction FROM links") == [(P4, "forward")]
+    ok(runner, "snowball", "--backward", "--quiet")
+    assert sorted(rows(isolated_env, "SELECT pmid FROM papers")) == [(P1,), (P2,), (P3,),
+                                                                      (P4,)]
+
+
+def test_depth_two_follows_the_new_papers_and_stops_at_max(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    out, err = ok(runner, "snowball", "--depth", "2", "--max", "4", "--format", "json")
+    summary = json.loads(out)
+    # Step 1 adds P2, P3, P4; step 2 finds P5 (P3 cites it) and P6 (cites P3): room for one.
+    assert summary["new"] == 4 and summary["skipped_by_max"] == 1
+    assert "Stopped at --max 4: 1 more paper" in err
+    stored = {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")}
+    assert stored >= {P1, P2, P3, P4} and len(stored & {P5, P6}) == 1
+    elinks = fake.calls("elink")
+    assert len(elinks) == 2 and sorted(map(int, elinks[1].ids)) == [P2, P3, P4]
+
+    fake.log.clear()  # without the guard the rest comes
+    out, _ = ok(runner, "snowball", "--depth", "2", "--format", "json")
+    assert {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")} == {
+        P1, P2, P3, P4, P5, P6}
+
+
+def test_seeds_from_the_command_line_a_file_or_every_paper(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
+    ok(runner, "snowball", "--seeds", str(P4), "--backward", "--quiet")
+    assert rows(isolated_env, "SELECT pmid FROM papers") == [(P1,)]
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(f"# key papers\n{P3}  # the case report\n")
+    ok(runner, "snowball", "--seeds", f"@{seeds}", "--forward", "--quiet")
+    assert {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")} == {P1, P6}
+    fake.log.clear()
+    ok(runner, "snowball", "--seeds", "all", "--backward", "--quiet")
+    assert sorted(map(int, fake.calls("elink")[0].ids)) == [P1, P6]
+
+
+def test_citation_found_papers_are_tagged_screened_and_counted_in_prisma(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    ok(runner, "snowball", "--quiet")
+    ok(runner, "tag", "--quiet")
+    assert rows(isolated_env, f"SELECT count(*) FROM paper_tags WHERE pmid = {P2}")[0][0] > 0
+
+
+    ok(runner, "screen", "set", str(P2), "exclude", "--reason", "wrong population",
+       "--reviewer", "ana")
+    ok(runner, "screen", "set", str(P4), "include", "--reviewer", "ana")
+    flow = json.loads(ok(runner, "prisma", "--format", "json")[0])
+    assert flow["databases"]["identified"] == 1 and flow["databases"]["included"] == 1
+    other = flow["other_methods"]
+    assert (other["identified"], other["screened"], other["included"], other["excluded"],
+            other["awaiting"]) == (3, 2, 1, 1, 1)
+    assert flow["identified"] == 4 and flow["included"] == 2
+
+
+def test_no_included_studies_asks_for_seeds(runner: CliRunner, fake: FakeEutils) -> None:
+    ok(runner, "fetch", "--query", SEARCH, "--quiet")
+    fake.log.clear()
+    one_line_error(runner.invoke(app, ["snowball"]), "no included studies", "--seeds")
+    assert fake.log == []
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--seeds", "abc"], "--seeds"),
+    (["--seeds", "all,123"], "one of"),
+    (["--seeds", "@missing.txt"], "no such file"),  # a file that cannot be read: exit 1
+    (["--depth", "3", "--seeds", "1"], "--depth"),
+    (["--max", "0", "--seeds", "1"], "--max"),
+    (["--batch-size", "0", "--seeds", "1"], "--batch-size"),
+    (["--similar", "0", "--seeds", "1"], "--similar"),
+])
+def test_bad_input_is_one_line_and_changes_nothing(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path,
+        args: list[str], words: str) -> None:
+    result = runner.invoke(app, ["snowball", *args])
+    one_line_error(result, words)
+    assert result.exit_code == (1 if words == "no such file" else 2)
+    assert fake.log == [] and not isolated_env.exists()
+
+
+@pytest.mark.parametrize("fault", ["error body", "cut off", "503"])
+def test_elink_failures_are_retried_then_one_line_and_nothing_half_stored(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path, fault: str) -> None:
+    searched_and_included(runner, fake)
+    faults = {"error body": body("<eLinkResult><ERROR>Backend failed</ERROR></eLinkResult>"),
+              "cut off": truncated(fake, 200), "503": status(503, "Service Unavailable")}
+    fake.fail("elink", *[faults[fault]] * 6)
+    result = runner.invoke(app, ["snowball"])
+    one_line_error(result, "elink")
+    assert len(fake.calls("elink")) > 1 and fake.calls("efetch") == []
+    assert rows(isolated_env, "SELECT count(*) FROM links") == [(0,)]
+    assert rows(isolated_env, "SELECT count(*) FROM papers") == [(1,)]
+    assert rows(isolated_env, "SELECT kind, status FROM fetch_runs ORDER BY id")[-1] == (
+        "snowball", "failed")
+
+
+def test_linked_papers_efetch_never_returns_fail_after_keeping_the_rest(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    fake.hidden.add(P3)
+    result = runner.invoke(app, ["snowball"])
+    one_line_error(result, "did not return 1 PMID", str(P3))
+    assert {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")} == {P1, P2, P4}
+    fake.hidden.clear()
+    fake.log.clear()
+    ok(runner, "snowball", "--quiet")
+    assert fake.calls("efetch")[0].params["id"] == str(P3)
