@@ -201,3 +201,25 @@ def test_linked_papers_efetch_never_returns_fail_after_keeping_the_rest(
     fake.log.clear()
     ok(runner, "snowball", "--quiet")
     assert fake.calls("efetch")[0].params["id"] == str(P3)
+
+
+def test_show_lists_what_a_paper_cites_and_what_cites_it_and_how_it_was_found(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    searched_and_included(runner, fake)
+    ok(runner, "snowball", "--quiet")
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = ok(runner, "show", str(P1))[0]
+    cites = shown[shown.index("Cites (2)"):shown.index("Cited by (1)")]
+    assert f"PMID {P3} " in cites and f"PMID {P2} " in cites and "Synthetic record 3" in cites
+    assert f"PMID {P4} " in shown[shown.index("Cited by (1)"):]
+    assert "Found by citation searching" not in shown  # a search found it
+
+    shown = ok(runner, "show", str(P3))[0]
+    assert "Cited by (1)" in shown and f"PMID {P1} " in shown
+    assert f"Found by citation searching  in the references of PMID {P1} (run " in shown
+
+    record = json.loads(ok(runner, "show", str(P4), "--format", "json")[0])
+    assert [p["pmid"] for p in record["citations"]["cites"]] == [P1]
+    assert [(f["seed"], f["direction"]) for f in record["citations"]["found_by_citation"]] == [
+        (P1, "forward")]

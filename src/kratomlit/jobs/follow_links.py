@@ -240,6 +240,7 @@ def run_snowball(store: Store, client: EutilsClient, plan: SnowballPlan, seeds: 
             reached = _step(store, client, plan, step_seeds, linked, result, progress)
             step_seeds = [pmid for pmid in reached if pmid not in followed]
             followed.update(step_seeds)
+        result.linked = len(linked - set(seeds))  # a seed a step-2 paper cites is no find
         if result.missing:
             shown = ", ".join(map(str, result.missing[:10])) + (
                 " ..." if len(result.missing) > 10 else "")

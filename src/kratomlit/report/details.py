@@ -142,6 +142,31 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
                  + (" (superseded)" if d["superseded"] else "")
                  for d in paper.get("screening") or []]
     facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
+    return facts + _citations(paper.get("citations"))
+
+
+LINKS_SHOWN = 10  # per relation; the JSON view lists them all
+_FOUND_BY = {"backward": "in the references of PMID {}", "forward": "cites PMID {}",
+             "similar": "similar to PMID {}"}
+
+
+def _citations(links: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """What a paper cites and is cited by within the database, and how citation searching
+    found it, as facts of its record."""
+    if not links:
+        return []
+    facts = []
+    for key, label in (("cites", "Cites"), ("cited_by", "Cited by"), ("similar", "Similar")):
+        papers = links[key]
+        lines = [f"PMID {p['pmid']} ({p['year'] or 'n.d.'}) {_shorten(p['title'] or '', 70)}"
+                 for p in papers[:LINKS_SHOWN]]
+        if len(papers) > LINKS_SHOWN:
+            lines.append(f"... and {len(papers) - LINKS_SHOWN:,} more (--format json)")
+        facts.append((f"{label} ({len(papers)})" if papers else label, "\n".join(lines)))
+    found = [_FOUND_BY[f["direction"]].format(f["seed"])
+             + f" (run {f['run_id']}, {(f['first_seen'] or '')[:10]})"
+             for f in links["found_by_citation"]]
+    facts.append(("Found by citation searching", "\n".join(found)))
     return facts
 
 
