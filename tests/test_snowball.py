@@ -223,3 +223,24 @@ def test_show_lists_what_a_paper_cites_and_what_cites_it_and_how_it_was_found(
     assert [p["pmid"] for p in record["citations"]["cites"]] == [P1]
     assert [(f["seed"], f["direction"]) for f in record["citations"]["found_by_citation"]] == [
         (P1, "forward")]
+
+
+def test_an_unknown_seed_is_one_line_and_nothing_is_stored(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    result = runner.invoke(app, ["snowball", "--seeds", f"{P1},123"])
+    one_line_error(result, "did not answer", "123")
+    assert result.exit_code == 1 and fake.calls("efetch") == []
+    assert rows(isolated_env, "SELECT count(*) FROM links") == [(0,)]
+    assert rows(isolated_env, "SELECT kind, status FROM fetch_runs") == [("snowball", "failed")]
+
+
+def test_similar_articles_on_request_top_n_per_seed(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    fake.similar[P1] = [(P5, 900), (P6, 800), (P2, 100)]
+    out, _ = ok(runner, "snowball", "--seeds", str(P1), "--similar", "--forward",
+                "--format", "json")
+    assert json.loads(out)["elink_requests"] == 2  # cited-by, then similar with scores
+    assert {(d, p) for p, d in rows(isolated_env, "SELECT linked, direction FROM links")} == {
+        ("forward", P4), ("similar", P5), ("similar", P6), ("similar", P2)}
+    ok(runner, "snowball", "--seeds", str(P1), "--similar", "2", "--quiet")  # bare or with N
+    assert fake.calls("elink")[-1].params["linkname"] == "pubmed_pubmed"
