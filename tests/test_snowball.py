@@ -244,3 +244,41 @@ def test_similar_articles_on_request_top_n_per_seed(
         ("forward", P4), ("similar", P5), ("similar", P6), ("similar", P2)}
     ok(runner, "snowball", "--seeds", str(P1), "--similar", "2", "--quiet")  # bare or with N
     assert fake.calls("elink")[-1].params["linkname"] == "pubmed_pubmed"
+
+
+def _digest(runner: CliRunner, *args: str) -> dict:
+    return json.loads(ok(runner, "digest", "--citing", *args, "--format", "json")[0])
+
+
+def _listed(digest: dict) -> dict[int, list[int]]:
+    return {row["pmid"]: row["cites"] for rows in digest["groups"].values() for row in rows}
+
+
+def test_digest_citing_shows_the_new_papers_citing_the_included_studies(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    searched_and_included(runner, fake)
+    ok(runner, "snowball", "--quiet")
+    assert _listed(_digest(runner)) == {P4: [P1]}  # P2 and P3 are cited, not citing
+    monkeypatch.setenv("COLUMNS", "200")
+    text = ok(runner, "digest", "--citing")[0]
+    assert "New papers citing your included studies, found by snowball run" in text
+    assert f"[cites PMID {P1}]" in text and "1 paper" in text
+
+    ok(runner, "snowball", "--quiet")  # nothing new: nothing to report
+    assert _listed(_digest(runner)) == {}
+    fake.citations[P6] = [P1]  # a new paper cites the included study
+    ok(runner, "snowball", "--quiet")
+    assert _listed(_digest(runner)) == {P6: [P1]}
+    table = json.loads(ok(runner, "table", "--new", "--format", "json",
+                          "--include-retracted")[0])
+    assert [row["pmid"] for row in table] == [P6]
+    assert _listed(_digest(runner, "--since", "2000-01-01")) == {P4: [P1], P6: [P1]}
+
+
+def test_digest_citing_before_any_snowball_or_inclusion_says_so(
+        runner: CliRunner, fake: FakeEutils) -> None:
+    ok(runner, "fetch", "--query", SEARCH, "--quiet")
+    assert _digest(runner)["heading"].startswith("No included studies yet")
+    ok(runner, "screen", "set", str(P1), "include", "--reviewer", "ana")
+    assert _digest(runner)["heading"].startswith("No snowball run yet")
