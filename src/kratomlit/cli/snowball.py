@@ -47,7 +47,8 @@ Similar = Annotated[int | None, typer.Option(
     "--similar", help="Also PubMed's similar articles, the top N per seed (10 when N is not "
     "given).", show_default=False, metavar="[N]")]
 Depth = Annotated[int, typer.Option(
-    "--depth", help="1: the seeds' links; 2: then the links of the papers step 1 added.")]
+    "--depth", help="1: the seeds' links; 2: then the links of the stored papers step 1 "
+    "linked to.")]
 Max = Annotated[int | None, typer.Option(
     "--max", help="Add at most N new papers in this run [default: no limit at depth 1, "
     "1000 at depth 2].", show_default=False, metavar="N")]
