@@ -294,7 +294,7 @@ def test_citation_found_records_are_a_column_of_their_own_and_the_identities_hol
     assert "| Records identified | 6 | 3 | 9 |" in markdown
     assert "| Studies included | 1 | 1 | 2 |" in markdown
     text = ok(runner, "prisma")
-    assert "identification via other methods" in text and "Studies included in review: 2" in text
+    assert "PRISMA 2020: via other methods" in text and "Studies included in review: 2" in text
 
     drawing = tmp_path / "flow.svg"
     ok(runner, "prisma", "--svg", str(drawing))

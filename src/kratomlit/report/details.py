@@ -307,7 +307,7 @@ def render_prisma(console: Console, found: Any) -> None:
             ("other methods", found.other_methods, "other methods")):
         sources = [s for s in found.sources if s.method == method]
         console.print(Panel(_flow_table(console, column, sources, f"Included via {title}"),
-                            title=f"PRISMA 2020 flow: identification via {title}"))
+                            title=f"PRISMA 2020: via {title}"))
     console.print(Panel(f"Studies included in review: {found.included}"))
 
 
