@@ -282,3 +282,17 @@ def test_digest_citing_before_any_snowball_or_inclusion_says_so(
     assert _digest(runner)["heading"].startswith("No included studies yet")
     ok(runner, "screen", "set", str(P1), "include", "--reviewer", "ana")
     assert _digest(runner)["heading"].startswith("No snowball run yet")
+
+
+def test_efetch_failing_for_good_stores_neither_papers_nor_links(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    searched_and_included(runner, fake)
+    fake.fail("efetch", *[status(502, "Bad Gateway")] * 6)
+    result = runner.invoke(app, ["snowball"])
+    one_line_error(result, "efetch", "502")
+    assert rows(isolated_env, "SELECT count(*) FROM links") == [(0,)]
+    assert rows(isolated_env, "SELECT count(*) FROM papers") == [(1,)]
+    fake.log.clear()
+    ok(runner, "snowball", "--quiet")  # the next run does it all
+    assert [h.utility for h in fake.log] == ["elink", "efetch"]
+    assert rows(isolated_env, "SELECT count(*) FROM links") == [(3,)]
