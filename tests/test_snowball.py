@@ -296,3 +296,16 @@ def test_efetch_failing_for_good_stores_neither_papers_nor_links(
     ok(runner, "snowball", "--quiet")  # the next run does it all
     assert [h.utility for h in fake.log] == ["elink", "efetch"]
     assert rows(isolated_env, "SELECT count(*) FROM links") == [(3,)]
+
+
+def test_the_api_key_never_shows_in_output_errors_or_the_runs(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    secret = "0123456789abcdef0123456789abcdef0123"
+    searched_and_included(runner, fake)
+    fake.fail("elink", *[status(500, f"Internal error for api_key={secret}")] * 6)
+    failed = runner.invoke(app, ["snowball", "--api-key", secret])
+    one_line_error(failed)
+    done = runner.invoke(app, ["snowball", "--api-key", secret, "--format", "json"])
+    assert done.exit_code == 0 and fake.calls("elink")[-1].params["api_key"] == secret
+    stored = rows(isolated_env, "SELECT * FROM fetch_runs")
+    assert secret not in failed.output + done.output + repr(stored)
