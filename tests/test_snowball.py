@@ -309,3 +309,11 @@ def test_the_api_key_never_shows_in_output_errors_or_the_runs(
     assert done.exit_code == 0 and fake.calls("elink")[-1].params["api_key"] == secret
     stored = rows(isolated_env, "SELECT * FROM fetch_runs")
     assert secret not in failed.output + done.output + repr(stored)
+
+
+def test_a_seed_given_by_pmid_is_never_fetched_as_a_find_of_its_own_links(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    out, err = ok(runner, "snowball", "--seeds", str(P1), "--depth", "2", "--format", "json")
+    summary = json.loads(out)  # step 2 reaches P1 again (P3 and P4 link to it)
+    assert (summary["linked"], summary["to_fetch"], summary["new"]) == (5, 5, 5)
+    assert {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")} == {P2, P3, P4, P5, P6}

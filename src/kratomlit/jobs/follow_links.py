@@ -234,13 +234,12 @@ def run_snowball(store: Store, client: EutilsClient, plan: SnowballPlan, seeds: 
                             ) as run_id:
         result.run_id = run_id
         step_seeds = list(dict.fromkeys(seeds))
-        followed, linked = set(step_seeds), set[int]()
+        followed, linked = set(step_seeds), set(step_seeds)  # seeds are never finds
         while step_seeds and result.steps < plan.depth:
             result.steps += 1
             reached = _step(store, client, plan, step_seeds, linked, result, progress)
             step_seeds = [pmid for pmid in reached if pmid not in followed]
             followed.update(step_seeds)
-        result.linked = len(linked - set(seeds))  # a seed a step-2 paper cites is no find
         if result.missing:
             shown = ", ".join(map(str, result.missing[:10])) + (
                 " ..." if len(result.missing) > 10 else "")
@@ -263,10 +262,11 @@ def _step(store: Store, client: EutilsClient, plan: SnowballPlan, seeds: list[in
     result.elink_requests += client.requests - before
     result.links += len(links)
     targets = list(dict.fromkeys(link.linked for link in links))
-    linked.update(targets)
-    result.linked = len(linked)
     stored = store.stored_pmids()
-    todo = [pmid for pmid in targets if pmid not in stored]
+    # Not a seed, nor a paper an earlier step left out (--max) or efetch did not return.
+    todo = [pmid for pmid in targets if pmid not in stored and pmid not in linked]
+    linked.update(targets)
+    result.linked = len(linked) - result.seeds  # the seeds are in it from the start
     if plan.max_new is not None and result.todo + len(todo) > plan.max_new:
         room = max(0, plan.max_new - result.todo)
         result.skipped += len(todo) - room
