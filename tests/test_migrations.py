@@ -83,7 +83,8 @@ def test_upgrade_indexes_authors_and_leaves_records_unchanged(tmp_path: Path) ->
     papers = [p for p in iter_records(gzip.open(PUBMED / "test_current_medline.xml.gz"))
               if isinstance(p, Paper)]
     with Store(path) as store:
-        assert store.upgraded == ["m006_fts_authors", "m007_views", "m009_citation_links"]
+        names = migrations.SCHEMA_VERSION_NAMES
+        assert store.upgraded == names[names.index("m006_fts_authors"):]
         store.db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)")
         for paper in papers:
             for author in paper.authors[:3]:

@@ -51,8 +51,10 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.76); the
-    # measured figures are reported by `kratomlit evaluate`, not asserted here.
+    # A regression guard below today's figures (design 0.81, outcome micro-F1 0.72: one
+    # clear outcome cue now tags, which costs precision on these general-PubMed labels and
+    # gains recall on the kratom literature); the measured figures are reported by
+    # `kratomlit evaluate` and bench/fit_weights.py, not asserted here.
     with Store(real_db) as store:
         tag_store(store)
         predicted = {pmid: (design, json.loads(outcomes)) for pmid, design, outcomes in
@@ -60,7 +62,7 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
     assert result.design_accuracy >= 0.79
-    assert result.outcome_micro_f1 >= 0.73
+    assert result.outcome_micro_f1 >= 0.70
 
 
 class _EveryPattern(RuleSet):
@@ -69,7 +71,7 @@ class _EveryPattern(RuleSet):
     def candidates(self, doc):  # type: ignore[no-untyped-def]
         return {r: [(f, a) for f, name in enumerate(TEXT_FIELDS) if name in rule.fields
                     and doc.lowered[name] for a in range(len(rule.alternatives))]
-                for r, rule in enumerate(self.rules)}
+                for r, rule in enumerate(self.rules) if rule.alternatives}
 
 
 def test_the_rule_index_skips_only_patterns_that_cannot_match(real_db_template: Path) -> None:
@@ -82,25 +84,27 @@ def test_the_rule_index_skips_only_patterns_that_cannot_match(real_db_template: 
     assert len(rows) > 600
     for row in rows:
         doc = document(row)
-        fast = tag_document(doc, indexed, everything=True)
-        slow = tag_document(doc, exhaustive, everything=True)
+        fast = tag_document(doc, indexed, complete=True)
+        slow = tag_document(doc, exhaustive, complete=True)
         assert (fast.design, fast.outcomes) == (slow.design, slow.outcomes), row[0]
         assert sorted(fast.evidence) == sorted(slow.evidence), row[0]
 
 
-def test_publication_type_outranks_text(real_db: Path, rules: RuleSet) -> None:
+def test_publication_type_is_evidence_beside_the_text(real_db: Path, rules: RuleSet) -> None:
     with Store(real_db) as store:
         result = tag_document(_doc(store, 22508830), rules)
-    assert result.design == "rct" and result.design_rule == "design.rct.pubtype"
+    assert result.design == "rct"
     assert any(e.field == "publication_types" and e.matched == "Randomized Controlled Trial"
                for e in result.evidence)
+    rct = {c.rule_id for c in result.cues if c.tag == "rct"}
+    assert {"design.rct.pubtype", "design.rct.text"} <= rct
 
 
 def test_negated_randomisation_does_not_make_a_trial(rules: RuleSet) -> None:
     review = Document(abstract="We searched PubMed, Embase and PsycINFO for studies of kratom "
                       "use. No randomized controlled trials were found. Twelve studies were "
                       "included.")
-    result = tag_document(review, rules, everything=True)
+    result = tag_document(review, rules)
     assert result.design == "systematic-review"
     assert any(e.rule_id == "design.rct.text" and e.negated for e in result.evidence)
     open_label = Document(title="A non-randomized open-label study of kratom tea in volunteers")
@@ -120,7 +124,7 @@ def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rul
     # A real μ-opioid receptor chemistry paper whose first sentence motivates it with
     # "analgesics with fewer side effects": safety is background, not a finding.
     with Store(real_db) as store:
-        result = tag_document(_doc(store, 26347990), rules, everything=True)
+        result = tag_document(_doc(store, 26347990), rules)
     assert "safety" not in result.outcomes
     side_effects = [e for e in result.evidence if e.matched == "side effects"]
     assert side_effects and all(e.background for e in side_effects)
@@ -128,10 +132,12 @@ def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rul
     structured = Document(abstract="BACKGROUND: Kratom is sold as a supplement. Kratom has been "
                           "linked to hepatotoxicity. METHODS: We surveyed 500 users. RESULTS: "
                           "Adverse effects were reported by 12% of users.")
-    tagged = tag_document(structured, rules, everything=True)
+    tagged = tag_document(structured, rules)
     assert "safety" in tagged.outcomes
-    assert {e.matched: e.background for e in tagged.evidence if e.value == "safety"} == {
-        "hepatotoxicity": True, "Adverse effects": False}
+    assert {e.matched: e.background for e in tagged.evidence
+            if e.rule_id == "outcome.safety.text"} == {"hepatotoxicity": True,
+                                                       "Adverse effects": False}
+    assert not any(e.counts for e in tagged.evidence if e.axis == "outcome" and e.background)
 
 
 def test_kratom_vocabulary_tags_local_names_and_alkaloids(rules: RuleSet) -> None:
@@ -148,8 +154,8 @@ def test_kratom_vocabulary_tags_local_names_and_alkaloids(rules: RuleSet) -> Non
 
 def test_a_user_term_extends_every_shipped_rule_that_uses_it(tmp_path: Path) -> None:
     extra = tmp_path / "kratomlit-rules.toml"
-    extra.write_text('[terms]\nkratom = ["daun ketum rebus"]\n')
-    doc = Document(title="Daun ketum rebus use disorder in a fishing community")
+    extra.write_text('[terms]\nkratom = ["purik"]\n')
+    doc = Document(title="Purik withdrawal in a fishing community")
     assert "safety" not in tag_document(doc, RuleSet(load_rules())).outcomes
     assert "safety" in tag_document(doc, RuleSet(load_rules([extra]))).outcomes
     extra.write_text("[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'mood'\n"

@@ -96,6 +96,9 @@ Included = Annotated[bool, typer.Option("--included", help="Only studies screene
                                         "(same as --status included).")]
 Screened = Annotated[bool, typer.Option("--screened", help="Only studies with a screening "
                                         "decision (same as --status screened).")]
+Uncertain = Annotated[bool, typer.Option(
+    "--uncertain", help="Only papers whose automatic tags were a close call, closest first "
+    "(check them with `kratomlit explain`).")]
 
 
 def split_values(values: list[str] | None) -> list[str]:
@@ -108,7 +111,7 @@ def study_filters(outcome: list[str] | None = None, design: list[str] | None = N
                   search: str | None = None, new: bool = False,
                   include_retracted: bool = False, limit: int | None = None,
                   status: str | None = None, included: bool = False, screened: bool = False,
-                  include_duplicates: bool = False) -> Filters:
+                  include_duplicates: bool = False, uncertain: bool = False) -> Filters:
     """The filters the options chose, checked (a bad one is a usage error)."""
     from kratomlit.store.selection import Filters
 
@@ -119,4 +122,5 @@ def study_filters(outcome: list[str] | None = None, design: list[str] | None = N
     return Filters(outcomes=split_values(outcome), designs=split_values(design), since=since,
                    until=until, search=search, new=new, include_retracted=include_retracted,
                    include_duplicates=include_duplicates,
-                   screening=chosen[0] if chosen else None, limit=limit).check()
+                   screening=chosen[0] if chosen else None, limit=limit,
+                   uncertain=uncertain).check()

@@ -24,6 +24,7 @@ from kratomlit.cli.options import (
     Search,
     Since,
     Status,
+    Uncertain,
     Until,
     ViewFormat,
     format_option,
@@ -43,7 +44,8 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           until: Until = None, search: Search = None, new: New = False,
           include_retracted: Retracted = False, include_duplicates: Duplicates = False,
           limit: Limit = None, status: Status = None,
-          included: Included = False, screened: Screened = False, db: DbOption = None,
+          included: Included = False, screened: Screened = False,
+          uncertain: Uncertain = False, db: DbOption = None,
           output_format: ViewFormat = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
     from dataclasses import replace
@@ -51,7 +53,7 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
     from kratomlit.report import selection
 
     filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
-                       status, included, screened, include_duplicates)
+                       status, included, screened, include_duplicates, uncertain)
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)

@@ -137,10 +137,15 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
         typer.echo(json.dumps({
             "pmid": pmid, "title": found.title, "stored": found.stored, "manual": found.manual,
             "current_rules": {"design": current.design, "design_rule": current.design_rule,
+                              "runner_up": current.runner_up,
                               "outcomes": current.outcomes,
                               "n_participants": current.n_participants,
-                              "population": current.population},
-            "evidence": [e._asdict() for e in found.rules_fired],
+                              "population": current.population,
+                              "scores": current.scores, "thresholds": found.thresholds,
+                              "margins": current.margins,
+                              "cues": [c._asdict() for c in current.cues]},
+            "evidence": [{**e._asdict(), "background": e.background}
+                         for e in found.rules_fired],
         }, indent=2, ensure_ascii=False))
         return
     from kratomlit.report.details import render_explanation

@@ -9,6 +9,7 @@ evidence tables, exports and screening read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import multiprocessing
 import os
@@ -23,12 +24,20 @@ from typing import Any
 from kratomlit.errors import UsageError
 from kratomlit.store import Store
 from kratomlit.store.tags import ManualTag, TagSource
-from kratomlit.tagging.engine import Document, Evidence, RuleSet, TagResult, tag_document
-from kratomlit.tagging.rules import load_rules
+from kratomlit.tagging.engine import (
+    Document,
+    Evidence,
+    RuleSet,
+    TagResult,
+    population,
+    tag_document,
+)
+from kratomlit.tagging.participants import participants
+from kratomlit.tagging.rules import load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
 
 CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
-EVIDENCE_PER_RULE = 3  # matches kept per firing rule: enough to show why, not every word
+EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word
 
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
 
@@ -70,35 +79,63 @@ def _manual(store: Store, pmids: list[int]) -> dict[int, list[ManualTag]]:
     return store.manual_tags(pmids)
 
 
-def effective(result: TagResult, manual: list[tuple[str, str, int]]
-              ) -> tuple[str, list[str], str]:
-    """(design, outcomes, design source) once a reviewer's manual tags are applied."""
+def _ruleset(rule_files: list[Path] | None) -> RuleSet:
+    return RuleSet(*load(rule_files))
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A paper's tags once a reviewer's manual tags are applied, as ``paper_tags`` holds
+    them: population and N follow the design; margins only for automatic tags."""
+
+    design: str
+    outcomes: list[str]
+    source: str  # of the design: auto or manual
+    n_participants: int | None
+    population: str | None
+    margins: dict[str, float]
+
+    @property
+    def margin(self) -> float | None:
+        return min((abs(m) for m in self.margins.values()), default=None)
+
+
+def effective(result: TagResult, manual: list[tuple[str, str, int]],
+              abstract: Callable[[], str] = lambda: "") -> Effective:
+    """The effective tags; ``abstract`` is read only when a manual design makes a paper
+    human that the rules did not count participants for."""
     design, source = result.design, "auto"
     outcomes = set(result.outcomes)
+    margins = dict(result.margins)
     for axis, value, negated in manual:
         if axis == "design" and not negated:
             design, source = value, "manual"
+            margins.pop("design", None)
         elif axis == "outcome":
             (outcomes.discard if negated else outcomes.add)(value)
-    return design, [o for o in OUTCOMES if o in outcomes], source
+            margins.pop(value, None)
+    who = population(design)
+    n = None
+    if who == "human":
+        n = result.n_participants if result.population == "human" else participants(abstract())
+    return Effective(design, [o for o in OUTCOMES if o in outcomes], source, n, who, margins)
 
 
 def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, ...]]:
-    """The live evidence behind the chosen design and outcomes, a few matches per rule."""
-    kept: Counter[str] = Counter()
+    """The strongest live evidence behind the chosen design and outcomes: a few matches
+    per tag, at most two per rule."""
+    per_tag: Counter[str] = Counter()
+    per_rule: Counter[str] = Counter()
     rows = []
-    for item in result.evidence:
-        if not item.counts:
+    chosen = {result.design, *result.outcomes}
+    for item in sorted(result.evidence, key=lambda e: -e.weight):
+        if (not item.counts or item.value not in chosen or per_tag[item.value] >= EVIDENCE_PER_TAG
+                or per_rule[item.rule_id] >= 2):
             continue
-        if item.axis == "design" and item.rule_id != result.design_rule:
-            continue
-        if item.axis == "outcome" and item.value not in result.outcomes:
-            continue
-        if kept[item.rule_id] >= EVIDENCE_PER_RULE:
-            continue
-        kept[item.rule_id] += 1
+        per_tag[item.value] += 1
+        per_rule[item.rule_id] += 1
         rows.append((pmid, item.axis, item.value, "auto", item.rule_id, item.field,
-                     item.matched[:200], item.confidence, 0, None, stamp))
+                     item.matched[:200], round(item.weight, 3), 0, None, stamp))
     return rows
 
 
@@ -122,7 +159,7 @@ def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
     for row in rows:
         result = tag_document(document(row[1:]), rules)
         evidence = _evidence_rows(row[0], result, stamp)
-        result.evidence = []  # what crosses the process boundary stays small
+        result.evidence, result.cues = [], []  # what crosses the process boundary stays small
         tagged.append(_Tagged(row[0], result, evidence))
     return tagged
 
@@ -160,7 +197,7 @@ def _workers(total: int) -> int:
 def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
               progress: Progress | None = None) -> TagSummary:
     """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
-    rules = RuleSet(load_rules(rule_files))  # compiled once; a bad file fails before any work
+    rules = _ruleset(rule_files)  # compiled once; a bad file fails before any work
     summary = TagSummary()
     stamp = _now()
     with store.transaction():
@@ -170,19 +207,28 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
             evidence: list[tuple[Any, ...]] = []
             effective_rows = []
             for item in tagged:
-                result = item.result
-                design, outcomes, source = effective(result, manual.get(item.pmid, []))
+                tags = effective(item.result, manual.get(item.pmid, []),
+                                 functools.partial(_abstract, store, item.pmid))
                 summary.manual_kept += item.pmid in manual
                 evidence.extend(item.evidence)
-                effective_rows.append((item.pmid, design, json.dumps(outcomes),
-                                       result.n_participants, result.population, source, stamp))
-                summary.designs[design] += 1
-                summary.outcomes.update(outcomes)
+                effective_rows.append(_paper_tags_row(item.pmid, tags, stamp))
+                summary.designs[tags.design] += 1
+                summary.outcomes.update(tags.outcomes)
             store.replace_auto_tags(pmids, evidence, effective_rows)
             summary.tagged += len(pmids)
             if progress:
                 progress(summary.tagged, total)
     return summary
+
+
+def _paper_tags_row(pmid: int, tags: Effective, stamp: str) -> tuple[Any, ...]:
+    return (pmid, tags.design, json.dumps(tags.outcomes), tags.n_participants,
+            tags.population, tags.source, stamp, tags.margin,
+            json.dumps(tags.margins) if tags.margins else None)
+
+
+def _abstract(store: Store, pmid: int) -> str:
+    return store.tag_source(pmid)[2] or ""
 
 
 def _paper_row(store: Store, pmid: int) -> TagSource:
@@ -191,12 +237,12 @@ def _paper_row(store: Store, pmid: int) -> TagSource:
 
 def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
     """Recompute one paper's effective tags after a manual change (inside a transaction)."""
-    result = tag_document(document(_paper_row(store, pmid)[1:]), rules)
-    design, outcomes, source = effective(result, _manual(store, [pmid]).get(pmid, []))
+    row = _paper_row(store, pmid)
+    result = tag_document(document(row[1:]), rules)
+    tags = effective(result, _manual(store, [pmid]).get(pmid, []), lambda: row[2] or "")
     stamp = _now()
     store.replace_auto_tags([pmid], _evidence_rows(pmid, result, stamp),
-                            [(pmid, design, json.dumps(outcomes), result.n_participants,
-                              result.population, source, stamp)])
+                            [_paper_tags_row(pmid, tags, stamp)])
 
 
 def parse_outcomes(text: str) -> list[str]:
@@ -223,7 +269,7 @@ def set_manual(store: Store, pmid: int, *, design: str | None = None,
     """A reviewer's tags: the design, and/or the complete outcome list, with a note."""
     if design is None and outcomes is None:
         raise UsageError("nothing to set: give --design and/or --outcome")
-    rules = RuleSet(load_rules(rule_files))
+    rules = _ruleset(rule_files)
     stamp = _now()
     with store.transaction():
         _paper_row(store, pmid)
@@ -244,7 +290,7 @@ def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool
     had manual tags ("design", "outcome"). A manual outcome list is one row per outcome,
     so rows are not what a reviewer set."""
     axes = [a for a, wanted in (("design", design), ("outcome", outcomes)) if wanted]
-    rules = RuleSet(load_rules(rule_files))
+    rules = _ruleset(rule_files)
     with store.transaction():
         _paper_row(store, pmid)
         removed = store.remove_manual_tags(pmid, axes)
@@ -260,6 +306,7 @@ class Explanation:
     stored: dict[str, Any] | None
     manual: list[dict[str, Any]]
     rules_fired: list[Evidence]
+    thresholds: dict[str, float]  # the score each outcome needs
 
 
 def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Explanation:
@@ -267,9 +314,10 @@ def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Ex
     the reviewer's manual tags."""
     with store.reading():
         row = _paper_row(store, pmid)
-        result = tag_document(document(row[1:]), RuleSet(load_rules(rule_files)),
-                              everything=True)
+        rules = _ruleset(rule_files)
+        result = tag_document(document(row[1:]), rules, complete=True)
         stored = store.stored_tags(pmid)
         manual = store.manual_tag_rows(pmid)
     stored_dict = stored.as_dict() if stored else None
-    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence)
+    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence,
+                       rules.scoring.threshold)

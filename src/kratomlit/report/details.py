@@ -224,7 +224,9 @@ def render_explanation(console: Console, found: Any) -> None:
         console.print(f"Stored: design [bold]{stored['design']}[/bold] ({stored['design_source']}),"
                       f" outcomes {', '.join(stored['outcomes']) or 'none'}, "
                       f"N {stored['n_participants'] or '-'}, population "
-                      f"{stored['population'] or '-'} (tagged {stored['tagged_at']})")
+                      f"{stored['population'] or '-'} (tagged {stored['tagged_at']}"
+                      + (f", closest margin {stored['margin']:.2f})"
+                         if stored["margin"] is not None else ")"))
     else:
         console.print("Stored: not tagged yet (run `kratomlit tag`)")
     for item in found.manual:
@@ -235,6 +237,7 @@ def render_explanation(console: Console, found: Any) -> None:
     console.print(f"Current rules give: design [bold]{current.design}[/bold] "
                   f"(rule {current.design_rule or 'none fired: default other'}), outcomes "
                   f"{', '.join(current.outcomes) or 'none'}, N {current.n_participants or '-'}")
+    _render_scores(console, found)
     if not found.rules_fired:
         console.print("No rule matches this paper.")
         return
@@ -243,20 +246,45 @@ def render_explanation(console: Console, found: Any) -> None:
     longest = max(len(item.rule_id) for item in found.rules_fired)
     if console.width < longest + 85:
         for item in found.rules_fired:
-            note = ", negated" if item.negated else ", background" if item.background else ""
+            note = f", {_note(item)}" if _note(item) else ""
             console.print(Text(item.rule_id), soft_wrap=True)
             console.print(Padding(Text(f"{item.axis} {item.value}, {item.field}: "
-                                       f"{item.matched[:60]} ({item.confidence:.2f}{note})"),
+                                       f"{item.matched[:60]} ({item.weight:.2f}{note})"),
                                   (0, 0, 0, 2), expand=False))
         return
-    table = Table("axis", "tag", "rule", "field", "matched", "conf.", "negated", box=None)
+    table = Table("axis", "tag", "rule", "field", "matched", "weight", "note", box=None)
     for column in table.columns:
         column.no_wrap = column.header != "matched"
     for item in found.rules_fired:
         table.add_row(item.axis, item.value, item.rule_id, item.field, escape(item.matched[:60]),
-                      f"{item.confidence:.2f}",
-                      "yes" if item.negated else "background" if item.background else "")
+                      f"{item.weight:.2f}", _note(item))
     console.print(table)
+
+
+def _note(item: Any) -> str:
+    """Why a match adds nothing to its tag's score (its zone, for one in the background)."""
+    return ("negated" if item.negated else "covered" if item.covered
+            else "background" if item.background else "")
+
+
+def _render_scores(console: Console, found: Any) -> None:
+    """The design and its runner-up with the cues that scored them, and each outcome's
+    score against its threshold."""
+    current = found.current
+    for label, design in (("Design", current.design), ("Runner-up", current.runner_up)):
+        cues = sorted((c for c in current.cues if c.axis == "design" and c.tag == design),
+                      key=lambda c: -c.points)
+        console.print(f"{label} [bold]{design}[/bold]: score {current.scores[design]:.2f}"
+                      + (f" (margin {current.margins['design']:.2f})" if label == "Design"
+                         else ""), highlight=False)
+        for cue in cues:
+            console.print(f"  {cue.points:5.2f}  {cue.rule_id} ({cue.zone}, {cue.hits}x)",
+                          highlight=False, markup=False)
+    console.print("Outcomes (score / threshold):", highlight=False)
+    for outcome, threshold in found.thresholds.items():
+        score = current.scores[outcome]
+        sign = "tagged" if outcome in current.outcomes else "not tagged"
+        console.print(f"  {outcome:7} {score:5.2f} / {threshold:.2f}  {sign}", highlight=False)
 
 
 def render_evaluation(console: Console, result: Any) -> None:

@@ -324,6 +324,15 @@ def m007_views(db: Database) -> None:
 
 
 @_register
+def m008_tag_margins(db: Database) -> None:
+    # How clear each automatic tag was (score points; manual tags have none): "margins"
+    # per tag as JSON, "margin" the closest of them, so uncertain papers select in SQL.
+    db.table("paper_tags").add_column("margin", float)
+    db.table("paper_tags").add_column("margins", str)
+    db.table("paper_tags").create_index(["margin"])
+
+
+@_register
 def m009_citation_links(db: Database) -> None:
     # Citation tracking (issue 15): every link PubMed's ELink gave, with its seed, so each
     # paper found by following citations keeps where it was found. "backward": the seed

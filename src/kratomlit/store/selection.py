@@ -28,6 +28,9 @@ COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, 
            "p.pub_date, t.design, t.outcomes, t.n_participants, t.population")
 _NAMES = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
+# An automatic tag whose decision was closer than this (score points between the design
+# and its runner-up, or between an outcome's score and its threshold) is uncertain.
+UNCERTAIN_MARGIN = 1.0
 
 
 @dataclass
@@ -43,6 +46,10 @@ class Filters:
     include_duplicates: bool = False  # confirmed duplicates, marked with duplicate_of
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
+    uncertain: bool = False  # automatic tags a reviewer should check, least certain first
+
+    def order_by(self) -> str:
+        return f"t.margin, {ORDER_BY}" if self.uncertain else ORDER_BY
 
     def check(self) -> Filters:
         for outcome in self.outcomes:
@@ -102,6 +109,9 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
             # first_seen is an ISO timestamp, so it sorts as text against an ISO date.
             clauses.append("p.first_seen >= ?")
             params.append(filters.added_since.isoformat())
+        if filters.uncertain:
+            clauses.append("t.margin < ?")
+            params.append(UNCERTAIN_MARGIN)
         if screened is not None:
             clauses.append(f"p.pmid {_IN_JSON}")
             params.append(json.dumps(sorted(screened)))
@@ -126,7 +136,8 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
     def selected_pmids(self, filters: Filters, screened: set[int] | None = None) -> list[int]:
         """Only the PMIDs of the selected studies, in table order (cheap on any database)."""
         clauses, params = self._where(filters.check(), screened)
-        sql = f"SELECT p.pmid {_FROM} WHERE {' AND '.join(clauses)} ORDER BY {ORDER_BY}"
+        sql = (f"SELECT p.pmid {_FROM} WHERE {' AND '.join(clauses)} "
+               f"ORDER BY {filters.order_by()}")
         with self.reading() as db:
             return [row[0] for row in db.execute(sql, params)]
 
@@ -140,7 +151,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
             params.append(json.dumps(list(only)))
         duplicate_of = DUPLICATE_OF if filters.include_duplicates else "NULL"
         sql = (f"SELECT {COLUMNS}, {duplicate_of} {_FROM} WHERE {' AND '.join(clauses)} "
-               f"ORDER BY {ORDER_BY}")
+               f"ORDER BY {filters.order_by()}")
         if filters.limit:
             sql += f" LIMIT {int(filters.limit)}"
         with self.reading() as db:

@@ -27,10 +27,12 @@ _INSERT_TAG = ("INSERT INTO tags (pmid, axis, value, source, rule_id, field, mat
                "confidence, negated, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 _UPSERT_PAPER_TAGS = (
     "INSERT INTO paper_tags (pmid, design, outcomes, n_participants, population, "
-    "design_source, tagged_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (pmid) DO UPDATE "
+    "design_source, tagged_at, margin, margins) VALUES (?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (pmid) DO UPDATE "
     "SET design = excluded.design, outcomes = excluded.outcomes, "
     "n_participants = excluded.n_participants, population = excluded.population, "
-    "design_source = excluded.design_source, tagged_at = excluded.tagged_at")
+    "design_source = excluded.design_source, tagged_at = excluded.tagged_at, "
+    "margin = excluded.margin, margins = excluded.margins")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class StoredTags:
     population: str | None
     design_source: str
     tagged_at: str
+    margin: float | None  # the closest of its automatic tags' margins (none when all manual)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -120,7 +123,7 @@ class TagQueries(Connection):
         with self.reading() as db:
             row = db.execute(
                 "SELECT design, outcomes, n_participants, population, design_source, "
-                "tagged_at FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
+                "tagged_at, margin FROM paper_tags WHERE pmid = ?", [pmid]).fetchone()
         if row is None:
             return None
         return StoredTags(row[0], json.loads(row[1] or "[]"), *row[2:])

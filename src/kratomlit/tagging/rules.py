@@ -1,9 +1,10 @@
 """Tagging rules as data: loading, validating and compiling rules files (TOML).
 
-A rule reads some fields of a paper and fires when one of its patterns matches,
+A rule reads some fields of a paper and matches where one of its patterns matches,
 unless one of its ``unless`` patterns matches in the same sentence (the negations
-that matter: "non-randomized", "no randomized trials were found"). The shipped
-rules live in ``rules.toml`` beside this module; users add their own files, whose
+that matter: "non-randomized", "no randomized trials were found"). Each match adds the
+rule's weight, scaled by where it stands (the [scoring] zones), to its tag's score. The
+shipped rules live in ``rules.toml`` beside this module; users add their own files, whose
 rules replace shipped rules with the same id and add the others.
 """
 
@@ -20,6 +21,9 @@ from kratomlit.errors import InputFileError
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATIONS
 
 FIELDS = ("title", "abstract", "mesh", "publication_types", "keywords")
+# Where a match stands: the title, the abstract's parts, keywords and NLM's lists.
+ZONES = ("title", "aims", "results", "conclusions", "other", "background", "keywords", "mesh",
+         "publication_types")
 AXES = {"design": DESIGNS, "outcome": OUTCOMES, "population": POPULATIONS}
 LIST_FIELDS = {"mesh", "publication_types"}
 
@@ -33,8 +37,9 @@ _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 def _scan(source: str) -> Iterator[tuple[int, str, int]]:
     """(index, character, nesting depth) for the characters of a regular expression that
-    are not escaped; depth counts open groups and classes."""
-    depth, escaped = 0, False
+    are not escaped; depth counts open groups and classes. Inside a class ("[^)]") only
+    its closing bracket counts."""
+    depth, escaped, in_class = 0, False, False
     for i, char in enumerate(source):
         if escaped:
             escaped = False
@@ -42,11 +47,15 @@ def _scan(source: str) -> Iterator[tuple[int, str, int]]:
         if char == "\\":
             escaped = True
             continue
+        if in_class and char != "]":
+            continue
         if char in ")]":
             depth -= 1
+            in_class = False
         yield i, char, depth
         if char in "([":
             depth += 1
+            in_class = char == "["
 
 
 def _top_level_split(source: str) -> list[str]:
@@ -90,13 +99,17 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
         return literal_keys(alternative[3:end])
     prefix, cut = _literal_start(alternative)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
-    # are indexed by the first three to KEY_LENGTH characters of their words, so a shorter
-    # key must be a whole word: one cut short by the end of the prefix cannot serve.
+    # are indexed by the first three and the first KEY_LENGTH characters of their words
+    # (a shorter word by itself), so a word cut short by the end of the prefix keys by its
+    # first three characters unless it has KEY_LENGTH, and one shorter than three cannot.
     words = [w for w in re.split(r"[ '\-./]+", prefix) if w]
     if words and cut and len(words[-1]) < 3 and prefix[-1:] not in " '-./":
         words.pop()
-    best = max(words, key=len) if words else ""
-    return frozenset([best[:KEY_LENGTH]]) if best else None
+    if not words:
+        return None
+    best = max(words, key=len)
+    partial = cut and best == words[-1] and prefix[-1:] not in " '-./"
+    return frozenset([best[:3] if partial and len(best) < KEY_LENGTH else best[:KEY_LENGTH]])
 
 
 def _literal_start(alternative: str) -> tuple[str, bool]:
@@ -113,9 +126,9 @@ def _literal_start(alternative: str) -> tuple[str, bool]:
         if char not in _PLAIN:
             return "".join(prefix), True
         if following and following in _QUANTIFIERS:
-            # A quantified letter cuts its word short (and may be absent); a quantified
-            # separator ("gc-?ms") leaves the word before it whole.
-            return "".join(prefix), char not in " '-"
+            # A quantified character may be absent: a letter cuts its word short, and so
+            # does a separator ("cd-?1" also matches the one word "cd1").
+            return "".join(prefix), True
         prefix.append(char)
     return "".join(prefix), False
 
@@ -132,8 +145,12 @@ class Alternative:
     keys: frozenset[str] | None
     regex: re.Pattern[str]
     check_left: bool  # the word boundary before the match is checked by hand
-    pattern: int  # which of the rule's patterns this comes from (min_hits counts patterns)
+    pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
+    # Further words the pattern needs, each a choice of keys ("were (?:recruited|enrolled)"
+    # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
+    then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
+    words: frozenset[str] = frozenset()  # whole words the literal start has
 
 
 def _branches(lowered: str, limit: int = 64) -> list[str]:
@@ -151,20 +168,66 @@ def _branches(lowered: str, limit: int = 64) -> list[str]:
     return expanded if len(expanded) <= limit else [lowered]
 
 
+_AFTER_OPTIONAL_WORDS = re.compile(r"[ '\-/]\)(?:[?*+]|\{\d*,?\d*\})\??$")
+
+
+def _first_words(choices: list[str]) -> frozenset[str] | None:
+    """The whole first word of every choice ("recruited", "enrolled"), or None when one
+    starts with part of a word or with no literal."""
+    words = set()
+    for choice in choices:
+        prefix, cut = _literal_start(choice)
+        word = re.match(r"[a-z0-9]+", prefix)
+        if not word or (word.end() == len(prefix) and (cut or len(prefix) < len(choice))):
+            return None
+        words.add(word.group())
+    return frozenset(words)
+
+
+def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    """For each group of choices the pattern needs beyond its start, and that starts a
+    word, the words its choices start with (exact: True), else their keys: "the
+    (?:patient|case) (?:was|had)" needs one of {"patient", "case"} and of {"was", "had"}."""
+    if len(_top_level_split(lowered)) > 1:
+        return ()
+    found = []
+    for i, char, depth in _scan(lowered):
+        if char != "(" or depth or not i or not lowered.startswith("(?:", i):
+            continue
+        end = i + _closing(lowered[i:])
+        if end < i or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+            continue
+        before = lowered[:i]
+        if before[-1] in " '-/" or _AFTER_OPTIONAL_WORDS.search(before):
+            inner = lowered[i + 3 : end]
+            # Whole words only when nothing after the group can lengthen them ("(?:a|b)s?").
+            ends_word = lowered[end + 1 : end + 2] in ("", " ", "'", "-", "/")
+            words = _first_words(_top_level_split(inner)) if ends_word else None
+            keys = words or literal_keys(inner)
+            if keys:
+                found.append((keys, words is not None))
+    return tuple(found)
+
+
 def _alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
     compiled = []
     for index, pattern in enumerate(patterns):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
         for lowered in _branches(lower_pattern(pattern)):
             keys = literal_keys(lowered)
             # A leading \b (or lookbehind) disables re's literal-prefix search and costs
             # ten times more, so the left boundary is checked in Python when possible.
             source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
-            compiled.append(Alternative(keys, re.compile(source), bool(keys), index,
-                                        literal_prefix(lowered) if keys else ""))
+            try:
+                regex = re.compile(source)
+            except re.error as exc:
+                raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+            prefix, cut = _literal_start(lowered) if keys else ("", False)
+            words = re.findall(r"\w+", prefix)
+            if cut and words and prefix[-1:].isalnum():
+                words.pop()  # a word cut short by the end of the literal start
+            compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
+                                        _then_keys(lowered) if keys else (),
+                                        frozenset(words)))
     return tuple(compiled)
 
 
@@ -174,18 +237,20 @@ class Rule:
     axis: str
     tag: str
     fields: tuple[str, ...]
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None
-    priority: int
+    pattern: re.Pattern[str] | None  # for MeSH and publication types (text uses alternatives)
+    unless: tuple[Alternative, ...]  # compiled like patterns: most are ruled out by keys
+    priority: int  # the author's strength of the cue, 0-100: the prior of its weight
+    weight: float  # what one match adds to its tag's score (fitted: bench/fit_weights.py)
     description: str = ""
-    # Outcome rules: how many separate matches in the abstract it takes (title, MeSH and
-    # keywords always count at once), so a topic named once as background does not tag.
-    min_hits: int = 1
     alternatives: tuple[Alternative, ...] = ()
+    # A rule that matches a field with text in which none of these patterns occur
+    # (an abstract that never describes a study of its own), instead of patterns.
+    absent: tuple[Alternative, ...] = ()
 
-    @property
-    def confidence(self) -> float:
-        return round(min(self.priority, 100) / 100, 2)
+
+def prior_weight(priority: int) -> float:
+    """The weight a rule without a fitted one gets from its priority (60 -> 2.5)."""
+    return round(max(0.25, (priority - 35) / 10), 2)
 
 
 def lower_pattern(source: str) -> str:
@@ -204,9 +269,10 @@ def lower_pattern(source: str) -> str:
 
 
 def _compile(patterns: list[str], where: str, whole_item: bool) -> re.Pattern[str]:
-    if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type)
+    if whole_item:  # list fields: a pattern must match a whole item (a MeSH term, a type),
+        # one item per line
         joined = "|".join(f"(?:{p})" for p in patterns)
-        source = f"^(?:{joined})$"
+        source = f"(?m)^(?:{joined})$"
     else:
         source = "|".join(f"(?:{p})" for p in patterns)
         source = rf"\b(?:{source})\b"
@@ -237,25 +303,31 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
     fields = need("fields")
     if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
         raise InputFileError(f"{where}: fields must be a list of {', '.join(FIELDS)}")
-    patterns = need("patterns")
-    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise InputFileError(f"{where}: patterns must be a list of strings")
+    def strings(key: str, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise InputFileError(f"{where}: {key} must be a list of strings")
+        return [str(p) for p in value]
+
+    absent = strings("absent", raw.get("absent") or [])
+    patterns = strings("patterns", raw.get("patterns", []) if absent else need("patterns"))
+    if absent and (patterns or any(f in LIST_FIELDS for f in fields)):
+        raise InputFileError(f"{where}: a rule with 'absent' has no patterns and reads only "
+                             "title, abstract or keywords")
     whole = any(f in LIST_FIELDS for f in fields)
-    unless = raw.get("unless") or []
-    if not isinstance(unless, list):
-        raise InputFileError(f"{where}: unless must be a list of strings")
-    priority = raw.get("priority", 50)
+    unless = strings("unless", raw.get("unless") or [])
+    priority = raw.get("priority", 70)  # a rule written without one is a clear cue
     if not isinstance(priority, int):
         raise InputFileError(f"{where}: priority must be a whole number")
-    min_hits = raw.get("min_hits", 1)
-    if not isinstance(min_hits, int) or min_hits < 1:
-        raise InputFileError(f"{where}: min_hits must be a whole number of at least 1")
+    weight = raw.get("weight", prior_weight(priority))
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
+        raise InputFileError(f"{where}: weight must be a number of at least 0")
     return Rule(
         id=rule_id, axis=axis, tag=tag, fields=tuple(str(f) for f in fields),
-        pattern=_compile([str(p) for p in patterns], where, whole),
-        unless=_compile([str(p) for p in unless], where, False) if unless else None,
-        priority=priority, description=str(raw.get("description", "")), min_hits=min_hits,
-        alternatives=_alternatives([str(p) for p in patterns], where),
+        pattern=_compile(patterns, where, True) if whole else None,
+        unless=_alternatives(unless, where),
+        priority=priority, weight=float(weight), description=str(raw.get("description", "")),
+        alternatives=_alternatives(patterns, where) if set(fields) - LIST_FIELDS else (),
+        absent=_alternatives(absent, where),  # tried in the file's order
     )
 
 
@@ -263,8 +335,41 @@ _TERM = re.compile(r"\{([a-z_]+)\}")
 Terms = dict[str, list[str]]
 
 
-def _read(text: str, where: str) -> tuple[Terms, list[dict[str, object]]]:
-    """A rules file's named term lists ([terms]) and raw [[rule]] tables."""
+@dataclass(frozen=True)
+class Scoring:
+    """How matches become scores ([scoring], fitted with the weights by
+    bench/fit_weights.py): a factor per zone for each axis, a bias per design, and the
+    score each outcome needs."""
+
+    zones: dict[str, dict[str, float]]  # axis -> zone -> factor
+    design_bias: dict[str, float]
+    threshold: dict[str, float]  # outcome -> score needed
+
+
+_SCORING_KEYS = {"design_zones": ZONES, "outcome_zones": ZONES, "design_bias": DESIGNS,
+                 "outcome_threshold": OUTCOMES}
+
+
+def _scoring(data: dict[str, object], where: str) -> dict[str, dict[str, float]]:
+    scoring = data.get("scoring", {})
+    if not isinstance(scoring, dict):
+        raise InputFileError(f"{where}: [scoring] must be a table")
+    for key, table in scoring.items():
+        names = _SCORING_KEYS.get(key)
+        if names is None:
+            raise InputFileError(f"{where}: unknown [scoring] table '{key}' "
+                                 f"(one of {', '.join(_SCORING_KEYS)})")
+        if not isinstance(table, dict) or not all(
+                name in names and isinstance(value, int | float)
+                and not isinstance(value, bool) for name, value in table.items()):
+            raise InputFileError(f"{where}: [scoring.{key}] must map {', '.join(names)} "
+                                 "to numbers")
+    return scoring
+
+
+def _read(text: str, where: str
+          ) -> tuple[Terms, list[dict[str, object]], dict[str, dict[str, float]]]:
+    """A rules file's named term lists ([terms]), raw [[rule]] tables and [scoring]."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -277,7 +382,7 @@ def _read(text: str, where: str) -> tuple[Terms, list[dict[str, object]]]:
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise InputFileError(f"{where}: rules must be [[rule]] tables")
-    return terms, entries
+    return terms, entries, _scoring(data, where)
 
 
 def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
@@ -296,7 +401,7 @@ def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, objec
         return _TERM.sub(one, pattern)
 
     expanded = dict(raw)
-    for key in ("patterns", "unless"):
+    for key in ("patterns", "unless", "absent"):
         value = raw.get(key)
         if isinstance(value, list):
             expanded[key] = [spell(p) for p in value]
@@ -329,7 +434,7 @@ def _merge(*lists: Terms) -> Terms:
 
 def parse_rules(text: str, where: str, terms: Terms | None = None) -> list[Rule]:
     """The rules of one file; its own [terms] add to ``terms``."""
-    own, entries = _read(text, where)
+    own, entries, _ = _read(text, where)
     return _build(entries, _merge(terms or {}, own), where)
 
 
@@ -342,19 +447,31 @@ def builtin_rules() -> list[Rule]:
 
 
 def load_rules(extra: list[Path] | None = None) -> list[Rule]:
-    """The shipped rules, then each user file's rules (same id replaces, new id adds).
+    return load(extra)[0]
+
+
+def load(extra: list[Path] | None = None) -> tuple[list[Rule], Scoring]:
+    """The shipped rules, then each user file's rules (same id replaces, new id adds), and
+    the scoring (a user file's [scoring] values replace the shipped ones they name).
 
     Term lists are merged first, so a user file that adds a word to a shipped list
     ("kratom = ['kratom daun']") extends every shipped rule that uses it.
     """
     files = rules_texts(extra)
     read = [(where, *_read(text, where)) for where, text in files]
-    terms = _merge(*(own for _, own, _ in read))
+    terms = _merge(*(own for _, own, _, _ in read))
     rules: dict[str, Rule] = {}
-    for where, _, entries in read:
+    scoring: dict[str, dict[str, float]] = {key: {} for key in _SCORING_KEYS}
+    for where, _, entries, tables in read:
         for rule in _build(entries, terms, where):
             rules[rule.id] = rule
-    return list(rules.values())
+        for key, table in tables.items():
+            scoring[key].update(table)
+    zones = {axis: {zone: float(scoring[f"{axis}_zones"].get(zone, 1.0)) for zone in ZONES}
+             for axis in ("design", "outcome")}
+    return list(rules.values()), Scoring(
+        zones, {d: float(scoring["design_bias"].get(d, 0.0)) for d in DESIGNS},
+        {o: float(scoring["outcome_threshold"].get(o, 1.0)) for o in OUTCOMES})
 
 
 def rules_texts(extra: list[Path] | None = None) -> list[tuple[str, str]]:
