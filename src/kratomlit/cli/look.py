@@ -34,7 +34,8 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 def show(paper: PmidArgument, db: DbOption = None, output_format: FormatOption = "text"
          ) -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
-    decisions and manual tags with their notes."""
+    decisions and manual tags with their notes, and the papers in the database it cites and
+    that cite it (after `kratomlit snowball`)."""
     from kratomlit.review.screening import paper_decisions
 
     with open_store(db) as store:
@@ -43,6 +44,9 @@ def show(paper: PmidArgument, db: DbOption = None, output_format: FormatOption =
         record["screening"] = paper_decisions(store, paper_id)
         record["sources"] = store.sources_of(paper_id)
         record["source_databases"] = store.source_databases([paper_id]).get(paper_id, [])
+        links = store.paper_links(record["pmid"]) if record["pmid"] else {}
+    if any(links.values()):  # only after citation tracking: other records read as before
+        record["citations"] = links
     if output_format == "json":
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return

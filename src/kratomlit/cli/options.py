@@ -64,6 +64,10 @@ def pmid_value(value: str, what: str = "a PubMed ID") -> int:
     return int(text)
 
 
+
+
+
+
 class PaperRef(NamedTuple):
     """A paper as the user named it: ``kind`` "pmid", "doi" or "id" (the internal id, shown
     for records without a PMID)."""
@@ -91,6 +95,15 @@ def paper_ref(value: str) -> PaperRef:
         return PaperRef("pmid", pmid_value(text))
     raise typer.BadParameter(f"{value!r} is not a paper: give a PMID (digits), doi:10.… or "
                              "id:N")
+
+
+def paper_refs(values: list[str] | None, option: str) -> list[PaperRef]:
+    """Papers given repeated or comma-separated (``--prior 1,doi:10.1/x --prior id:3``),
+    each checked."""
+    try:
+        return [paper_ref(v) for value in values or [] for v in value.split(",") if v.strip()]
+    except typer.BadParameter as exc:
+        raise UsageError(f"{option}: {exc.message}") from None
 
 
 def resolve(store: Store, ref: PaperRef) -> int:

@@ -321,6 +321,13 @@ class PaperQueries(Connection):
                 "SELECT id, pmid, doi FROM papers WHERE id IN (SELECT value FROM json_each(?))",
                 [json.dumps(sorted(set(paper_ids)))])}
 
+    def pmids_of(self, paper_ids: Iterable[int]) -> list[int]:
+        """The PMIDs of these papers (those without one left out), ascending."""
+        with self.reading() as db:
+            return [row[0] for row in db.execute(
+                "SELECT pmid FROM papers WHERE pmid IS NOT NULL AND id IN (SELECT value FROM "
+                "json_each(?)) ORDER BY pmid", [json.dumps(sorted(set(paper_ids)))])]
+
     def ids_by_pmid(self, pmids: Iterable[int]) -> dict[int, int]:
         """PMID -> paper id of those stored."""
         with self.reading() as db:
