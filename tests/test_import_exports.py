@@ -176,15 +176,37 @@ def test_a_fetched_record_replaces_an_imported_ones_metadata(
     assert json.loads(ok(runner, "status", "-f", "json"))["papers"] == 13
 
 
+def _with_doi(served: FakeEutils, n: int) -> list[tuple[int, str, str]]:
+    """(PMID, DOI, title) of ``n`` of the real records that have a DOI."""
+    found = []
+    for record in served.records:
+        doi = re.search(r'<ArticleId IdType="doi">([^<]+)<', record.xml)
+        title = re.search(r"<ArticleTitle>([^<]+)</ArticleTitle>", record.xml)
+        if doi and title:
+            found.append((record.pmid, doi.group(1), title.group(1)))
+    return found[:n]
+
+
+def test_a_fetch_joins_the_study_another_database_gave_by_doi(
+        runner: CliRunner, served: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
+    [(pmid, doi, title)] = _with_doi(served, 1)
+    ris = tmp_path / "embase.ris"
+    ris.write_text(f"TY  - JOUR\nDB  - Embase\nTI  - {title.upper()}\nDO  - {doi}\nER  -\n",
+                   "utf-8")
+    ok(runner, "import", str(ris), "--quiet")
+    ok(runner, "fetch", "--quiet")
+    shown = json.loads(ok(runner, "show", str(pmid), "-f", "json"))
+    assert (shown["title"], shown["source_databases"]) == (title, ["Embase", "PubMed"])
+    flow = _flow(runner)
+    assert (flow["identified"], flow["duplicates_removed"], flow["awaiting"]) == (14, 1, 13)
+
+
 def test_match_dois_gives_imported_studies_pubmeds_record(
         runner: CliRunner, served: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
-    real = {r.pmid: re.search(r'<ArticleId IdType="doi">([^<]+)<', r.xml)
-            for r in served.records}
-    with_doi = [(pmid, m.group(1)) for pmid, m in real.items() if m][:2]
+    with_doi = _with_doi(served, 2)
     ris = tmp_path / "embase.ris"
-    ris.write_text("".join(f"TY  - JOUR\nDB  - Embase\nTI  - Study {i} as Embase has it\n"
-                           f"DO  - {doi.upper()}\nER  -\n\n"
-                           for i, (_, doi) in enumerate(with_doi))
+    ris.write_text("".join(f"TY  - JOUR\nDB  - Embase\nTI  - {title.upper()}\n"
+                           f"DO  - {doi.upper()}\nER  -\n\n" for _, doi, title in with_doi)
                    + RIS.format(title="A study PubMed lacks", year=2020).replace(
                        "ER  -", "DO  - 10.99999/not.in.pubmed\nER  -"), "utf-8")
     ok(runner, "import", str(ris), "--quiet")
@@ -192,9 +214,9 @@ def test_match_dois_gives_imported_studies_pubmeds_record(
     assert result.exit_code == 0, result.output
     assert "3 studies with a DOI and no PMID; 2 found in PubMed" in result.stderr
     assert len(served.calls("esearch")) == 1  # the DOIs go in one request
-    for pmid, doi in with_doi:
+    for pmid, doi, title in with_doi:
         shown = json.loads(ok(runner, "show", f"doi:{doi}", "-f", "json"))
-        assert shown["pmid"] == pmid and "as Embase has it" not in shown["title"]
+        assert shown["pmid"] == pmid and shown["title"] == title  # not Embase's capitals
         assert shown["publication_types"] and shown["source_databases"] == ["Embase"]
     lacking = json.loads(ok(runner, "show", "doi:10.99999/not.in.pubmed", "-f", "json"))
     assert lacking["pmid"] is None

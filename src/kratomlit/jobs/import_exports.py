@@ -22,7 +22,7 @@ from kratomlit.parse import sniff
 from kratomlit.records import Paper
 from kratomlit.review import match
 from kratomlit.store import SaveCounts, Store, now
-from kratomlit.store.sources import SourceRow
+from kratomlit.store.sources import CitationRow, SourceRow
 
 
 @dataclass
@@ -55,10 +55,15 @@ def read_export(path: Path, fmt: str, source: str | None,
     return Export(path, fmt, papers, source or parsed.source_db or path.name)
 
 
+def stored_citation(row: CitationRow) -> match.Citation:
+    """What matching needs of a stored paper (a ``Store.citations`` row), as ("db", id)."""
+    paper_id, pmid, doi, title, year, author, journal, types = row
+    return match.Citation(("db", paper_id), pmid, doi, title or "", year, author, journal,
+                          tuple(json.loads(types or "[]")))
+
+
 def _stored(store: Store) -> list[match.Citation]:
-    return [match.Citation(("db", paper_id), pmid, doi, title or "", year, author, journal,
-                           tuple(json.loads(types or "[]")))
-            for paper_id, pmid, doi, title, year, author, journal, types in store.citations()]
+    return [stored_citation(row) for row in store.citations()]
 
 
 def _plan(stored: list[match.Citation], records: list[Paper]) -> _Plan:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from kratomlit.errors import InputFileError
+from kratomlit.jobs.match_dois import pubmed_into
 from kratomlit.records import Deletion, Paper
 from kratomlit.store import SaveCounts, Store
 
@@ -157,7 +158,8 @@ def _import_pubmed(store: Store, files: list[tuple[Path, str]], result: ImportRe
             source = f"import:{path.name}"
             for papers, deletions in _batches(_records(path, kind, counter)):  # type: ignore[arg-type]
                 result.records += len(papers) + len(deletions)
-                saved = store.save_papers(papers, source=source, run_id=result.run_id)
+                saved = store.save_papers(papers, source=source, run_id=result.run_id,
+                                          into=pubmed_into(store, papers))
                 result.counts.add(saved)
                 store.record_import_hits(result.run_id or 0, saved.ids)
                 if deletions:

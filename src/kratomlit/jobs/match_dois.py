@@ -9,10 +9,12 @@ is (``screen duplicates`` finds the pair by DOI).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kratomlit.jobs.import_exports import stored_citation
 from kratomlit.records import Paper
+from kratomlit.review import match
 from kratomlit.sources.eutils import EutilsClient
 from kratomlit.store import Store
 
@@ -51,17 +53,30 @@ def _match(store: Store, client: EutilsClient, chunk: list[tuple[int, str]], run
     found = client.esearch(term, retmax=2 * len(chunk), usehistory=False)
     if not found.ids:
         return 0
-    by_doi = {doi.lower(): paper_id for paper_id, doi in chunk}
     stored = store.stored_pmids()
-    papers: list[Paper] = []
+    papers = [p for p in client.efetch_ids(found.ids).papers if p.pmid not in stored]
+    into = pubmed_into(store, papers)
+    store.save_papers([papers[i] for i in into], source="fetch", run_id=run_id,
+                      into={k: into[i] for k, i in enumerate(into)})
+    return len(into)
+
+
+def pubmed_into(store: Store, papers: Sequence[Paper]) -> dict[int, int]:
+    """Positions in ``papers`` (PubMed's records, their PMIDs not stored) -> the stored study
+    without a PMID that has the same DOI and a title that agrees (``review.match``): PubMed's
+    record takes its place, as ``Store.save_papers(into=...)`` does it."""
+    dois = {p.doi for p in papers if p.doi}
+    waiting = {(row[2] or "").lower(): row for row in store.doi_only(dois)} if dois else {}
     into: dict[int, int] = {}
-    for paper in client.efetch_ids(found.ids).papers:
-        target = by_doi.pop((paper.doi or "").lower(), None)
-        if target is not None and paper.pmid not in stored:
-            into[len(papers)] = target
-            papers.append(paper)
-    store.save_papers(papers, source="fetch", run_id=run_id, into=into)
-    return len(papers)
+    for i, paper in enumerate(papers):
+        row = waiting.get((paper.doi or "").lower())
+        if row is None:
+            continue
+        pair = match.find([stored_citation(row), match.Citation.of(("new", i), paper)])
+        if pair and pair[0].automatic:
+            into[i] = row[0]
+            del waiting[(paper.doi or "").lower()]  # one PubMed record per study
+    return into
 
 
 def _interrupted(run_id: int) -> str:

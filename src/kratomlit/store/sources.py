@@ -29,6 +29,16 @@ class SourceQueries(Connection):
                 "journal_iso), publication_types FROM papers WHERE deleted = 0 "
                 "ORDER BY pmid IS NULL, pmid, id")
 
+    def doi_only(self, dois: Iterable[str]) -> list[CitationRow]:
+        """As ``citations``, the papers not withdrawn that have one of these DOIs (any case)
+        and no PMID: studies another database gave, which PubMed's record may join."""
+        with self.reading() as db:
+            return db.execute(
+                "SELECT id, pmid, doi, title, year, first_author, coalesce(journal, "
+                "journal_iso), publication_types FROM papers WHERE pmid IS NULL AND "
+                "deleted = 0 AND lower(doi) IN (SELECT lower(value) FROM json_each(?))",
+                [json.dumps(sorted(set(dois)))]).fetchall()
+
     def add_source_records(self, rows: Sequence[SourceRow]) -> None:
         """Inside the caller's transaction."""
         self.db.conn.executemany(
