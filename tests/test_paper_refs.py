@@ -96,6 +96,9 @@ def test_tables_exports_and_search_name_it_by_doi_or_id(runner: CliRunner, loose
                                                                f"https://doi.org/{DOI}")]
     piped = ok(runner, "table", "--search", "quokkanine").splitlines()
     assert piped[1].startswith(f"doi:{DOI}\t2021\t")
+    shown = runner.invoke(app, ["table", "--search", "quokkanine"],
+                          env={"TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"})
+    assert shown.stdout.splitlines()[1].split()[:2] == [f"id:{loose}", "2021"]  # fits 8 columns
     ris = ok(runner, "export", "-f", "ris", "--search", "quokkanine")
     assert f"AN  - {loose}\n" in ris and "pubmed" not in ris
     assert f"@article{{id{loose}," in ok(runner, "export", "-f", "bibtex", "--search",

@@ -147,6 +147,12 @@ class Rows:
         self.lines = []
 
 
+def _short_ref(row: dict[str, Any]) -> str:
+    """The paper in the 8-column PMID column: its PMID, else id:N (a DOI would fold over
+    several lines there; piped and exported tables give doi:…)."""
+    return str(row["pmid"]) if row.get("pmid") else f"id:{row['id']}"
+
+
 def table_columns(width: int) -> list[Column]:
     short = width < FULL_DESIGN
     columns = [Column("PMID", "pmid", 8), Column("Year", "year", 4)]
@@ -161,7 +167,7 @@ def table_columns(width: int) -> list[Column]:
 def _table_cells(row: dict[str, Any], short: bool, card: bool) -> dict[str, str | list[str]]:
     design = row.get("design") or "untagged"
     n = _n(row)
-    return {"pmid": row["reference"], "year": str(row.get("year") or ""),
+    return {"pmid": _short_ref(row), "year": str(row.get("year") or ""),
             "first_author": _clean(row.get("first_author")),
             "journal_iso": _clean(row.get("journal_iso")),
             "design": SHORT_DESIGN.get(design, design) if short else design,
@@ -286,7 +292,7 @@ def render_digest(console: Console, heading: str, groups: dict[str, list[dict[st
     for outcome, rows in groups.items():
         out.add(f"{outcome} ({len(rows)})", "bold")
         for row in rows:
-            out.row({"pmid": row["reference"], "year": str(row.get("year") or ""),
+            out.row({"pmid": _short_ref(row), "year": str(row.get("year") or ""),
                      "design": row.get("design") or "",
                      "title": _clean(marked_title(row)) + _cited(row)},
                     "red" if row.get("retracted") else None)
