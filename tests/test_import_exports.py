@@ -226,3 +226,15 @@ def test_match_dois_gives_imported_studies_pubmeds_record(
     bad = runner.invoke(app, ["fetch", "--match-dois", "--query", "kratom"])
     one_line_error(bad, "--match-dois takes no query")
     assert bad.exit_code == 2
+
+
+def test_an_export_imported_again_adds_no_study(runner: CliRunner, isolated_env: Path) -> None:
+    files = [str(EXPORTS / name) for name in ("zotero.ris", "rayyan.csv", "endnote.xml")]
+    ok(runner, "import", *files, "--quiet")
+    studies = json.loads(ok(runner, "status", "-f", "json"))["papers"]
+    again = runner.invoke(app, ["import", *files])
+    assert again.exit_code == 0 and " 0 new," in again.stderr
+    assert "possible duplicate" not in again.stderr
+    assert json.loads(ok(runner, "status", "-f", "json"))["papers"] == studies
+    flow = _flow(runner)  # each import is a source and counts in full, as PubMed files do
+    assert flow["identified"] - flow["duplicates_removed"] == studies

@@ -66,14 +66,32 @@ def _stored(store: Store) -> list[match.Citation]:
     return [stored_citation(row) for row in store.citations()]
 
 
-def _plan(stored: list[match.Citation], records: list[Paper]) -> _Plan:
+def _key(source: str | None, accession: str | None, title: str | None, year: int | None,
+         author: str | None) -> tuple[object, ...]:
+    """A record as its database gave it: by its accession there, else by its text."""
+    if accession:
+        return (source or "", accession)
+    return (source or "", match.fold(title or ""), year, match.fold(author or ""))
+
+
+def _plan(store: Store, records: list[Paper], sources: list[str]) -> _Plan:
+    """A record a source gave before (a file imported again) joins its study as it is;
+    the others are matched against the stored studies and each other."""
     plan = _Plan()
-    found = {m.id: m for m in match.find(
-        [*stored, *(match.Citation.of(("new", k), p) for k, p in enumerate(records))])}
+    seen = {_key(*row[:5]): row[5] for row in store.source_keys()}
+    fresh = []
+    for k, paper in enumerate(records):
+        first = paper.authors[0].display if paper.authors else None
+        again = seen.get(_key(sources[k], paper.accession, paper.title, paper.year, first))
+        if again is not None:
+            plan.joins[k], plan.how[k] = ("db", again), "again"
+        else:
+            fresh.append(match.Citation.of(("new", k), paper))
+    found = {m.id: m for m in match.find([*_stored(store), *fresh])}
     for k in range(len(records)):
         m = found.get(("new", k))
-        plan.how[k] = "new"
-        if m is None:
+        plan.how.setdefault(k, "new")
+        if m is None or k in plan.joins:
             continue
         target = _root(plan, m.duplicate_of)
         if m.automatic:
@@ -100,7 +118,7 @@ def save_exports(store: Store, exports: Sequence[Export], run_ids: Sequence[int]
     records = [p for export in exports for p in export.papers]
     runs = [(run, export) for export, run in zip(exports, run_ids, strict=True)
             for _ in export.papers]
-    plan = _plan(_stored(store), records)
+    plan = _plan(store, records, [export.source for _, export in runs])
     ids = _save_new(store, records, runs, plan)
     for k, ref in plan.joins.items():
         ids[k] = ids[ref[1]] if ref[0] == "new" else ref[1]

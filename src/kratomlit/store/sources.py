@@ -29,6 +29,15 @@ class SourceQueries(Connection):
                 "journal_iso), publication_types FROM papers WHERE deleted = 0 "
                 "ORDER BY pmid IS NULL, pmid, id")
 
+    def source_keys(self) -> list[tuple[Any, ...]]:
+        """(database, accession, title, year, first author, paper id) of every source record
+        whose study is not withdrawn: what tells a record imported again."""
+        with self.reading() as db:
+            return db.execute(
+                "SELECT s.source_db, s.accession, s.title, s.year, s.first_author, s.paper_id "
+                "FROM source_records s JOIN papers p ON p.id = s.paper_id WHERE p.deleted = 0"
+            ).fetchall()
+
     def doi_only(self, dois: Iterable[str]) -> list[CitationRow]:
         """As ``citations``, the papers not withdrawn that have one of these DOIs (any case)
         and no PMID: studies another database gave, which PubMed's record may join."""
