@@ -333,3 +333,18 @@ def test_seeds_may_be_named_by_id_and_need_a_pmid(
     assert [int(i) for i in fake.calls("elink")[0].ids] == [P1]
     result = runner.invoke(app, ["snowball", "--seeds", f"id:{loose}"])
     assert result.exit_code == 2 and f"id:{loose} has no PMID" in result.stderr
+
+
+def test_a_paper_citations_reach_joins_the_study_another_database_gave(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
+    from kratomlit.parse.pubmed_xml import iter_records
+
+    p3 = next(p for p in iter_records(SYNTHETIC_XML) if p.pmid == P3)
+    ris = tmp_path / "embase.ris"  # P3 as Embase has it: no PMID, the title in capitals
+    ris.write_text(f"TY  - JOUR\nDB  - Embase\nTI  - {p3.title.upper()}\nDO  - {p3.doi}\n"
+                   "ER  -\n", "utf-8")
+    searched_and_included(runner, fake)
+    ok(runner, "import", str(ris), "--quiet")
+    ok(runner, "snowball", "--quiet")  # P1 cites P2 and P3
+    assert rows(isolated_env, f"SELECT count(*), max(title) FROM papers WHERE pmid = {P3} OR "
+                f"lower(doi) = lower('{p3.doi}')") == [(1, p3.title)]
