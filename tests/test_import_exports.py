@@ -238,3 +238,10 @@ def test_an_export_imported_again_adds_no_study(runner: CliRunner, isolated_env:
     assert json.loads(ok(runner, "status", "-f", "json"))["papers"] == studies
     flow = _flow(runner)  # each import is a source and counts in full, as PubMed files do
     assert flow["identified"] - flow["duplicates_removed"] == studies
+
+
+def test_piped_progress_names_each_export(runner: CliRunner, isolated_env: Path) -> None:
+    result = runner.invoke(app, ["import", str(EXPORTS / "zotero.ris"),
+                                 str(EXPORTS / "wos.txt")])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[:2] == ["zotero.ris: 100%", "wos.txt: 100%"]

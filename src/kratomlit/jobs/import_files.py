@@ -133,6 +133,10 @@ def import_files(
                 _import_pubmed(store, pubmed, result, progress)
             found, result.candidates = (save_exports(store, exports, export_runs)
                                         if exports else ({}, 0))
+            for export in exports:  # read whole and matched: done at once
+                size = export.path.stat().st_size
+                if progress:
+                    progress(export.path.name, size, size)
         if result.run_id is not None:
             store.finish_run(result.run_id, status="ok", counts=result.counts,
                              found=result.records)
