@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -24,6 +25,7 @@ from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATION_OF
 TEXT_FIELDS = ("title", "abstract", "keywords")
 MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)
 _WORD = re.compile(r"\w+")
+_KEY_STARTS = [operator.itemgetter(slice(0, n)) for n in range(3, KEY_LENGTH + 1)]
 _DIGIT = re.compile(r"\d")
 _COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
@@ -186,19 +188,16 @@ class _Prepared:
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
             self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
-        # The first three and the first KEY_LENGTH characters of every word: a rule
-        # alternative whose literal start is missing cannot match, and is skipped without
-        # running its regex.
+        # The first three to KEY_LENGTH characters of every word: a rule alternative whose
+        # literal start is missing cannot match, and is skipped without running its regex.
         self.keys: dict[str, set[str]] = {}
         self.words: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
             words = self.words[name] = set(_WORD.findall(lowered))
-            self.keys[name] = {word[:3] for word in words} | {word[:KEY_LENGTH] for word in words}
+            keys = self.keys[name] = set()
+            for start in _KEY_STARTS:  # map: no Python bytecode per word
+                keys.update(map(start, words))
         self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
-        # MeSH terms and publication types, one per line: a rule's pattern runs once per
-        # list, not once per item.
-        self.items = {name: getattr(doc, name) for name in LIST_FIELDS}
-        self.lines = {name: "\n".join(items).lower() for name, items in self.items.items()}
 
     @property
     def background_end(self) -> int:
@@ -361,8 +360,11 @@ class RuleSet:
             self.by_word[name], self.by_key[name], self.unkeyed[name] = by_word, by_key, always
         self.word_sets = {name: set(index) for name, index in self.by_word.items()}
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
-        self.list_rules = [r for r, rule in enumerate(self.rules)
-                           if any(f in LIST_FIELDS for f in rule.fields)]
+        self.list_rules = {name: [r for r, rule in enumerate(self.rules) if name in rule.fields]
+                           for name in LIST_FIELDS}
+        # MeSH terms and publication types come from a fixed vocabulary: which rules match
+        # an item is worked out once per item, not once per paper.
+        self._item_rules: dict[tuple[str, str], tuple[int, ...]] = {}
         self.absent_rules = [r for r, rule in enumerate(self.rules) if rule.absent]
         # Which rule counts words that several rules match: highest priority, then first.
         self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
@@ -405,6 +407,28 @@ class RuleSet:
             listed.sort()
         return found
 
+    def list_matches(self, doc: Document) -> dict[int, list[Evidence]]:
+        """Per rule, its matches among the paper's MeSH terms and publication types."""
+        hits: dict[tuple[int, str], list[str]] = {}
+        for name in ("mesh", "publication_types"):
+            for item in getattr(doc, name):
+                matching = self._item_rules.get((name, item))
+                if matching is None:
+                    lowered = item.lower()
+                    matching = self._item_rules[name, item] = tuple(
+                        r for r in self.list_rules[name]
+                        if (pattern := self.rules[r].pattern) and pattern.match(lowered))
+                for r in matching:
+                    hits.setdefault((r, name), []).append(item)
+        found: dict[int, list[Evidence]] = {}
+        for r in sorted({r for r, _ in hits}):
+            rule = self.rules[r]
+            factors = self.scoring.zones[rule.axis]
+            found[r] = [Evidence(rule.axis, rule.tag, rule.id, name, item,
+                                 rule.weight * factors[name], zone=name)
+                        for name in rule.fields for item in hits.get((r, name), ())]
+        return found
+
     def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[int, int]]
                      ) -> list[Evidence]:
         """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
@@ -421,14 +445,6 @@ class RuleSet:
                     found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
                                           rule.weight * factors[zone], zone=zone))
             return found
-        if rule.pattern:
-            for name in rule.fields:
-                if name in LIST_FIELDS:
-                    lines = doc.lines[name]
-                    for hit in rule.pattern.finditer(lines):
-                        item = doc.items[name][lines.count("\n", 0, hit.start())]
-                        found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
-                                              rule.weight * factors[name], zone=name))
         if not pairs:
             return found
         alternatives = rule.alternatives
@@ -504,12 +520,12 @@ def _matches(prepared: _Prepared, rules: RuleSet) -> list[Evidence]:
     """Where the rules with patterns match (the ``absent`` rules aside)."""
     candidates = rules.candidates(prepared)
     doc = prepared.doc
-    if doc.mesh or doc.publication_types:  # rules reading NLM's lists, when it has some
-        for r in rules.list_rules:
-            candidates.setdefault(r, [])
+    listed = rules.list_matches(doc) if doc.mesh or doc.publication_types else {}
     evidence: list[Evidence] = []
-    for r in sorted(candidates):
-        evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
+    for r in sorted(candidates.keys() | listed.keys()):
+        evidence.extend(listed.get(r, ()))
+        if r in candidates:
+            evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
     return _one_cue_per_place(evidence, rules)
 
 

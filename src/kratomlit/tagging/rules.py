@@ -99,17 +99,15 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
         return literal_keys(alternative[3:end])
     prefix, cut = _literal_start(alternative)
     # Every word of a literal prefix must occur; the longest is the rarest key. Documents
-    # are indexed by the first three and the first KEY_LENGTH characters of their words
-    # (a shorter word by itself), so a word cut short by the end of the prefix keys by its
-    # first three characters unless it has KEY_LENGTH, and one shorter than three cannot.
+    # are indexed by the first three to KEY_LENGTH characters of their words (a shorter
+    # word by itself), so a word cut short by the end of the prefix keys as it is ("theme"
+    # for "themes?"), and one shorter than three cannot.
     words = [w for w in re.split(r"[ '\-./]+", prefix) if w]
     if words and cut and len(words[-1]) < 3 and prefix[-1:] not in " '-./":
         words.pop()
     if not words:
         return None
-    best = max(words, key=len)
-    partial = cut and best == words[-1] and prefix[-1:] not in " '-./"
-    return frozenset([best[:3] if partial and len(best) < KEY_LENGTH else best[:KEY_LENGTH]])
+    return frozenset([max(words, key=len)[:KEY_LENGTH]])
 
 
 def _literal_start(alternative: str) -> tuple[str, bool]:
