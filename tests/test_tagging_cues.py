@@ -1,0 +1,84 @@
+"""Design cue families that weigh against the words around them: cell work carried on into
+animals, people who use a substance compared with people who do not, laboratory casework
+counted in aggregate, isolated-tissue pharmacology, and MeSH terms matched once per term."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kratomlit.jobs.tag_papers import document
+from kratomlit.store import Store
+from kratomlit.tagging.engine import Document, RuleSet, tag_document
+from kratomlit.tagging.rules import load
+
+from conftest import LABELS
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return RuleSet(*load())
+
+
+def _doc(db: Path, pmid: int) -> Document:
+    with Store(db) as store:
+        return document(store.tag_source(pmid)[1:])
+
+
+@pytest.mark.parametrize("pmid", [25368326, 26702264])
+def test_cells_carried_on_into_xenografts_or_in_vivo_make_an_animal_study(
+        real_db: Path, rules: RuleSet, pmid: int) -> None:
+    # TAXONOMY.md: a paper with both animal and in-vitro experiments is animal; the many
+    # cell words around "xenograft" / "in vitro and in vivo" must not outweigh it.
+    labelled = {int(row["pmid"]): row["design"]
+                for row in map(json.loads, LABELS.read_text().splitlines())}
+    assert labelled[pmid] == "animal"
+    for doc in (_doc(real_db, pmid), Document(title=_doc(real_db, pmid).title,
+                                              abstract=_doc(real_db, pmid).abstract)):
+        result = tag_document(doc, rules)
+        assert (result.design, result.population, result.n_participants) == (
+            "animal", "animal", None)
+
+
+def test_users_compared_with_non_users_are_a_cross_sectional_study(rules: RuleSet) -> None:
+    # Laboratory words describe what was measured, not the design.
+    doc = Document(title="Liver enzymes and blood lipids in people who use kratom daily",
+                   abstract="We compared 40 daily kratom users with 40 non-users recruited from "
+                   "the same villages. Serum ALT, AST and lipids were measured by automated "
+                   "analysers, and mitragynine was quantified in plasma by LC-MS/MS.")
+    result = tag_document(doc, rules)
+    assert (result.design, result.population) == ("cross-sectional", "human")
+
+
+def test_laboratory_casework_counted_in_aggregate_is_cross_sectional(rules: RuleSet) -> None:
+    doc = Document(title="Mitragynine concentrations in postmortem blood",
+                   abstract="We reviewed blood specimens submitted to a state toxicology "
+                   "laboratory between 2015 and 2020. Mitragynine was quantified by a validated "
+                   "LC-MS/MS method with a limit of quantification of 1 ng/mL.")
+    assert tag_document(doc, rules).design == "cross-sectional"
+
+
+def test_isolated_tissue_pharmacology_is_laboratory_work_though_a_species_is_named(
+        rules: RuleSet) -> None:
+    doc = Document(title="Mitragynine on the isolated guinea-pig ileum",
+                   abstract="Contractions of guinea-pig ileum strips were recorded in an organ "
+                   "bath after mitragynine and morphine.")
+    result = tag_document(doc, rules)
+    assert (result.design, result.population) == ("in-vitro", "in-vitro")
+
+
+def test_mesh_terms_tag_the_same_on_every_paper_that_has_them(real_db: Path,
+                                                                rules: RuleSet) -> None:
+    # Which rules a MeSH term matches is worked out once per term: a second paper with the
+    # same terms gets the same list evidence, in its own order.
+    doc = _doc(real_db, 22508830)
+    first = [e for e in tag_document(doc, rules).evidence if e.field in ("mesh",
+                                                                       "publication_types")]
+    again = [e for e in tag_document(doc, rules).evidence if e.field in ("mesh",
+                                                                       "publication_types")]
+    assert first and first == again
+    fresh = [e for e in tag_document(doc, RuleSet(*load())).evidence
+             if e.field in ("mesh", "publication_types")]
+    assert fresh == first
