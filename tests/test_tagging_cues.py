@@ -82,3 +82,42 @@ def test_mesh_terms_tag_the_same_on_every_paper_that_has_them(real_db: Path,
     fresh = [e for e in tag_document(doc, RuleSet(*load())).evidence
              if e.field in ("mesh", "publication_types")]
     assert fresh == first
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom-related shipments refused at the border, 2015-2021",
+     "We counted kratom-related shipments refused entry in customs records. Most came from "
+     "Indonesia."),
+    ("Reasons for kratom use in an online survey",
+     "We surveyed 500 adults who used kratom in the past month. Most used kratom to manage "
+     "opioid withdrawal or chronic pain, and 60% bought it online."),
+])
+def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
+        rules: RuleSet, title: str, abstract: str) -> None:
+    assert "safety" not in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Heart rhythm in people who use kratom daily",
+     "We recorded ECG parameters and QTc intervals in 80 adults who used kratom every day."),
+    ("Unintentional kratom ingestion in young children",
+     "We describe unintentional ingestions reported to two poison centres."),
+    ("Mitragynine and memory in rats",
+     "Rats received mitragynine for 28 days. Mitragynine impaired spatial learning in the water "
+     "maze."),
+])
+def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
+                                                     abstract: str) -> None:
+    assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom and the working day among farm labourers",
+     "Through interviews with 30 labourers, we examined how kratom fits into daily work. Shared "
+     "kratom drinking marked breaks and bonds among co-workers."),
+    ("Social and cultural aspects of kratom use: a narrative review",
+     "We summarise what is known about kratom use in Southeast Asia."),
+])
+def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
+                                                   abstract: str) -> None:
+    assert "social" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
