@@ -43,7 +43,7 @@ _NUMBER = _DIGITS[:-1] + "|" + "|".join(sorted(_WORDS, key=len, reverse=True)) +
 # Up to three words between the number and the people ("129 current kratom users"), but
 # not another number, "of" or "and": "18 eyes of 10 patients" counts the patients, and
 # "sampled over 24 hours and participants rated" counts no one.
-_ADJECTIVES = r"(?:(?!\d|of |and |or )[\w-]+ ){0,3}"
+_ADJECTIVES = r"(?:(?!\d|of |and )[\w-]+ ){0,3}"
 _COUNT_BEFORE = re.compile(rf"(?<![^\W_]){_DIGITS} {_ADJECTIVES}$")
 _TOTAL_BEFORE = re.compile(rf"(?:total of|overall,?) {_NUMBER} {_ADJECTIVES}$")
 _STATED_AFTER = re.compile(r" (?:were|was|who|completed|participated|took part|responded|"
