@@ -11,8 +11,8 @@ import pytest
 
 from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store
-from kratomlit.tagging.engine import Document, RuleSet, tag_document
-from kratomlit.tagging.rules import load
+from kratomlit.tagging.engine import Document, RuleSet, matches, tag_document
+from kratomlit.tagging.rules import load, parse_rules
 
 from conftest import LABELS
 
@@ -121,3 +121,25 @@ def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
     assert "social" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+def test_an_optional_leading_word_finds_the_same_places_through_a_literal_start() -> None:
+    # "(?:amazon )?mechanical turk" is searched as "mechanical turk" (re finds a literal
+    # start fast, and tries every position without one); "(?:un)?successful" is not
+    # shortened, since "successful" alone would miss "unsuccessful".
+    rule_file = """
+[[rule]]
+id = "my.crowd"
+axis = "design"
+tag = "cross-sectional"
+fields = ["title", "abstract"]
+patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
+"""
+    [rule] = parse_rules(rule_file, "mine.toml")
+    assert [a.prefix for a in rule.alternatives][0] == "mechanical turk"
+    rules = RuleSet([rule])
+    found = [e.matched for e in matches(Document(
+        title="Recruiting on Amazon Mechanical Turk",
+        abstract="Unsuccessful recruitment was rare. Biomechanical turkeys were not studied."),
+        rules)]
+    assert found == ["Mechanical Turk", "Unsuccessful recruitment"]

@@ -158,10 +158,19 @@ def _branches(lowered: str, limit: int = 64) -> list[str]:
     if not lowered.startswith("(?:"):
         return [lowered]
     end = _closing(lowered)
-    if end < 0 or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+    if end < 0:
+        return [lowered]
+    choices = _top_level_split(lowered[3:end])
+    rest = lowered[end + 2 :]
+    if (lowered[end + 1 : end + 2] == "?" and rest and rest[0] not in _QUANTIFIERS
+            and all(choice[-1:] in (" ", "-") for choice in choices)):
+        # An optional leading group of whole words ("(?:amazon )?mechanical turk") only
+        # lengthens what a match shows: without it the pattern finds the same places, and
+        # starts with a literal (without a literal start, re tries every position).
+        return _branches(rest, limit)
+    if lowered[end + 1 : end + 2] in _QUANTIFIERS:
         return [lowered]
     rest = lowered[end + 1 :]
-    choices = _top_level_split(lowered[3:end])
     expanded = [text for choice in choices for text in _branches(choice + rest, limit)]
     return expanded if len(expanded) <= limit else [lowered]
 
