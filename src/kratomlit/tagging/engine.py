@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kratomlit.tagging.participants import participants
+from kratomlit.tagging.patterns import Alternative
 from kratomlit.tagging.prepared import (
     COMPLETE,
     TEXT_FIELDS,
@@ -24,7 +25,7 @@ from kratomlit.tagging.prepared import (
     field_index,
     occurs,
 )
-from kratomlit.tagging.rules import LIST_FIELDS, Alternative, Rule, Scoring, load
+from kratomlit.tagging.rules import LIST_FIELDS, Rule, Scoring, load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATION_OF
 
 MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)

@@ -14,7 +14,8 @@ import operator
 import re
 from typing import TYPE_CHECKING
 
-from kratomlit.tagging.rules import KEY_LENGTH, Alternative, Rule
+from kratomlit.tagging.patterns import KEY_LENGTH, Alternative
+from kratomlit.tagging.rules import Rule
 
 if TYPE_CHECKING:
     from kratomlit.tagging.engine import Document
