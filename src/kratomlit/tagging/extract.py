@@ -97,6 +97,8 @@ class Vocabulary:
                  countries: dict[str, dict[str, list[str]]], people: list[str],
                  not_places: list[str]):
         self.rank: dict[tuple[str, str], int] = {}
+        self._known = {"substances": list(substances), "measures": list(measures),
+                       "countries": sorted({v for names in countries.values() for v in names})}
         self.by_key: dict[bytes, list[_Pattern]] = {}
         self.always: list[_Pattern] = []
         for kind, table in (("substances", substances), ("measures", measures)):
@@ -115,6 +117,10 @@ class Vocabulary:
             self._add_name(None, phrase, False)
         # Every word a pattern needs: the paper's words are looked up here once.
         self.keys = set(self.by_key) | {p.also for ps in self.by_key.values() for p in ps if p.also}
+
+    def known(self, kind: str) -> list[str]:
+        """Every name of a kind ("substances", "measures", "countries")."""
+        return self._known[kind]
 
     def _add(self, keys: list[bytes], pattern: _Pattern) -> None:
         if keys:
