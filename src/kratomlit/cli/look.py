@@ -39,6 +39,8 @@ def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = 
     with open_store(db) as store:
         paper = store.get_paper(pmid)
         paper["screening"] = paper_decisions(store, pmid)
+        paper["extraction"] = store.stored_extraction(pmid)
+        paper["manual_extraction"] = store.manual_extraction_rows(pmid)
     if output_format == "json":
         typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
         return

@@ -46,12 +46,18 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           limit: Limit = None, status: Status = None,
           included: Included = False, screened: Screened = False,
           uncertain: Uncertain = False, db: DbOption = None,
+          columns: Annotated[str | None, typer.Option(
+              "--columns", help="The table's columns, comma-separated, from: pmid, year, "
+              "author, journal, design, n, population, outcomes, substances, countries, "
+              "measures, title, finding (default: as many as fit; finding from 160 columns). "
+              "Piped output and json always carry every field.", show_default=False)] = None,
           output_format: ViewFormat = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
     from dataclasses import replace
 
     from kratomlit.report import selection
 
+    chosen = _columns(columns)
     filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
                        status, included, screened, include_duplicates, uncertain)
     with open_store(db) as store:
@@ -68,10 +74,24 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
         console = stdout_console()
         if console.is_terminal:
-            render_table(console, selected, sum(per_design.values()), per_design)
+            render_table(console, selected, sum(per_design.values()), per_design, chosen)
         else:  # for scripts: tab-separated lines as the rows come, the summary on stderr
             shown = write_tsv(selected, sys.stdout)
             print(summary_line(sum(per_design.values()), shown, per_design), file=sys.stderr)
+
+
+def _columns(text: str | None) -> list[str] | None:
+    """``--columns`` as names of the table's columns; an unknown one is a usage error."""
+    if text is None:
+        return None
+    from kratomlit.report.terminal import TABLE_COLUMNS
+
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TABLE_COLUMNS]
+    if unknown or not names:
+        raise UsageError(f"unknown --columns {', '.join(unknown) or repr(text)} "
+                         f"(choose from {', '.join(TABLE_COLUMNS)})")
+    return list(dict.fromkeys(names))
 
 
 @app.command("map")

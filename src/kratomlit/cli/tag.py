@@ -187,11 +187,14 @@ def tag_clear(
 @app.command()
 def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: ViewFormat = "text") -> None:
-    """Which rules fire on a paper, on which words, and the tags stored for it."""
+    """Which rules fire on a paper, on which words, and the tags stored for it; where its
+    finding comes from and which words named its substances, countries and measures."""
+    from kratomlit.jobs.extract_papers import explain_extraction
     from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
         found = explain_paper(store, pmid, _rule_files(store, rules))
+        extraction = explain_extraction(store, pmid, _rule_files(store, rules))
     current = found.current
     if output_format == "json":
         typer.echo(json.dumps({
@@ -206,11 +209,13 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
                               "cues": [c._asdict() for c in current.cues]},
             "evidence": [{**e._asdict(), "background": e.background}
                          for e in found.rules_fired],
+            "extraction": extraction,
         }, indent=2, ensure_ascii=False))
         return
-    from kratomlit.report.details import render_explanation
+    from kratomlit.report.details import render_explanation, render_extraction
 
     render_explanation(stdout_console(), found)
+    render_extraction(stdout_console(), extraction)
 
 
 @app.command()

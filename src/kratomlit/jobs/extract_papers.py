@@ -32,14 +32,22 @@ def sections(sections_json: str | None, abstract: str | None) -> list[AbstractSe
     return [AbstractSection(abstract)] if abstract else []
 
 
+Inputs = tuple[str, list[AbstractSection], list[str], list[str], str | None]
+
+
+def _inputs(row: TagSource, source: ExtractionSource | None) -> Inputs:
+    """(title, sections, keywords, MeSH descriptors, affiliation): what extraction reads."""
+    _, title, abstract, keywords, mesh_terms, _ = row
+    sections_json, affiliation = source or (None, None)
+    mesh = [term.split("/")[0] for term in (mesh_terms or "").split("; ") if term]
+    return (title or "", sections(sections_json, abstract),
+            json.loads(keywords) if keywords else [], mesh, affiliation)
+
+
 def extract_paper(vocabulary: Vocabulary, row: TagSource, source: ExtractionSource | None
                   ) -> Extraction:
     """The extraction of one paper from its tag source row and extraction source."""
-    pmid, title, abstract, keywords, mesh_terms, _ = row
-    sections_json, affiliation = source or (None, None)
-    mesh = [term.split("/")[0] for term in (mesh_terms or "").split("; ") if term]
-    return vocabulary.extract(title or "", sections(sections_json, abstract),
-                              json.loads(keywords) if keywords else [], mesh, affiliation)
+    return vocabulary.extract(*_inputs(row, source))
 
 
 def extraction_row(pmid: int, found: Extraction, manual: dict[str, Any], stamp: str
@@ -110,3 +118,28 @@ def clear_manual_extraction(store: Store, pmid: int, fields: list[str],
         removed = store.remove_manual_extraction(pmid, fields)
         reextract(store, pmid, vocabulary)
     return [name for name in fields if name in removed]
+
+
+def explain_extraction(store: Store, pmid: int, rule_files: list[Path] | None = None
+                       ) -> dict[str, Any]:
+    """The stored extraction and a reviewer's values; what extraction gives now, the
+    section its finding comes from and the words behind each name."""
+    vocabulary = load_vocabulary(rule_files)
+    with store.reading():
+        row = store.tag_source(pmid)
+        source = store.extraction_sources([pmid]).get(pmid)
+        stored = store.stored_extraction(pmid)
+        manual = store.manual_extraction_rows(pmid)
+    inputs = _inputs(row, source)
+    found = vocabulary.extract(*inputs)
+    piece = found.finding.removesuffix("…").strip()
+    section = next((s for s in inputs[1] if piece and piece[:80] in s.text), None)
+    words = vocabulary.matches(*inputs)
+    return {"stored": stored, "manual": manual,
+            "current": {"finding": found.finding, "substances": list(found.substances),
+                        "countries": list(found.countries),
+                        "countries_inferred": list(found.countries_inferred),
+                        "measures": list(found.measures)},
+            "finding_section": (section.label or "unlabelled") if section else None,
+            "matches": [{"kind": kind, "name": name, "words": text}
+                        for kind, name, text in words]}

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
-          "population", "retracted", "url", "screening", "screening_reason", "screening_notes",
+          "population", "finding", "substances", "countries", "countries_inferred", "measures",
+          "retracted", "url", "screening", "screening_reason", "screening_notes",
           "duplicate_of")
 
 
@@ -79,7 +80,16 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
 
 
 _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participants",
-               "outcomes", "title", "screening")
+               "outcomes", "substances", "countries", "measures", "title", "finding",
+               "screening")
+
+
+def countries_cell(row: dict[str, Any]) -> str:
+    """Stated countries; else those inferred from the first author's affiliation, marked."""
+    if row.get("countries"):
+        return ", ".join(row["countries"])
+    inferred = row.get("countries_inferred") or []
+    return ", ".join(f"{c} (inferred)" for c in inferred)
 
 
 def marked_title(row: dict[str, Any]) -> str:
@@ -96,15 +106,19 @@ def _md(value: Any) -> str:
 
 
 def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Title | Screening |"
-              "\n|---:|---:|---|---|---|---:|---|---|---|\n")
+    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Substances | "
+              "Countries | Measures | Title | Finding | Screening |\n"
+              "|---:|---:|---|---|---|---:|---|---|---|---|---|---|---|\n")
     count = 0
     for row in rows:
         count += 1
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
         cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
-                 "screening": _screening(row), "title": marked_title(row)}
+                 "screening": _screening(row), "title": marked_title(row),
+                 "substances": ", ".join(row.get("substances") or []),
+                 "countries": countries_cell(row),
+                 "measures": ", ".join(row.get("measures") or [])}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
 
@@ -185,7 +199,8 @@ _HTML_HEAD = _HTML_HEAD.replace("@HASH@", "sha256-" + base64.b64encode(
 # (header, numeric sort): numbers sort as numbers, designs by strength (a rank in data-sort).
 _HTML_COLUMNS = (("PMID", True), ("Year", True), ("First author", False), ("Journal", False),
                  ("Design", True), ("N", True), ("Population", False), ("Outcomes", False),
-                 ("Title", False), ("DOI", False), ("Screening", False))
+                 ("Title", False), ("Finding", False), ("Substances", False),
+                 ("Countries", False), ("Measures", False), ("DOI", False), ("Screening", False))
 
 
 def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
@@ -227,6 +242,9 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
             f'<td>{esc(str(row.get("n_participants") or ""))}',
             f'<td>{esc(row.get("population") or "")}',
             f'<td>{esc(", ".join(row.get("outcomes") or []))}', f"<td>{esc(marked_title(row))}",
+            f'<td>{esc(row.get("finding") or "")}',
+            f'<td>{esc(", ".join(row.get("substances") or []))}',
+            f"<td>{esc(countries_cell(row))}", f'<td>{esc(", ".join(row.get("measures") or []))}',
             f'<td class="doi"><a href="{link}">{esc(doi)}</a>' if doi else "<td>",
             f"<td>{esc(_screening(row))}",
         ]
@@ -254,12 +272,19 @@ def _screening(row: dict[str, Any]) -> str:
 
 
 def _notes(row: dict[str, Any]) -> list[str]:
-    """Screening decision and reason, and the reviewers' notes, where Zotero and ASReview
-    keep them (notes)."""
+    """What the study found and about what, the screening decision and reason, and the
+    reviewers' notes, where Zotero and ASReview keep them (notes)."""
+    notes = [f"kratomlit {label}: {value}" for label, value in (
+        ("finding", row.get("finding")),
+        ("substances", "; ".join(row.get("substances") or [])),
+        ("countries", "; ".join(row.get("countries") or [])),
+        ("countries inferred from the first author's affiliation",
+         "; ".join(row.get("countries_inferred") or [])),
+        ("measures", "; ".join(row.get("measures") or []))) if value]
     if not row.get("screening"):
-        return []
+        return notes
     reason = f" ({row['screening_reason']})" if row.get("screening_reason") else ""
-    return [f"kratomlit screening: {row['screening']}{reason}",
+    return [*notes, f"kratomlit screening: {row['screening']}{reason}",
             *(f"kratomlit screening note, {note}" for note in row.get("screening_notes") or [])]
 
 

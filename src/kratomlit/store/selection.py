@@ -14,6 +14,7 @@ from typing import Any
 
 from kratomlit.errors import UsageError
 from kratomlit.store.connection import Connection
+from kratomlit.store.extraction import decoded
 from kratomlit.store.review import DUPLICATE_OF, LIVE, NOT_DUPLICATE
 from kratomlit.store.runs import RunQueries
 from kratomlit.store.search import SearchQueries
@@ -22,10 +23,12 @@ from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, UNTAGGED
 _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
 ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
             "p.year IS NULL, p.year DESC, p.pmid DESC")
-_FROM = "FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid"
+_FROM = ("FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
+         "LEFT JOIN paper_extraction e ON e.pmid = p.pmid")
 COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, p.issue, "
            "p.pages, p.title, p.abstract, p.doi, p.pmcid, p.retracted, p.first_seen, "
-           "p.pub_date, t.design, t.outcomes, t.n_participants, t.population")
+           "p.pub_date, t.design, t.outcomes, t.n_participants, t.population, "
+           "e.finding, e.substances, e.countries, e.countries_inferred, e.measures")
 _NAMES = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
 # An automatic tag whose decision was closer than this (score points between the design
@@ -160,7 +163,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                 for values in batch:
                     row = dict(zip(_NAMES, values, strict=True))
                     row["outcomes"] = json.loads(row["outcomes"]) if row["outcomes"] else []
-                    yield row
+                    yield decoded(row)
 
     def author_lists(self, pmids: Sequence[int]) -> dict[int, list[str]]:
         """pmid -> its authors as "Last, Fore" (or the collective name), in order."""

@@ -222,6 +222,30 @@ class Vocabulary:
         return Extraction(finding(sections), tuple(names("substances")), tuple(countries),
                           tuple(inferred), tuple(names("measures")))
 
+    def matches(self, title: str, sections: Sequence[AbstractSection],
+                keywords: Sequence[str] = (), mesh: Sequence[str] = (),
+                affiliation: str | None = None) -> list[tuple[str, str, str]]:
+        """(kind, name, words) for each name ``extract`` gives: the words of its first match
+        that counts (kind "countries_inferred": in the affiliation)."""
+        found = self.extract(title, sections, keywords, mesh, affiliation)
+        text = "\n".join([title, *(s.text for s in sections), "; ".join(keywords),
+                          "; ".join(mesh)])
+        hits = self.hits(text, _lower(text))
+        aside = _aside(sections, _lower(text), len(title) + 1, hits)
+        where = {kind: (text, hits[kind], aside) for kind in hits}
+        if found.countries_inferred and affiliation:
+            where["countries_inferred"] = (affiliation, self.hits(
+                affiliation, _lower(affiliation))["countries"], [])
+        words = []
+        for kind in ("substances", "countries", "countries_inferred", "measures"):
+            source, found_hits, spans = where[kind] if kind in where else ("", [], [])
+            for name in getattr(found, kind):
+                hit = next((h for h in found_hits if h.value == name and not any(
+                    start <= h.start < stop for start, stop in spans)), None)
+                if hit:
+                    words.append((kind, name, source[hit.start:hit.end]))
+        return words
+
 
 # Where a paper says what was known before it, or who paid for it, it names places and
 # substances that are not its own: the labelled BACKGROUND (or funding, disclosure)
