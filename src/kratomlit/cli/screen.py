@@ -13,16 +13,20 @@ import typer
 
 from kratomlit.cli.app import app, make_app, open_store, stdout_console
 from kratomlit.cli.options import (
+    Country,
     DbOption,
     Design,
+    Measure,
     New,
     Outcome,
     PmidArgument,
     Reviewer,
     Search,
     Since,
+    Substance,
     Until,
     ViewFormat,
+    extraction_filters,
     format_option,
     pmid_value,
     split_values,
@@ -70,6 +74,9 @@ def screen(
     search: Search = None,
     new: New = False,
     highlight: Highlight = None,
+    substance: Substance = None,
+    country: Country = None,
+    measure: Measure = None,
     db: DbOption = None,
 ) -> None:
     """Screen unscreened papers one at a time: a single key decides, then the next one;
@@ -80,7 +87,8 @@ def screen(
     from kratomlit.cli.screen_session import highlighter, keys_mode, queue_of, session
 
     name = _reviewer(reviewer)
-    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True)
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True,
+                            extracted=extraction_filters(db, substance, country, measure))
     pattern = highlighter(split_values(highlight))
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "

@@ -67,21 +67,20 @@ def extraction_row(pmid: int, found: Extraction, manual: dict[str, Any], stamp: 
     return (pmid, values["finding"], *lists, json.dumps(chosen) if chosen else None, stamp)
 
 
-def names(vocabulary: Vocabulary, kind: str, text: str) -> list[str]:
-    """"kratom, Mitragynine" -> the vocabulary's names, in its spelling; "none" -> []."""
-    given = [v.strip() for v in text.split(",") if v.strip()]
+def names(vocabulary: Vocabulary, kind: str, text: str | list[str], option: str = ""
+          ) -> list[str]:
+    """"kratom, Mitragynine" (or a list of such) -> the vocabulary's names, in its spelling;
+    "none" -> []. An unknown name is a usage error naming ``option``."""
+    given = [v.strip() for part in ([text] if isinstance(text, str) else text)
+             for v in part.split(",") if v.strip()]
     if [v.lower() for v in given] == ["none"]:
         return []
-    known = {name.lower(): name for name in vocabulary.known(kind)}
-    unknown = [v for v in given if v.lower() not in known]
+    unknown = [v for v in given if vocabulary.name_for(kind, v) is None]
     if unknown or not given:
-        option = {"substances": "--substances", "countries": "--countries",
-                  "measures": "--measures"}[kind]
-        shown = ", ".join(sorted(known.values())[:12])
-        raise UsageError(f"{option}: unknown name {', '.join(unknown) or repr(text)} "
-                         f"(use names such as {shown}, …, or none)")
-    chosen = [known[v.lower()] for v in given]
-    return list(dict.fromkeys(chosen))
+        shown = ", ".join(vocabulary.known(kind)[:12])
+        raise UsageError(f"{option or '--' + kind}: unknown name {', '.join(unknown) or repr(text)}"
+                         f" (use names such as {shown}, …)")
+    return list(dict.fromkeys(str(vocabulary.name_for(kind, v)) for v in given))
 
 
 def reextract(store: Store, pmid: int, vocabulary: Vocabulary) -> None:

@@ -376,7 +376,7 @@ def write_map(found: EvidenceMap, fmt: str, stream: TextIO) -> None:
     """The evidence map as CSV or Markdown: two tables, a blank line apart: outcomes x
     designs, then studies per year (every year from the first to the last, so a chart made
     from it shows the gaps)."""
-    header = ["outcome", *found.designs, "total"]
+    header = [found.by, *found.designs, "total"]
     lines = [[o, *[str(found.cells[o].get(d, 0)) for d in found.designs],
               str(sum(found.cells[o].values()))] for o in found.outcomes]
     years = [y for per in found.years.values() for y in per]

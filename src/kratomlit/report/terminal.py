@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kratomlit.report.exports import countries_cell, marked_title
-from kratomlit.report.selection import EvidenceMap
+from kratomlit.report.selection import BY, EvidenceMap
 from kratomlit.tagging.taxonomy import SHORT_DESIGN
 from kratomlit.wording import plural
 
@@ -247,9 +247,9 @@ def _spark(per_year: dict[int, int], first: int, last: int) -> str:
 
 
 def render_map(console: Console, found: EvidenceMap) -> None:
-    title = "Evidence map: studies per outcome and design"
+    title = f"Evidence map: studies per {found.by} and design"
     table = Table(title=title, box=None, header_style="bold")
-    table.add_column("outcome", no_wrap=True)
+    table.add_column(found.by, no_wrap=True)
     short = console.width < 24 + 11 * len(found.designs)
     for design in found.designs:
         table.add_column(SHORT_DESIGN[design] if short else design, justify="right",
@@ -268,8 +268,9 @@ def render_map(console: Console, found: EvidenceMap) -> None:
     elif found.outcomes:  # too narrow for the grid (a cell would be cut): a list per outcome
         console.print(Text(title, style="bold"))
         _map_lists(console, found)
+    several = "outcomes" if found.by == "outcome" else BY[found.by]
     console.print(f"{plural(found.studies, 'study', 'studies')} (a study with several "
-                  "outcomes is counted under each).", highlight=False)
+                  f"{several} is counted under each).", highlight=False)
     _year_chart(console, found)
 
 

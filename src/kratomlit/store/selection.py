@@ -50,6 +50,11 @@ class Filters:
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
     uncertain: bool = False  # automatic tags a reviewer should check, least certain first
+    # Names as the extraction stores them (any one of each list); countries: those the
+    # record names, not those inferred from an affiliation.
+    substances: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
 
     def order_by(self) -> str:
         return f"t.margin, {ORDER_BY}" if self.uncertain else ORDER_BY
@@ -115,6 +120,13 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
         if filters.uncertain:
             clauses.append("t.margin < ?")
             params.append(UNCERTAIN_MARGIN)
+        for column, names in (("e.substances", filters.substances),
+                              ("e.countries", filters.countries),
+                              ("e.measures", filters.measures)):
+            if names:
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value "
+                               f"{_IN_JSON})")
+                params.append(json.dumps(names))
         if screened is not None:
             clauses.append(f"p.pmid {_IN_JSON}")
             params.append(json.dumps(sorted(screened)))
@@ -187,3 +199,17 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                f"> 0 THEN t.outcomes END) o WHERE {' AND '.join(clauses)} GROUP BY 1, 2, 3")
         with self.reading() as db:
             yield from db.execute(sql, [no_outcome, *params])
+
+    def extraction_counts(self, filters: Filters, column: str, none: str,
+                          screened: set[int] | None = None
+                          ) -> Iterator[tuple[str, str, int]]:
+        """(design, name, studies) under the filters, for each name of the extraction's
+        ``column`` (substances, countries or measures); ``none`` names studies with none."""
+        if column not in ("substances", "countries", "measures"):
+            raise ValueError(column)
+        clauses, params = self._where(filters.check(), screened)
+        sql = (f"SELECT coalesce(t.design, '{UNTAGGED}'), coalesce(x.value, ?), count(*) "
+               f"{_FROM} LEFT JOIN json_each(CASE WHEN json_array_length(e.{column}) > 0 "
+               f"THEN e.{column} END) x WHERE {' AND '.join(clauses)} GROUP BY 1, 2")
+        with self.reading() as db:
+            yield from db.execute(sql, [none, *params])

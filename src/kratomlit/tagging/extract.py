@@ -99,6 +99,11 @@ class Vocabulary:
         self.rank: dict[tuple[str, str], int] = {}
         self._known = {"substances": list(substances), "measures": list(measures),
                        "countries": sorted({v for names in countries.values() for v in names})}
+        self._aliases = {kind: {name.lower(): name for name in names}
+                         for kind, names in self._known.items()}
+        for value, spelled in countries.get("names", {}).items():  # "USA", "the US"
+            self._aliases["countries"].update(
+                {s.lower().removeprefix("the "): value for s in spelled})
         self.by_key: dict[bytes, list[_Pattern]] = {}
         self.always: list[_Pattern] = []
         for kind, table in (("substances", substances), ("measures", measures)):
@@ -121,6 +126,10 @@ class Vocabulary:
     def known(self, kind: str) -> list[str]:
         """Every name of a kind ("substances", "measures", "countries")."""
         return self._known[kind]
+
+    def name_for(self, kind: str, given: str) -> str | None:
+        """The name a user means, in any case ("usa": "United States"), or None."""
+        return self._aliases[kind].get(given.strip().lower())
 
     def _add(self, keys: list[bytes], pattern: _Pattern) -> None:
         if keys:
