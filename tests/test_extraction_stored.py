@@ -143,3 +143,13 @@ def test_bad_manual_values_change_nothing(runner: CliRunner, real_db: Path, args
 def test_unknown_pmid_is_refused_cleanly(runner: CliRunner, real_db: Path) -> None:
     one_line_error(runner.invoke(app, ["tag", "set", "1", "--finding", "x"]), "PMID 1")
     one_line_error(runner.invoke(app, ["tag", "clear", "1", "--finding"]), "PMID 1")
+
+
+def test_extraction_set_on_a_paper_never_tagged(runner: CliRunner, real_db: Path) -> None:
+    result = runner.invoke(app, ["tag", "set", str(SURVEY), "--substances", "opioids"])
+    assert result.exit_code == 0, result.output
+    assert "not tagged yet" in result.stdout
+    assert _stored(real_db, SURVEY)["substances"] == ["opioids"]
+    _tag(runner)  # tagging later keeps the reviewer's value
+    assert _stored(real_db, SURVEY)["substances"] == ["opioids"]
+    assert _query(real_db, "SELECT count(*) FROM paper_tags WHERE pmid = ?", SURVEY) == [(1,)]

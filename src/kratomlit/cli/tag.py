@@ -140,7 +140,8 @@ def _extraction_values(finding: str | None, lists: dict[str, str | None],
 
 def _effective(store: Store, pmid: int) -> str:
     tags = store.stored_tags(pmid)
-    assert tags is not None  # just set or cleared, so tagged
+    if tags is None:  # only extracted fields were set on a paper never tagged
+        return "not tagged yet (run `kratomlit tag`)"
     return f"design {tags.design}, outcomes {', '.join(tags.outcomes) or 'none'}"
 
 
