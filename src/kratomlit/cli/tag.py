@@ -213,7 +213,8 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             "extraction": extraction,
         }, indent=2, ensure_ascii=False))
         return
-    from kratomlit.report.details import render_explanation, render_extraction
+    from kratomlit.report.details import render_explanation
+    from kratomlit.report.extraction import render_extraction
 
     render_explanation(stdout_console(), found)
     render_extraction(stdout_console(), extraction)

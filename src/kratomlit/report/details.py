@@ -135,10 +135,12 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
         size = f"n={tags['n_participants']}" if tags["n_participants"] else ""
         facts.insert(0, ("Tags", f"design {tags['design']} ({tags['design_source']}); "
                                  f"outcomes {outcomes}; {tags['population'] or ''} {size}"))
-    facts[1:1] = _extraction_facts(paper.get("extraction"))
+    from kratomlit.report.extraction import extraction_facts, manual_value
+
+    facts[1:1] = extraction_facts(paper.get("extraction"))
     manual = [f"{m['axis']} {', '.join(m['values']) or 'none'}{_noted(m)}"
               for m in paper.get("manual_tags") or []]
-    manual += [f"{m['field']} {_value(m['value'])}{_noted(m)}"
+    manual += [f"{m['field']} {manual_value(m['value'])}{_noted(m)}"
                for m in paper.get("manual_extraction") or []]
     decisions = [f"{d['reviewer']}{' (resolution)' if d['final'] else ''}: {d['decision']}"
                  + (f" ({d['reason']})" if d["reason"] else "") + _noted(d)
@@ -146,59 +148,6 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
                  for d in paper.get("screening") or []]
     facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
     return facts
-
-
-_EXTRACTED = (("Finding", "finding"), ("Substances", "substances"),
-              ("Countries", "countries"), ("Measures", "measures"))
-
-
-def _value(value: str | list[str]) -> str:
-    if isinstance(value, list):
-        return ", ".join(value) or "none"
-    return f"“{value}”" if value else "none"
-
-
-def _extraction_facts(extraction: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The stored finding, substances, countries (inferred ones marked) and measures; a
-    reviewer's values marked "(manual)"."""
-    if not extraction:
-        return []
-    facts = []
-    for label, key in _EXTRACTED:
-        value = extraction[key]
-        if key == "countries" and not value and extraction["countries_inferred"]:
-            value = [f"{c} (inferred from the first author's affiliation)"
-                     for c in extraction["countries_inferred"]]
-        text = ", ".join(value) if isinstance(value, list) else value
-        if key in extraction["manual"]:
-            text = f"{text or 'none'} (manual)"
-        facts.append((label, text))
-    return facts
-
-
-def render_extraction(console: Console, found: dict[str, Any]) -> None:
-    """``explain``, continued: the stored extraction, what extraction gives now, the section
-    the finding comes from and the words behind each name."""
-    stored = found["stored"]
-    if stored:
-        set_by_hand = ", ".join(stored["manual"])
-        console.print(Text(f"Stored extraction (extracted {stored['extracted_at']}"
-                           + (f"; set by a reviewer: {set_by_hand}" if set_by_hand else "")
-                           + ")"))
-    for item in found["manual"]:
-        console.print(Text(f"Manual: {item['field']} {_value(item['value'])}{_noted(item)}"))
-    current = found["current"]
-    where = found["finding_section"]
-    source = ("" if not current["finding"] else " (from the abstract's closing sentences)"
-              if where == "unlabelled" else f" (from section {where})" if where else "")
-    console.print(Text(f"Finding now{source}: {current['finding'] or 'none'}"))
-    for item in found["matches"]:
-        kind = {"countries_inferred": "country inferred from the affiliation",
-                "substances": "substance", "countries": "country",
-                "measures": "measure"}[item["kind"]]
-        console.print(Text(f"  {kind} {item['name']}: “{item['words']}”"))
-    if not found["matches"]:
-        console.print(Text("  No substance, country or measure named."))
 
 
 def _noted(item: dict[str, Any]) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
+from kratomlit.report.extraction import countries_cell, extraction_notes
+
 if TYPE_CHECKING:
     from kratomlit.report.selection import EvidenceMap
 
@@ -82,14 +84,6 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
 _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participants",
                "outcomes", "substances", "countries", "measures", "title", "finding",
                "screening")
-
-
-def countries_cell(row: dict[str, Any]) -> str:
-    """Stated countries; else those inferred from the first author's affiliation, marked."""
-    if row.get("countries"):
-        return ", ".join(row["countries"])
-    inferred = row.get("countries_inferred") or []
-    return ", ".join(f"{c} (inferred)" for c in inferred)
 
 
 def marked_title(row: dict[str, Any]) -> str:
@@ -274,13 +268,7 @@ def _screening(row: dict[str, Any]) -> str:
 def _notes(row: dict[str, Any]) -> list[str]:
     """What the study found and about what, the screening decision and reason, and the
     reviewers' notes, where Zotero and ASReview keep them (notes)."""
-    notes = [f"kratomlit {label}: {value}" for label, value in (
-        ("finding", row.get("finding")),
-        ("substances", "; ".join(row.get("substances") or [])),
-        ("countries", "; ".join(row.get("countries") or [])),
-        ("countries inferred from the first author's affiliation",
-         "; ".join(row.get("countries_inferred") or [])),
-        ("measures", "; ".join(row.get("measures") or []))) if value]
+    notes = extraction_notes(row)
     if not row.get("screening"):
         return notes
     reason = f" ({row['screening_reason']})" if row.get("screening_reason") else ""

@@ -12,7 +12,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from kratomlit.report.exports import countries_cell, marked_title
+from kratomlit.report.exports import marked_title
+from kratomlit.report.extraction import countries_cell
 from kratomlit.report.selection import BY, EvidenceMap
 from kratomlit.tagging.taxonomy import SHORT_DESIGN
 from kratomlit.wording import plural
