@@ -194,7 +194,8 @@ class Vocabulary:
         counts ("PTSD Checklist for DSM-5" is the PCL-5, not the DSM-5 too)."""
         kept: list[str] = []
         reach = -1
-        for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        # Ties broken by name: the hits come in an order that varies from run to run.
+        for hit in sorted(hits, key=lambda h: (h.start, -h.end, h.value or "")):
             if region is not None and hit.start >= region:
                 break
             if kind != "substances":
@@ -235,7 +236,7 @@ class Vocabulary:
                 keywords: Sequence[str] = (), mesh: Sequence[str] = (),
                 affiliation: str | None = None) -> list[tuple[str, str, str]]:
         """(kind, name, words) for each name ``extract`` gives: the words of its first match
-        that counts (kind "countries_inferred": in the affiliation)."""
+        that counts, in the text's order (kind "countries_inferred": in the affiliation)."""
         found = self.extract(title, sections, keywords, mesh, affiliation)
         text = "\n".join([title, *(s.text for s in sections), "; ".join(keywords),
                           "; ".join(mesh)])
@@ -249,8 +250,9 @@ class Vocabulary:
         for kind in ("substances", "countries", "countries_inferred", "measures"):
             source, found_hits, spans = where[kind] if kind in where else ("", [], [])
             for name in getattr(found, kind):
-                hit = next((h for h in found_hits if h.value == name and not any(
-                    start <= h.start < stop for start, stop in spans)), None)
+                hit = min((h for h in found_hits if h.value == name and not any(
+                    start <= h.start < stop for start, stop in spans)),
+                    key=lambda h: (h.start, -h.end), default=None)
                 if hit:
                     words.append((kind, name, source[hit.start:hit.end]))
         return words
