@@ -11,19 +11,30 @@ to it. ``citations.follow`` runs one step for 1, 200 and 1,000 seeds: backward a
 seeds; "nothing new" stores every linked paper as well, as a re-run would find them.
 
 Expected (issue 15): ELink requests = ceil(seeds / 200), twice that with similar; the efetch
-requests the snowball job will add = ceil(new / batch size), computed here from the links
-(the job itself comes later), 0 when nothing is new. Every gap between two arrivals at the
-server is at least the pacing interval.
+requests the snowball job will add = ceil(new / batch size), computed here from the links,
+0 when nothing is new. Every gap between two arrivals at the server is at least the pacing
+interval.
+
+Then the real command, end to end: ``kratomlit snowball --seeds @FILE --format json`` in a
+subprocess against the same stand-in, which now also serves a record (a synthetic one under
+the linked PMID) for every linked paper: a fresh database ("with new": every linked paper is
+fetched) and the same command again ("nothing new": only the ELink requests). Its requests
+are counted at the server and must be exactly ceil(seeds / 200) ELink + ceil(new / batch
+size) efetch, with zero 429s and never more in a second than NCBI allows.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import math
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +49,8 @@ from kratomlit.jobs.fetch_pubmed import DEFAULT_BATCH  # noqa: E402
 from kratomlit.jobs.follow_links import follow  # noqa: E402
 from kratomlit.sources.eutils import ELINK_BATCH, EutilsClient  # noqa: E402
 
-from fake_eutils import FakeEutils, max_in_window  # noqa: E402
+from conftest import SYNTHETIC_XML  # noqa: E402
+from fake_eutils import FakeEutils, articles, max_in_window, with_pmid  # noqa: E402
 
 SEED0, REF0, CITER0, SIMILAR0 = 95_000_000, 96_000_000, 97_000_000, 98_000_000
 # The key is never sent anywhere but the loopback stand-in; it only switches the pacing.
@@ -124,10 +136,19 @@ def main() -> None:
                     for stored_all in (False, True):
                         rows.append(run(fake, client, mode, limit, count, directions,
                                         stored_all, args.batch_size))
+        commands = [command(fake, server.url_for("/entrez/eutils/"), mode, key, limit, count,
+                            args.batch_size, again)
+                    for mode, key, limit in MODES for count in (int(n) for n in
+                                                                args.seeds.split(","))
+                    for again in (False, True)]
     finally:
         server.stop()
+    report(rows, intervals, args.batch_size)
+    report_commands(commands)
 
-    print(f"snowball bench: ELink batch {ELINK_BATCH} seeds, efetch batch {args.batch_size}, "
+
+def report(rows: list[Row], intervals: dict[str, float], batch_size: int) -> None:
+    print(f"snowball bench: ELink batch {ELINK_BATCH} seeds, efetch batch {batch_size}, "
           "stand-in on loopback enforcing NCBI's rate limit; pacing "
           + ", ".join(f"{mode} {interval} s" for mode, interval in intervals.items()))
     print(f"{'mode':7} {'seeds':>5} {'lists':20} {'store':11} {'expect':>6} {'elink':>5} "
@@ -146,6 +167,75 @@ def main() -> None:
         # (each request opens its own connection to the stand-in, which takes a varying
         # time), which is what the interval's margin over NCBI's 1/limit s is for.
         assert r.gap is None or r.gap >= 1 / r.limit, f"{where}: gap {r.gap:.3f} s"
+
+
+
+@dataclass
+class Command:
+    mode: str
+    limit: int
+    seeds: int
+    store: str
+    new: int  # papers the command fetched, by its own summary
+    elink: int  # requests as the stand-in saw them
+    efetch: int
+    expected: tuple[int, int]  # (ELink, efetch) by issue 15's formula
+    refused: int
+    peak: int
+    seconds: float
+
+
+def command(fake: FakeEutils, url: str, mode: str, key: str | None, limit: int, count: int,
+            batch_size: int, again: bool) -> Command:
+    """``kratomlit snowball`` for ``count`` seeds in a subprocess; ``again``: the second run
+    on the same database, which finds nothing new."""
+    seeds, fake.citations, _ = graph(count)
+    fake.similar, fake.rate_limit = {}, limit
+    cited = {p for refs in fake.citations.values() for p in refs}  # the seeds among them
+    new = sorted((cited | set(fake.citations)) - set(seeds))  # references and citing papers
+    base = articles([SYNTHETIC_XML])
+    fake.by_pmid = {p: with_pmid(base[i % len(base)], p) for i, p in enumerate(new)}
+    work = Path(tempfile.gettempdir()) / f"snowball-bench-{os.getpid()}-{count}-{limit}"
+    work.mkdir(exist_ok=True)
+    (work / "seeds.txt").write_text("\n".join(map(str, seeds)))
+    if not again:
+        (work / "k.db").unlink(missing_ok=True)
+    env = {**os.environ, "KRATOMLIT_DB": str(work / "k.db"), "KRATOMLIT_EUTILS_URL": url,
+           "NCBI_EMAIL": "bench@example.org"}
+    env.pop("NCBI_API_KEY", None)
+    if key:
+        env["NCBI_API_KEY"] = key
+    time.sleep(1.0)
+    fake.log.clear()
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kratomlit", "snowball", "--seeds",
+                           f"@{work / 'seeds.txt'}", "--batch-size", str(batch_size),
+                           "--format", "json", "--quiet"], env=env, capture_output=True,
+                          text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    fetched = 0 if again else len(new)
+    return Command(mode, limit, count, "nothing new" if again else "with new", summary["new"],
+                   len(fake.calls("elink")), len(fake.calls("efetch")),
+                   (math.ceil(count / ELINK_BATCH), math.ceil(fetched / batch_size)),
+                   sum(h.status == 429 for h in fake.log),
+                   max_in_window([h.time for h in fake.log]), seconds)
+
+
+def report_commands(commands: list[Command]) -> None:
+    print("\nthe command end to end: kratomlit snowball --seeds @FILE (references and citing "
+          "papers, depth 1)")
+    print(f"{'mode':7} {'seeds':>5} {'store':11} {'new':>6} {'elink':>5} {'efetch':>6} "
+          f"{'expect':>7} {'429s':>4} {'max/1s':>6} {'seconds':>7}")
+    for c in commands:
+        print(f"{c.mode:7} {c.seeds:5d} {c.store:11} {c.new:6d} {c.elink:5d} {c.efetch:6d} "
+              f"{c.expected[0]:>3d}+{c.expected[1]:<3d} {c.refused:4d} {c.peak:6d} "
+              f"{c.seconds:7.2f}")
+        where = f"{c.mode}, {c.seeds} seeds, {c.store}"
+        assert (c.elink, c.efetch) == c.expected, f"{where}: {c.elink}+{c.efetch} requests"
+        assert c.refused == 0, f"{where}: {c.refused} requests refused with 429"
+        assert c.peak <= c.limit, f"{where}: {c.peak} requests within one second"
 
 
 if __name__ == "__main__":

@@ -241,3 +241,82 @@ def test_an_import_landing_while_counting_changes_no_number(
     assert prisma.flow(store) == before
     monkeypatch.undo()
     assert prisma.flow(store).identified == before.identified + 1
+
+
+# -- citation searching: PRISMA 2020's "other methods" column ---------------------------------
+
+CITED_QUERY = "kratom[tiab] AND 1:12000000[uid]"  # finds 9997 ... 11748933
+CITES = {2930949: [11446611, 28775130, 28786991, 29768149],  # 11446611: the query found it
+         30108519: [2930949], 36400559: [28775130]}  # 36400559: two steps away
+
+
+def test_citation_found_records_are_a_column_of_their_own_and_the_identities_hold(
+        runner: CliRunner, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    server = FakeEutils(real_articles(), citations=CITES)
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(server.handler)
+    monkeypatch.setenv("KRATOMLIT_EUTILS_URL", httpserver.url_for("/entrez/eutils/"))
+    ok(runner, "fetch", "--query", CITED_QUERY, "--quiet")
+    decide(runner, 2930949, "include", "ana")
+    ok(runner, "snowball", "--quiet")
+    # A file import finds one of them too: it is a database record from then on.
+    ok(runner, "import", str(PUBMED / "pubmed-29768149.xml"), "--quiet")
+    decide(runner, 11446611, "exclude", "ana", "wrong population")
+    decide(runner, 28775130, "include", "ana")
+    decide(runner, 28786991, "exclude", "ana", "wrong design")
+    decide(runner, 30108519, "maybe", "ana")
+
+    found = json.loads(ok(runner, "prisma", "--format", "json"))
+    searched = {p for p in (r.pmid for r in server.records) if p <= 12_000_000}
+    cited_only = {28775130, 28786991, 30108519}
+    databases, other = found["databases"], found["other_methods"]
+    assert databases["identified"] == len(searched) + 1 == 6  # and the imported file
+    assert (databases["screened"], databases["included"], databases["excluded"],
+            databases["awaiting"]) == (2, 1, 1, 6 - 2)
+    assert (other["identified"], other["duplicates_removed"]) == (len(cited_only), 0)
+    assert (other["screened"], other["included"], other["excluded"], other["maybe"],
+            other["awaiting"]) == (3, 1, 1, 1, 0)
+    assert other["excluded_reasons"] == {"wrong design": 1}
+    assert [(s["name"], s["records"]) for s in found["sources"]][-1] == (
+        "Citation searching: references, citing papers", 3)
+    for column in (databases, other, found):
+        assert column["identified"] - column["duplicates_removed"] == (
+            column["screened"] + column["awaiting"])
+        assert column["screened"] == (column["included"] + column["excluded"]
+                                      + column["maybe"] + column["conflicts"])
+    for name in ("identified", "screened", "included", "excluded", "awaiting"):
+        assert found[name] == databases[name] + other[name]
+    table = json.loads(ok(runner, "table", "--format", "json", "--include-retracted"))
+    assert len(table) == found["screened"] + found["awaiting"]
+
+    markdown = ok(runner, "prisma", "--format", "md")
+    assert "| PRISMA 2020 stage | Databases and registers | Other methods | Total |" in markdown
+    assert "| Records identified | 6 | 3 | 9 |" in markdown
+    assert "| Studies included | 1 | 1 | 2 |" in markdown
+    text = ok(runner, "prisma")
+    assert "PRISMA 2020: via other methods" in text and "Studies included in review: 2" in text
+
+    drawing = tmp_path / "flow.svg"
+    ok(runner, "prisma", "--svg", str(drawing))
+    root = ET.fromstring(drawing.read_text("utf-8"))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    joined = " ".join(t.text or "" for t in root.iterfind(".//s:text", ns))
+    assert "Identification of studies via other methods" in joined
+    assert "Records identified (n = 3)" in joined and "Records screened (n = 3)" in joined
+    assert "Studies included in review (n = 2)" in joined
+    boxes = [r for r in root.iterfind(".//s:rect", ns) if r.get("class") == "box"]
+    arrows = [a for a in root.iterfind(".//s:line", ns) if a.get("class") == "arrow"]
+    assert len(boxes) == 13  # six a column and the studies included
+
+    def arrow_into(rect: ET.Element) -> bool:
+        left, top = float(rect.get("x", 0)), float(rect.get("y", 0))
+        right, bottom = left + float(rect.get("width", 0)), top + float(rect.get("height", 0))
+        return any((abs(float(a.get("x2", 0)) - x) < 0.5 and top < float(a.get("y2", 0))
+                    < bottom) or (abs(float(a.get("y2", 0)) - top) < 0.5
+                                  and left < float(a.get("x2", 0)) < right)
+                   for a in arrows for x in (left, right))
+
+    starts = [b for b in boxes if (b.get("y") == boxes[0].get("y")
+                                   and not arrow_into(b))]
+    assert len(starts) == 2  # only each column's records identified has no arrow into it
+    assert all(arrow_into(b) for b in boxes if b not in starts)

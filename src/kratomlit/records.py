@@ -96,6 +96,11 @@ class Deletion:
     pmid: int
 
 
+# What each direction of a link follows, in words for reports.
+LINK_DIRECTIONS = {"backward": "references", "forward": "citing papers",
+                   "similar": "similar articles"}
+
+
 @dataclass(frozen=True)
 class Link:
     """``linked`` is tied to ``seed`` by PubMed: ``backward`` (the seed cites it), ``forward``

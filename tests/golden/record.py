@@ -148,7 +148,10 @@ def outputs(folder: Path, env: dict[str, str | None]) -> dict[str, str]:
     for name, args in commands():
         for width in WIDTHS:
             for terminal in (False, True):
-                run_env = {**env, "COLUMNS": str(width),
+                # TERM and the colour switches pinned: rich renders a "dumb" terminal 80 wide
+                # whatever COLUMNS says, and colours follow TERM/COLORTERM
+                run_env = {**env, "COLUMNS": str(width), "TERM": "xterm-256color",
+                           "COLORTERM": None, "NO_COLOR": None, "FORCE_COLOR": None,
                            "TTY_COMPATIBLE": "1" if terminal else None}
                 key = f"{name}@{width}{'-tty' if terminal else ''}"
                 found[key] = normalise(_ok(runner, run_env, *args).stdout, folder)

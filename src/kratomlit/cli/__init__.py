@@ -11,6 +11,7 @@ from kratomlit.cli import (  # noqa: F401  (registers)
     look,
     screen,
     simulate,
+    snowball,
     studies,
     tag,
 )

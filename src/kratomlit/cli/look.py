@@ -33,7 +33,8 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 @app.command()
 def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = "text") -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
-    decisions and manual tags with their notes."""
+    decisions and manual tags with their notes, and the papers in the database it cites and
+    that cite it (after `kratomlit snowball`)."""
     from kratomlit.review.screening import paper_decisions
 
     with open_store(db) as store:
@@ -41,6 +42,9 @@ def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = 
         paper["screening"] = paper_decisions(store, pmid)
         paper["extraction"] = store.stored_extraction(pmid)
         paper["manual_extraction"] = store.manual_extraction_rows(pmid)
+        links = store.paper_links(pmid)
+    if any(links.values()):  # only after citation tracking: other records read as before
+        paper["citations"] = links
     if output_format == "json":
         typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
         return

@@ -1,5 +1,6 @@
 """Progress, in one place: rich bars on a terminal, sparse plain lines when stderr is not one
-(cron, CI logs), nothing when quiet. Fetch, import, tag and file writing all show it here."""
+(cron, CI logs), nothing when quiet. Fetch, snowball, import, tag and file writing all show
+it here."""
 
 from __future__ import annotations
 
@@ -81,8 +82,12 @@ class _PlainProgress:
         self.total = self.batches = self.done = self.batch = 0
         self.last = time.monotonic()
 
+    def following(self, level: int, seeds: int, requests: int) -> None:
+        say(self.console, f"step {level}: following {plural(seeds, 'seed')} "
+                          f"({plural(requests, 'ELink request')})")
+
     def planned(self, found: int, todo: int, batches: int) -> None:
-        self.total, self.batches = todo, batches
+        self.total, self.batches, self.done, self.batch = todo, batches, 0, 0
         say(self.console, f"{plural(found, 'PMID')} found; {todo:,} to fetch in "
                           f"{plural(batches, 'batch', 'batches')}")
 
@@ -105,9 +110,13 @@ class _RichProgress:
         self.batch_task = bar.add_task("batches", total=None)
         self.record_task = bar.add_task("records", total=None)
 
+    def following(self, level: int, seeds: int, requests: int) -> None:
+        say(self.bar.console, f"step {level}: following {plural(seeds, 'seed')} "
+                              f"({plural(requests, 'ELink request')})")
+
     def planned(self, found: int, todo: int, batches: int) -> None:
-        self.bar.update(self.batch_task, total=batches)
-        self.bar.update(self.record_task, total=todo)
+        self.bar.update(self.batch_task, total=batches, completed=0)
+        self.bar.update(self.record_task, total=todo, completed=0)
 
     def batch_done(self, records: int) -> None:
         self.bar.advance(self.batch_task)
@@ -116,7 +125,7 @@ class _RichProgress:
 
 @contextlib.contextmanager
 def fetch_progress(console: Console) -> Iterator[object | None]:
-    """What a fetch reports as it goes: batches and records."""
+    """What a fetch or a snowball reports as it goes: its steps, batches and records."""
     if console.quiet:
         yield None
         return

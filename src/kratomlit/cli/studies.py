@@ -187,30 +187,59 @@ def _last_run(store: Store) -> str:
             f"{plural(len(pmids), 'paper')}")
 
 
+def _citing(store: Store, day: Any) -> tuple[str, dict[int, list[int]]]:
+    """(heading, citing PMID -> the included studies it cites) of ``digest --citing``: the
+    links the last snowball run found first, or those first found since ``day``."""
+    from kratomlit.review.screening import pmids_with_status
+
+    included = sorted(pmids_with_status(store, "included") or ())
+    if not included:
+        return "No included studies yet: screening decides what is followed", {}
+    if day:
+        found = store.citing(included, since=day.isoformat())
+        return f"Papers citing your included studies, first linked since {day}", found
+    run = store.last_citation_run()
+    if run is None:
+        return "No snowball run yet: `kratomlit snowball` follows the citations", {}
+    found = store.citing(included, run_id=run["id"])
+    when = (run["finished_at"] or "").replace("T", " ").replace("Z", " UTC")
+    return (f"New papers citing your included studies, found by snowball run {run['id']} "
+            f"(finished {when}): {plural(len(found), 'paper')}"), found
+
+
 @app.command()
 def digest(since: Annotated[str | None, typer.Option(
                "--since", help="Papers first seen on or after this date (YYYY[-MM[-DD]]) "
                "instead of the last fetch.", show_default=False, metavar="DATE")] = None,
            substance: Substance = None, country: Country = None, measure: Measure = None,
+           citing: Annotated[bool, typer.Option(
+               "--citing", help="Only the papers citing your included studies that the last "
+               "snowball run (or, with --since, any since DATE) linked to them.")] = False,
            db: DbOption = None,
            output_format: ViewFormat = "text") -> None:
-    """What the last fetch (or --since DATE) added, grouped by outcome."""
+    """What the last fetch (or --since DATE) added, grouped by outcome; with --citing, the
+    new papers citing your included studies."""
     from kratomlit.parse.dates import parse_date
     from kratomlit.report import selection
     from kratomlit.report.selection import NO_OUTCOME, Filters
 
     day = parse_date(since, "--since") if since else None
     extracted = extraction_filters(db, substance, country, measure)
-    filters = Filters(added_since=day, new=day is None, include_retracted=True,
-                      substances=extracted.get("substances", []),
+    filters = Filters(added_since=None if citing else day, new=not (day or citing),
+                      include_retracted=True, substances=extracted.get("substances", []),
                       countries=extracted.get("countries", []),
                       measures=extracted.get("measures", [])).check()
     with open_store(db) as store:
         heading = f"Papers first seen since {day}" if day else _last_run(store)
+        cites: dict[int, list[int]] | None = None
+        if citing:
+            heading, cites = _citing(store, day)
         groups: dict[str, list[dict]] = {}
         keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
-        for row in selection.rows(store, filters):
+        for row in selection.rows(store, filters, only=None if cites is None else list(cites)):
             kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
+            if cites is not None:
+                kept["cites"] = cites[row["pmid"]]
             for outcome in row["outcomes"] or [NO_OUTCOME]:
                 groups.setdefault(outcome, []).append(kept)
     order = [*OUTCOMES, NO_OUTCOME]

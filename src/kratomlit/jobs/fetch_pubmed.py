@@ -41,6 +41,13 @@ def default_query() -> str:
     return " ".join(line for line in lines if line and not line.startswith("#"))
 
 
+def check_batch_size(batch_size: int) -> None:
+    """Records per efetch request: ``--batch-size`` of fetch and snowball."""
+    if not 1 <= batch_size <= eutils.EFETCH_MAX_BATCH:
+        raise UsageError(
+            f"--batch-size must be between 1 and {eutils.EFETCH_MAX_BATCH} (got {batch_size})")
+
+
 def ncbi_date(day: dt.date) -> str:
     return day.strftime("%Y/%m/%d")
 
@@ -158,11 +165,7 @@ class FetchPlan:
         text = " ".join((query if query is not None else default_query()).split())
         if not text:
             raise UsageError("the query is empty")
-        if not 1 <= batch_size <= eutils.EFETCH_MAX_BATCH:
-            raise UsageError(
-                f"--batch-size must be between 1 and {eutils.EFETCH_MAX_BATCH} "
-                f"(got {batch_size})"
-            )
+        check_batch_size(batch_size)
         start = parse_date(since, "--since") if since else None
         end = parse_date(until, "--until", end=True) if until else None
         if start and end and start > end:

@@ -147,6 +147,31 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
                  + (" (superseded)" if d["superseded"] else "")
                  for d in paper.get("screening") or []]
     facts[1:1] = [("Manual tags", "\n".join(manual)), ("Screening", "\n".join(decisions))]
+    return facts + _citations(paper.get("citations"))
+
+
+LINKS_SHOWN = 10  # per relation; the JSON view lists them all
+_FOUND_BY = {"backward": "in the references of PMID {}", "forward": "cites PMID {}",
+             "similar": "similar to PMID {}"}
+
+
+def _citations(links: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """What a paper cites and is cited by within the database, and how citation searching
+    found it, as facts of its record."""
+    if not links:
+        return []
+    facts = []
+    for key, label in (("cites", "Cites"), ("cited_by", "Cited by"), ("similar", "Similar")):
+        papers = links[key]
+        lines = [f"PMID {p['pmid']} ({p['year'] or 'n.d.'}) {_shorten(p['title'] or '', 70)}"
+                 for p in papers[:LINKS_SHOWN]]
+        if len(papers) > LINKS_SHOWN:
+            lines.append(f"... and {len(papers) - LINKS_SHOWN:,} more (--format json)")
+        facts.append((f"{label} ({len(papers)})" if papers else label, "\n".join(lines)))
+    found = [_FOUND_BY[f["direction"]].format(f["seed"])
+             + f" (run {f['run_id']}, {(f['first_seen'] or '')[:10]})"
+             for f in links["found_by_citation"]]
+    facts.append(("Found by citation searching", "\n".join(found)))
     return facts
 
 
@@ -304,13 +329,27 @@ NARROW_PRISMA = 70  # below this width the flow's boxes are stacked, not side by
 
 
 def render_prisma(console: Console, found: Any) -> None:
-    """The PRISMA flow by phase: the records' path down the left, what leaves it beside."""
-    sources = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}"
-                      for s in found.sources)
+    """The PRISMA flow by phase: the records' path down the left, what leaves it beside; with
+    citation searching, a flow for each PRISMA 2020 column, then the studies included."""
+    if found.other_methods is None:
+        console.print(Panel(_flow_table(console, found, found.sources, "Studies included"),
+                            title="PRISMA 2020 flow"))
+        return
+    for method, column, title in (
+            ("databases", found.databases, "databases and registers"),
+            ("other methods", found.other_methods, "other methods")):
+        sources = [s for s in found.sources if s.method == method]
+        console.print(Panel(_flow_table(console, column, sources, f"Included via {title}"),
+                            title=f"PRISMA 2020: via {title}"))
+    console.print(Panel(f"Studies included in review: {found.included}"))
+
+
+def _flow_table(console: Console, found: Any, sources: list[Any], included: str) -> Table:
+    listed = "".join(f"\n  {escape(_shorten(s.label(), 90))}: {s.records}" for s in sources)
     reasons = "".join(f"\n  {escape(r)}: {n}" for r, n in found.excluded_reasons.items())
     down = Text("↓", justify="center")
     rows: list[tuple[str, Any, str, Any]] = [
-        ("Identification", Panel(f"Records identified: {found.identified}{sources}"), "→",
+        ("Identification", Panel(f"Records identified: {found.identified}{listed}"), "→",
          Panel(f"Removed before screening: {found.duplicates_removed}\n"
                f"  duplicates found by more than one source: "
                f"{found.duplicates_across_sources}\n"
@@ -319,7 +358,7 @@ def render_prisma(console: Console, found: Any) -> None:
         ("", Panel(f"Records screened: {found.screened}"), "→",
          Panel(f"Excluded: {found.excluded}{reasons}")),
         ("", down, "→", Panel(f"Maybe: {found.maybe}\nConflicts: {found.conflicts}")),
-        ("Included", Panel(f"Studies included: {found.included}"), "", ""),
+        ("Included", Panel(f"{included}: {found.included}"), "", ""),
     ]
     table = Table(box=None, show_header=False, expand=True)
     if console.width < NARROW_PRISMA:  # side by side, the boxes would split their lines
@@ -338,4 +377,4 @@ def render_prisma(console: Console, found: Any) -> None:
             if phase:
                 table.add_row(Text(phase, style="bold"), "", "")
             table.add_row(main, arrow, side)
-    console.print(Panel(table, title="PRISMA 2020 flow"))
+    return table

@@ -321,6 +321,13 @@ def render_digest(console: Console, heading: str, groups: dict[str, list[dict[st
         out.add(f"{outcome} ({len(rows)})", "bold")
         for row in rows:
             out.row({"pmid": str(row["pmid"]), "year": str(row.get("year") or ""),
-                     "design": row.get("design") or "", "title": _clean(marked_title(row))},
+                     "design": row.get("design") or "",
+                     "title": _clean(marked_title(row)) + _cited(row)},
                     "red" if row.get("retracted") else None)
     out.flush()
+
+
+def _cited(row: dict[str, Any]) -> str:
+    """What a paper in ``digest --citing`` cites among the included studies."""
+    cites = row.get("cites")
+    return f" [cites PMID {', '.join(map(str, cites))}]" if cites else ""

@@ -333,6 +333,22 @@ def m008_tag_margins(db: Database) -> None:
 
 
 @_register
+def m009_citation_links(db: Database) -> None:
+    # Citation tracking (issue 15): every link PubMed's ELink gave, with its seed, so each
+    # paper found by following citations keeps where it was found. "backward": the seed
+    # cites ``linked``; "forward": ``linked`` cites the seed; "similar": PubMed's similar
+    # articles (with their score). A link keeps the run and time it was first seen.
+    db.table("links").create(
+        {"seed": int, "linked": int, "direction": str, "score": int, "first_seen": str,
+         "run_id": int},
+        pk=("seed", "linked", "direction"),
+        foreign_keys=[("run_id", "fetch_runs", "id")],
+    )
+    db.table("links").create_index(["linked"])
+    db.table("links").create_index(["run_id"])
+
+
+@_register
 def m010_extraction(db: Database) -> None:
     # What each study found and about what, worked out when it is tagged: the effective
     # values (a reviewer's where one was set, listed in "manual"; lists as JSON) ...
