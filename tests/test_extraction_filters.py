@@ -73,6 +73,8 @@ def test_map_and_digest_take_the_filters(runner: CliRunner, real_tagged_db: Path
     (["map", "--measure", "PHQ-10"], "PHQ-10"),
     (["table", "--substance", "none"], "--substance"),
     (["map", "--by", "place"], "place"),
+    (["screen", "--reviewer", "ana", "--measure", "PHQ-10"], "PHQ-10"),
+    (["digest", "--substance", "unobtainium"], "unobtainium"),
     (["map", "--by", "country", "--format", "html"], "--by"),
 ])
 def test_bad_filters_are_usage_errors(runner: CliRunner, real_tagged_db: Path,
