@@ -62,6 +62,14 @@ def pmid_value(value: str) -> int:
     return int(text)
 
 
+def pmid_values(values: list[str] | None, option: str) -> list[int]:
+    """PMIDs given repeated or comma-separated (``--prior 1,2 --prior 3``), each checked."""
+    try:
+        return [pmid_value(v) for value in values or [] for v in value.split(",") if v.strip()]
+    except typer.BadParameter as exc:
+        raise UsageError(f"{option}: {exc.message}") from None
+
+
 PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False,
                                              metavar="PMID", parser=pmid_value)]
 Reviewer = Annotated[str | None, typer.Option(
