@@ -40,6 +40,8 @@ def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = 
     with open_store(db) as store:
         paper = store.get_paper(pmid)
         paper["screening"] = paper_decisions(store, pmid)
+        paper["extraction"] = store.stored_extraction(pmid)
+        paper["manual_extraction"] = store.manual_extraction_rows(pmid)
         links = store.paper_links(pmid)
     if any(links.values()):  # only after citation tracking: other records read as before
         paper["citations"] = links

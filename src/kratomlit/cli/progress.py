@@ -173,3 +173,17 @@ def counting(console: Console, doing: str, total: Callable[[], int]
                 yield row
 
         yield counted
+
+
+@contextlib.contextmanager
+def working(console: Console, doing: str) -> Iterator[None]:
+    """A spinner saying what is being done, on a terminal (gone when done); one plain line
+    when stderr is not a terminal."""
+    if console.quiet:
+        yield
+    elif not console.is_terminal:
+        say(console, doing)
+        yield
+    else:
+        with console.status(doing):
+            yield

@@ -13,21 +13,26 @@ import typer
 
 from kratomlit.cli.app import app, make_app, open_store, stdout_console
 from kratomlit.cli.options import (
+    Country,
     DbOption,
     Design,
+    Measure,
     New,
     Outcome,
     PmidArgument,
     Reviewer,
     Search,
     Since,
+    Substance,
     Until,
     ViewFormat,
+    extraction_filters,
     format_option,
     pmid_value,
     split_values,
     study_filters,
 )
+from kratomlit.cli.screen_order import Order, Plan, Prior, PriorFilter, Seed, StopNotice
 from kratomlit.errors import UsageError
 from kratomlit.report import formats
 from kratomlit.wording import plural
@@ -70,18 +75,29 @@ def screen(
     search: Search = None,
     new: New = False,
     highlight: Highlight = None,
+    substance: Substance = None,
+    country: Country = None,
+    measure: Measure = None,
+    order: Order = "relevance",
+    seed: Seed = None,
+    prior: Prior = None,
+    prior_filter: PriorFilter = None,
+    stop_notice: StopNotice = None,
     db: DbOption = None,
 ) -> None:
     """Screen unscreened papers one at a time: a single key decides, then the next one;
     space/j/k (or the arrows) scroll a long abstract. The filters are `table`'s; retracted
-    papers are shown, marked."""
+    papers are shown, marked. In relevance order the paper shown next is the one your own
+    decisions make likeliest to be relevant."""
     if ctx.invoked_subcommand is not None:
         return
-    from kratomlit.cli.screen_session import highlighter, keys_mode, queue_of, session
+    from kratomlit.cli.screen_session import highlighter, keys_mode, session
 
     name = _reviewer(reviewer)
-    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True)
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True,
+                            extracted=extraction_filters(db, substance, country, measure))
     pattern = highlighter(split_values(highlight))
+    plan = Plan(order, seed, prior, prior_filter, stop_notice)
     if not sys.stdin.isatty():
         raise UsageError("interactive screening needs a terminal; in scripts use "
                          "`kratomlit screen set PMID include|exclude|maybe`")
@@ -90,10 +106,10 @@ def screen(
         with contextlib.suppress(OSError):
             console.size = os.get_terminal_size(sys.stdout.fileno())
     with open_store(db, create=True) as store:
-        queue = queue_of(store, name, filters)
+        queue = plan.queue(store, name, filters)
         with keys_mode():
             decided = session(console, store, name, queue, pattern)
-        left = len(queue_of(store, name, filters))
+        left = len(queue.pool)
     console.print(f"{name}: {decided} decision(s) this session; {left} paper(s) left to screen.")
 
 

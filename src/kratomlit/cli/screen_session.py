@@ -12,27 +12,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kratomlit.errors import UsageError
+from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from kratomlit.review.order import Next, Queue
     from kratomlit.store import Store
-    from kratomlit.store.selection import Filters
 
 KEYS = "[i] include  [e] exclude  [m] maybe  [s] skip  [u] undo  [n] note  [q] quit"
 # Keys that scroll the abstract, by lines and by pages; every other key decides or acts.
 LINE_KEYS = {"j": 1, "\x1b[B": 1, "\x1bOB": 1, "k": -1, "\x1b[A": -1, "\x1bOA": -1}
 PAGE_KEYS = {" ": 1, "f": 1, "\x1b[6~": 1, "b": -1, "\x1b[5~": -1}
-
-
-def queue_of(store: Store, reviewer: str, filters: Filters) -> list[int]:
-    """PMIDs this reviewer has not decided yet, in table order (so screening resumes);
-    confirmed duplicates are left out, as in the table."""
-    from kratomlit.report import selection
-
-    done = store.decided_by(reviewer)
-    return [pmid for pmid in selection.pmids(store, filters) if pmid not in done]
 
 
 def _study(store: Store, pmid: int) -> dict[str, Any] | None:
@@ -94,12 +86,15 @@ class _Screen:
         from rich.text import Text
 
         foot = self.lines(footer)
-        window = self.console.height - 1 - len(self.head) - len(foot)
+        # On a small terminal the head gives way (its last lines first), so the keys and
+        # a line of the abstract always show.
+        head = self.head[:max(1, self.console.height - 3 - len(foot))]
+        window = self.console.height - 1 - len(head) - len(foot)
         more = len(self.abstract) > window
         window = max(1, window - more)  # the "more" line takes one
         self.top = max(0, min(self.top, len(self.abstract) - window))
         shown = self.abstract[self.top:self.top + window]
-        lines = [*self.head, *shown]
+        lines = [*head, *shown]
         if more:
             status = Text(f"── lines {self.top + 1}–{self.top + len(shown)} of "
                           f"{len(self.abstract)} · space/j/↓ more · b/k/↑ back ──", style="dim")
@@ -130,15 +125,15 @@ class _Screen:
         return _read_line()
 
 
-def _show(console: Console, store: Store, row: dict[str, Any], position: str,
+def _show(console: Console, store: Store, row: dict[str, Any], head: list[Text],
           pattern: re.Pattern[str] | None) -> _Screen:
-    """Lay out a paper: where it is in the queue, title, tags and the rules that fired,
-    and the whole structured abstract (keywords highlighted)."""
+    """Lay out a paper: ``head`` (where it is in the queue and in what order), title, tags
+    and the rules that fired, and the whole structured abstract (keywords highlighted)."""
     from rich.text import Text
 
     paper = store.get_paper(row["pmid"])
     plain = console.color_system is None  # TERM=dumb: no styles, so mark keywords
-    top = Text(position, style="dim", no_wrap=True, overflow="ellipsis")
+    top, *status = head
     if row.get("retracted"):  # before the journal, which may be cut at the edge
         top.append("  RETRACTED", style="bold red")
     top.append(f"  PMID {row['pmid']} · {row.get('year') or '?'} · {row.get('journal_iso') or ''}")
@@ -147,8 +142,8 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str,
     fired = [Text(f"  {line}", style="dim", no_wrap=True, overflow="ellipsis")
              for line in _evidence(store, row["pmid"])[:3]]
     title = _marked(paper["title"] or "(no title)", pattern, plain, "bold")
-    head = [line for text in (top, title, design, *fired)
-            for line in text.wrap(console, console.width)]
+    lines = [line for text in (top, *status, title, design, *fired)
+             for line in text.wrap(console, console.width)]
     abstract = Text()
     for section in paper["abstract_sections"]:
         if abstract:
@@ -156,7 +151,32 @@ def _show(console: Console, store: Store, row: dict[str, Any], position: str,
         if section.get("label"):
             abstract.append(f"{section['label']}: ", style="bold")
         abstract.append_text(_marked(section["text"], pattern, plain))
-    return _Screen(console, row["pmid"], head, abstract or Text("(no abstract)", style="dim"))
+    return _Screen(console, row["pmid"], lines, abstract or Text("(no abstract)", style="dim"))
+
+
+def _head(nxt: Next, name: str, seed: int) -> list[Text]:
+    """The lines above the title: where the paper is in this session, the order and the
+    paper's rank in it, the run of exclusions, and the estimate of relevant papers left."""
+    from rich.text import Text
+
+    view = nxt.view
+    if nxt.order == "relevance":
+        order = f"Relevance order: rank {view.rank} of {nxt.ranked:,} by your model"
+    elif nxt.waiting:
+        order = f"Date order until there is {nxt.waiting} to learn from"
+    else:
+        order = {"date": "Date order (strongest design first, then newest)",
+                 "random": f"Random order (seed {seed})"}[nxt.order]
+    lines = [Text(f"{nxt.position}/{nxt.total} · {name}", style="dim", no_wrap=True,
+                  overflow="ellipsis"),
+             Text(order, style="dim")]
+    if view.remaining is not None:  # the reviewer has decided papers in this selection
+        lines[-1].append(f" · {plural(view.excludes_in_a_row, 'exclusion')} in a row")
+        left = view.remaining
+        lines.append(Text(f"Relevant left, estimated from your last "
+                          f"{plural(left.window, 'decision')}: about {left.estimate:,}, at most "
+                          f"{left.upper:,}", style="dim"))
+    return lines
 
 
 @contextlib.contextmanager
@@ -234,26 +254,47 @@ def _ask_reason(page: _Screen, reasons: tuple[str, ...]) -> str | None:
     return None
 
 
-def session(console: Console, store: Store, name: str, queue: list[int],
-             pattern: re.Pattern[str] | None) -> int:
-    """The screening loop; returns how many decisions were made."""
+def _footer(nxt: Next, note: str | None) -> Text:
     from rich.text import Text
 
+    footer = Text()
+    if nxt.view.notice:
+        footer.append(nxt.view.notice + "\n", style="bold yellow")
+    if note is not None:
+        footer.append(f"Note: {note}\n", style="bold")
+    footer.append(KEYS, style="bold")
+    return footer
+
+
+def _undo(store: Store, name: str, queue: Queue) -> int:
+    """Take back the reviewer's latest decision; 1 when it was made in this session."""
+    from kratomlit.review import screening
+
+    pmid = screening.undo(store, name)
+    if pmid is None:
+        return 0
+    return int(queue.undone(pmid, screening.history(store, name), store.decided_by(name)))
+
+
+def session(console: Console, store: Store, name: str, queue: Queue,
+            pattern: re.Pattern[str] | None) -> int:
+    """The screening loop; returns how many decisions were made."""
     from kratomlit.review import screening
 
     reasons = screening.exclusion_reasons(store.path)
-    decided = index = 0
+    decided = 0
     page: _Screen | None = None
+    shown: Next | None = None
     note: str | None = None  # typed with [n], saved with the decision on this paper
-    while index < len(queue):
-        row = _study(store, queue[index])
+    while (nxt := queue.next()) is not None:
+        row = _study(store, nxt.pmid)
         if row is None:
-            index += 1
+            queue.gone(nxt.pmid)
             continue
-        if page is None or page.pmid != row["pmid"]:
-            page = _show(console, store, row, f"{index + 1}/{len(queue)} · {name}", pattern)
-            note = None
-        footer = Text(KEYS if note is None else f"Note: {note}\n{KEYS}", style="bold")
+        if page is None or nxt != shown:
+            note = note if page is not None and page.pmid == nxt.pmid else None
+            page, shown = _show(console, store, row, _head(nxt, name, queue.seed), pattern), nxt
+        footer = _footer(nxt, note)
         key = page.read(footer).lower()
         if key in ("q", ""):
             break
@@ -261,20 +302,16 @@ def session(console: Console, store: Store, name: str, queue: list[int],
             typed = page.ask(footer, "Type a note and press Enter (Esc cancels): ")
             note = note if typed is None else typed.strip() or None
         elif key == "s":
-            index += 1
+            queue.skip(nxt.pmid)
         elif key == "u":
-            pmid = screening.undo(store, name)
-            if pmid is not None:
-                decided -= 1
-                back = next((i for i, p in enumerate(queue) if p == pmid), None)
-                index = back if back is not None else index
+            decided -= _undo(store, name, queue)
         elif key in ("i", "m", "e"):
             decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
             reason = _ask_reason(page, reasons) if decision == "exclude" else None
             if decision == "exclude" and not reason:
                 continue  # no reason, no exclusion: the paper stays
-            screening.record(store, row["pmid"], decision, reviewer=name, reason=reason,
+            screening.record(store, nxt.pmid, decision, reviewer=name, reason=reason,
                              note=note)
+            queue.decide(nxt.pmid, decision)
             decided += 1
-            index += 1
     return decided

@@ -74,6 +74,10 @@ def describe(filters: Filters) -> str:
         parts.append("added by the last fetch or import")
     if filters.screening:
         parts.append(f"screening {filters.screening}")
+    for label, names in (("substance", filters.substances), ("country", filters.countries),
+                         ("measure", filters.measures)):
+        if names:
+            parts.append(f"{label} " + " or ".join(names))
     return "; ".join(parts) or "all studies"
 
 

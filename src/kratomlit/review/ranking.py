@@ -28,7 +28,7 @@ import hashlib
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,14 +140,18 @@ def _save(path: Path, key: str, features: Features) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def cached_features(path: Path, rows: Sequence[TextRow]) -> Features:
+def cached_features(path: Path, rows: Sequence[TextRow],
+                    building: Callable[[int], None] | None = None) -> Features:
     """The features of these papers: from the cache at ``path`` when it was built from
-    exactly these papers and settings, otherwise built (and cached) now."""
+    exactly these papers and settings, otherwise built (and cached) now, after telling
+    ``building`` how many papers that takes (seconds on a large database)."""
     if not rows:
         raise NotFoundError("the database has no papers to rank")
     key = fingerprint((row[0], row[1]) for row in rows)
     features = _load(path, key)
     if features is None:
+        if building is not None:
+            building(len(rows))
         features = build_features(rows)
         _save(path, key, features)
     return features

@@ -170,6 +170,18 @@ def reviewer_decisions(store: Store) -> dict[str, dict[int, str]]:
     return found
 
 
+def history(store: Store, reviewer: str) -> dict[int, str]:
+    """pmid -> this reviewer's latest (non-final) decision, in the order they were made: a
+    paper decided again moves to the end (what the screen's model and its run of
+    exclusions count)."""
+    found: dict[int, str] = {}
+    for pmid, who, decision, _, is_final in store.decision_rows():
+        if who == reviewer and not is_final:
+            found.pop(pmid, None)
+            found[pmid] = decision
+    return found
+
+
 def conflicts(store: Store) -> list[dict[str, Any]]:
     """Papers two or more reviewers decided differently and nobody has resolved: title, and
     each reviewer's latest decision with its reason and note. Like the PRISMA flow, this
