@@ -26,8 +26,14 @@ def tagged(real_tagged_db: Path) -> Path:
 
 
 def embedded(page: str) -> dict:
-    (data,) = lxml_html.fromstring(page).xpath("//script[@id='data']/text()")
-    return dict(json.loads(data))
+    """The page's data, each study as the dictionary the page's script makes of it."""
+    (text,) = lxml_html.fromstring(page).xpath("//script[@id='data']/text()")
+    data = dict(json.loads(text))
+    data["studies"] = [
+        {field: data["lookup"][field][value] if field in data["lookup"] else value
+         for field, value in zip(data["fields"], row, strict=False) if value is not None}
+        for row in data["studies"]]
+    return data
 
 
 def test_every_design_is_in_exactly_one_family() -> None:
