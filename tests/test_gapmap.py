@@ -104,3 +104,14 @@ def test_bad_search_prints_no_half_page(runner: CliRunner, real_db: Path) -> Non
     result = runner.invoke(app, ["map", "-f", "html", "--search", 'kratom"'])
     one_line_error(result, "cannot search")
     assert result.stdout == ""
+
+
+def test_every_field_a_study_can_have_is_embedded() -> None:
+    # a field study() gains but FIELDS lacks would be dropped from the page without a word
+    from kratomlit.report.gapmap import FIELDS, study
+
+    full = {"pmid": 1, "title": "A", "year": 2020, "first_author": "Doe J", "journal_iso": "J",
+            "design": "cohort", "outcomes": ["mood"], "n_participants": 10,
+            "population": "human", "doi": "10.1/x", "screening": "include", "retracted": True,
+            "substances": ["kratom"], "countries": ["Malaysia"], "finding": "It helped."}
+    assert set(study(full)) == set(FIELDS)
