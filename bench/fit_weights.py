@@ -39,7 +39,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedKFold
 
-from kratomlit.importing import import_files
+from kratomlit.jobs.import_files import import_files
 from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, matches, strength
@@ -106,9 +106,8 @@ def labelled_documents() -> tuple[list[Document], list[dict[str, object]]]:
     labels = [json.loads(line) for line in (SHARED / "labels" / "dev.jsonl").open()]
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "fit.db") as store:
         import_files(store, record_files())
-        rows = {row[0]: row[1:] for row in store.db.execute(
-            "SELECT pmid, title, abstract, keywords, mesh_terms, publication_types FROM papers")}
-    return [document(rows[int(str(label["pmid"]))]) for label in labels], labels
+        return [document(store.tag_source(int(str(label["pmid"])))[1:]) for label in labels
+                ], labels
 
 
 def view(doc: Document, name: str) -> Document:

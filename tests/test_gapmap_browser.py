@@ -204,12 +204,18 @@ def test_hostile_titles_render_as_text(runner: CliRunner, isolated_env: Path, tm
 
 def test_optional_fields_appear_only_when_the_data_has_them(
         runner: CliRunner, tagged: Path, tmp_path: Path, open_page: Callable[..., Any]) -> None:
-    page = open_page(gap_map(runner, tmp_path / "map.html"))
+    # Rows without the fields (as before extraction, or an empty extraction everywhere).
+    bare = tmp_path / "bare.html"
+    with bare.open("w", encoding="utf-8") as out:
+        write_page([{"pmid": 1, "title": "A study", "year": 2020, "design": "rct",
+                     "outcomes": ["safety"], "substances": [], "finding": ""}], out,
+                   query="bare", source="none")
+    page = open_page(bare)
     assert not page.is_visible("#substances") and not page.is_visible("#countries")
     drill_down(page, "safety", "rct")
     assert "Key finding" not in page.text_content("#studies")
 
-    # Synthetic studies, as a later issue will add these fields to the rows.
+    # Synthetic studies with the fields (the real ones: test_gapmap_extraction_browser.py).
     rows = [{"pmid": i, "title": f"Synthetic study {i}", "year": 2020, "design": "cohort",
              "outcomes": ["safety"], "substances": ["mitragynine"] if i % 2 else ["kratom"],
              "countries": ["Thailand"], "finding": f"finding {i}"} for i in range(1, 8)]

@@ -17,9 +17,9 @@ from kratomlit.tagging.rules import parse_rules
 
 from conftest import one_line_error
 
-PURE = ["kratomlit.tagging.engine", "kratomlit.tagging.rules", "kratomlit.tagging.evaluate",
-        "kratomlit.tagging.extract", "kratomlit.tagging.finding", "kratomlit.tagging.taxonomy",
-        "kratomlit.parse.pubmed_xml",
+PURE = ["kratomlit.tagging.engine", "kratomlit.tagging.prepared", "kratomlit.tagging.patterns",
+        "kratomlit.tagging.rules", "kratomlit.tagging.evaluate", "kratomlit.tagging.extract",
+        "kratomlit.tagging.finding", "kratomlit.tagging.taxonomy", "kratomlit.parse.pubmed_xml",
         "kratomlit.parse.medline_text", "kratomlit.parse.elink_xml"]
 IMPURE = ("kratomlit.store", "kratomlit.jobs", "kratomlit.cli", "sqlite_utils", "sqlite3",
           "click", "typer", "rich", "requests")

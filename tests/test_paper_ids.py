@@ -24,7 +24,7 @@ from kratomlit.store import Store, migrations
 from conftest import needs_pubmed
 
 _CHILDREN = ("authors", "mesh", "publication_types", "run_papers", "import_hits", "tags",
-             "paper_tags", "screening", "duplicates")
+             "paper_tags", "screening", "duplicates", "paper_extraction", "extraction_manual")
 _OLD_FTS = ("title", "abstract", "keywords", "mesh_terms", "author_names")
 
 

@@ -44,3 +44,9 @@ def test_spelled_out_numbers_count_only_where_authors_spell_a_sample() -> None:
     assert participants("Symptoms included vomiting; two children required intubation.") is None
     assert participants("One third of patients reported nausea.") is None
     assert participants("In Tennessee, 40 patients were seen.") == 40
+
+
+def test_a_number_joined_to_the_people_by_and_is_not_their_count() -> None:
+    abstract = ("Ten healthy volunteers drank kratom tea. Blood was sampled over 24 hours and "
+                "participants rated its effects.")
+    assert participants(abstract) == 10

@@ -42,6 +42,8 @@ def show(paper: PmidArgument, db: DbOption = None, output_format: FormatOption =
         paper_id = resolve(store, paper)
         record = store.get_paper(paper_id)
         record["screening"] = paper_decisions(store, paper_id)
+        record["extraction"] = store.stored_extraction(paper_id)
+        record["manual_extraction"] = store.manual_extraction_rows(paper_id)
         record["sources"] = store.sources_of(paper_id)
         record["source_databases"] = store.source_databases([paper_id]).get(paper_id, [])
         links = store.paper_links(record["pmid"]) if record["pmid"] else {}

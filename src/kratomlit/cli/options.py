@@ -149,6 +149,40 @@ Screened = Annotated[bool, typer.Option("--screened", help="Only studies with a 
 Uncertain = Annotated[bool, typer.Option(
     "--uncertain", help="Only papers whose automatic tags were a close call, closest first "
     "(check them with `kratomlit explain`).")]
+Substance = Annotated[list[str] | None, typer.Option(
+    "--substance", help="Only studies of this substance (repeatable or comma-separated: "
+    "kratom, mitragynine, 7-hydroxymitragynine, opioids, ...).", show_default=False,
+    metavar="NAME")]
+Country = Annotated[list[str] | None, typer.Option(
+    "--country", help="Only studies whose record names this country (repeatable or "
+    "comma-separated; not countries inferred from an affiliation).", show_default=False,
+    metavar="NAME")]
+Measure = Annotated[list[str] | None, typer.Option(
+    "--measure", help="Only studies using this instrument (repeatable or comma-separated: "
+    "PHQ-9, COWS, ...).", show_default=False, metavar="NAME")]
+
+
+def extraction_filters(db: Path | None, substance: list[str] | None = None,
+                       country: list[str] | None = None, measure: list[str] | None = None
+                       ) -> dict[str, list[str]]:
+    """--substance, --country and --measure as the vocabulary's names (the shipped one and
+    the user's rules file beside the database); an unknown name is a usage error."""
+    given = {"substances": ("--substance", substance), "countries": ("--country", country),
+             "measures": ("--measure", measure)}
+    if not any(values for _, values in given.values()):
+        return {}
+    from kratomlit.config import Settings, rule_files
+    from kratomlit.jobs.extract_papers import names
+    from kratomlit.tagging.extract import load_vocabulary
+
+    vocabulary = load_vocabulary(rule_files(Settings.resolve(db=db).db_path, None))
+    chosen = {}
+    for kind, (option, values) in given.items():
+        if values:
+            chosen[kind] = names(vocabulary, kind, values, option)
+            if not chosen[kind]:
+                raise UsageError(f"{option} wants a name, not none")
+    return chosen
 
 
 def split_values(values: list[str] | None) -> list[str]:
@@ -161,10 +195,12 @@ def study_filters(outcome: list[str] | None = None, design: list[str] | None = N
                   search: str | None = None, new: bool = False,
                   include_retracted: bool = False, limit: int | None = None,
                   status: str | None = None, included: bool = False, screened: bool = False,
-                  include_duplicates: bool = False, uncertain: bool = False) -> Filters:
+                  include_duplicates: bool = False, uncertain: bool = False,
+                  extracted: dict[str, list[str]] | None = None) -> Filters:
     """The filters the options chose, checked (a bad one is a usage error)."""
     from kratomlit.store.selection import Filters
 
+    extracted = extracted or {}
     chosen = [s for s in (status, "included" if included else None,
                           "screened" if screened else None) if s]
     if len(set(chosen)) > 1:
@@ -173,4 +209,6 @@ def study_filters(outcome: list[str] | None = None, design: list[str] | None = N
                    until=until, search=search, new=new, include_retracted=include_retracted,
                    include_duplicates=include_duplicates,
                    screening=chosen[0] if chosen else None, limit=limit,
-                   uncertain=uncertain).check()
+                   uncertain=uncertain, substances=extracted.get("substances", []),
+                   countries=extracted.get("countries", []),
+                   measures=extracted.get("measures", [])).check()

@@ -13,8 +13,10 @@ import typer
 
 from kratomlit.cli.app import app, make_app, open_store, stdout_console
 from kratomlit.cli.options import (
+    Country,
     DbOption,
     Design,
+    Measure,
     New,
     Outcome,
     PaperRef,
@@ -22,8 +24,10 @@ from kratomlit.cli.options import (
     Reviewer,
     Search,
     Since,
+    Substance,
     Until,
     ViewFormat,
+    extraction_filters,
     format_option,
     paper_ref,
     resolve,
@@ -73,6 +77,9 @@ def screen(
     search: Search = None,
     new: New = False,
     highlight: Highlight = None,
+    substance: Substance = None,
+    country: Country = None,
+    measure: Measure = None,
     order: Order = "relevance",
     seed: Seed = None,
     prior: Prior = None,
@@ -89,7 +96,8 @@ def screen(
     from kratomlit.cli.screen_session import highlighter, keys_mode, session
 
     name = _reviewer(reviewer)
-    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True)
+    filters = study_filters(outcome, design, since, until, search, new, include_retracted=True,
+                            extracted=extraction_filters(db, substance, country, measure))
     pattern = highlighter(split_values(highlight))
     plan = Plan(order, seed, prior, prior_filter, stop_notice)
     if not sys.stdin.isatty():

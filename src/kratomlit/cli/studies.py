@@ -12,11 +12,13 @@ import typer
 
 from kratomlit.cli.app import app, open_store, stderr_console, stdout_console
 from kratomlit.cli.options import (
+    Country,
     DbOption,
     Design,
     Duplicates,
     Included,
     Limit,
+    Measure,
     New,
     Outcome,
     Retracted,
@@ -24,9 +26,11 @@ from kratomlit.cli.options import (
     Search,
     Since,
     Status,
+    Substance,
     Uncertain,
     Until,
     ViewFormat,
+    extraction_filters,
     format_option,
     study_filters,
 )
@@ -45,15 +49,23 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
           include_retracted: Retracted = False, include_duplicates: Duplicates = False,
           limit: Limit = None, status: Status = None,
           included: Included = False, screened: Screened = False,
-          uncertain: Uncertain = False, db: DbOption = None,
+          uncertain: Uncertain = False, substance: Substance = None, country: Country = None,
+          measure: Measure = None, db: DbOption = None,
+          columns: Annotated[str | None, typer.Option(
+              "--columns", help="The table's columns, comma-separated, from: pmid, year, "
+              "author, journal, design, n, population, outcomes, substances, countries, "
+              "measures, title, finding (default: as many as fit; finding from 160 columns). "
+              "Piped output and json always carry every field.", show_default=False)] = None,
           output_format: ViewFormat = "text") -> None:
     """The evidence table: one row per study, strongest design first, then newest."""
     from dataclasses import replace
 
     from kratomlit.report import selection
 
+    chosen = _columns(columns)
     filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
-                       status, included, screened, include_duplicates, uncertain)
+                            status, included, screened, include_duplicates, uncertain,
+                            extraction_filters(db, substance, country, measure))
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)
@@ -68,10 +80,24 @@ def table(outcome: Outcome = None, design: Design = None, since: Since = None,
 
         console = stdout_console()
         if console.is_terminal:
-            render_table(console, selected, sum(per_design.values()), per_design)
+            render_table(console, selected, sum(per_design.values()), per_design, chosen)
         else:  # for scripts: tab-separated lines as the rows come, the summary on stderr
             shown = write_tsv(selected, sys.stdout)
             print(summary_line(sum(per_design.values()), shown, per_design), file=sys.stderr)
+
+
+def _columns(text: str | None) -> list[str] | None:
+    """``--columns`` as names of the table's columns; an unknown one is a usage error."""
+    if text is None:
+        return None
+    from kratomlit.report.terminal import TABLE_COLUMNS
+
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TABLE_COLUMNS]
+    if unknown or not names:
+        raise UsageError(f"unknown --columns {', '.join(unknown) or repr(text)} "
+                         f"(choose from {', '.join(TABLE_COLUMNS)})")
+    return list(dict.fromkeys(names))
 
 
 @app.command("map")
@@ -79,6 +105,10 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
                  until: Until = None, search: Search = None, new: New = False,
                  include_retracted: Retracted = False, status: Status = None,
                  included: Included = False, screened: Screened = False,
+                 substance: Substance = None, country: Country = None, measure: Measure = None,
+                 by: Annotated[str, typer.Option(
+                     "--by", help="Rows: outcome, country (named by the record) or substance; "
+                     "columns: designs.", metavar="outcome|country|substance")] = "outcome",
                  output: Annotated[Path | None, typer.Option(
                      "--output", "-o", help="Write the html page to this file (default: "
                      "standard output).", show_default=False)] = None,
@@ -86,20 +116,29 @@ def evidence_map(outcome: Outcome = None, design: Design = None, since: Since = 
                  output_format: Annotated[str, format_option(
                      formats.MAP, "text, json, csv, md, or html: the gap map page to open in "
                      "a browser.")] = "text") -> None:
-    """The evidence map: studies per outcome and design, and per year for each outcome."""
+    """The evidence map: studies per outcome (or country, substance) and design, and per
+    year for each outcome."""
     from kratomlit.report import selection
 
+    by = by.lower()
+    if by not in ("outcome", *selection.BY):
+        raise UsageError(f"unknown --by {by!r}: choose outcome, country or substance")
+    if by != "outcome" and output_format == "html":
+        raise UsageError("--by is for the text, json, csv and md maps; the html gap map "
+                         "has country and substance filters of its own")
     if output is not None and output_format != "html":
         raise UsageError("--output is for --format html; redirect the other formats (> FILE)")
     filters = study_filters(outcome, design, since, until, search, new, include_retracted, None,
-                       status, included, screened)
+                            status, included, screened,
+                            extracted=extraction_filters(db, substance, country, measure))
     if output_format == "html":
         _write_gap_map(filters, output, db)
         return
     with open_store(db) as store:
         if new:
             print(_last_run(store), file=sys.stderr)
-        found = selection.evidence_map(store, filters)
+        found = (selection.evidence_map(store, filters) if by == "outcome"
+                 else selection.extraction_map(store, filters, by))
     if output_format == "json":
         typer.echo(json.dumps(found.as_dict(), indent=2))
     elif output_format in ("csv", "md"):
@@ -178,6 +217,7 @@ def _by_id(store: Store, cites: dict[int, list[int]]) -> dict[int, list[int]]:
 def digest(since: Annotated[str | None, typer.Option(
                "--since", help="Papers first seen on or after this date (YYYY[-MM[-DD]]) "
                "instead of the last fetch.", show_default=False, metavar="DATE")] = None,
+           substance: Substance = None, country: Country = None, measure: Measure = None,
            citing: Annotated[bool, typer.Option(
                "--citing", help="Only the papers citing your included studies that the last "
                "snowball run (or, with --since, any since DATE) linked to them.")] = False,
@@ -190,8 +230,11 @@ def digest(since: Annotated[str | None, typer.Option(
     from kratomlit.report.selection import NO_OUTCOME, Filters
 
     day = parse_date(since, "--since") if since else None
+    extracted = extraction_filters(db, substance, country, measure)
     filters = Filters(added_since=None if citing else day, new=not (day or citing),
-                      include_retracted=True).check()
+                      include_retracted=True, substances=extracted.get("substances", []),
+                      countries=extracted.get("countries", []),
+                      measures=extracted.get("measures", [])).check()
     with open_store(db) as store:
         heading = f"Papers first seen since {day}" if day else _last_run(store)
         cites: dict[int, list[int]] | None = None
@@ -229,13 +272,15 @@ def export(output_format: Annotated[str, format_option(
            include_retracted: Retracted = False, include_duplicates: Duplicates = False,
            limit: Limit = None, status: Status = None,
            included: Included = False, screened: Screened = False,
+           substance: Substance = None, country: Country = None, measure: Measure = None,
            db: DbOption = None) -> None:
     """Export the studies the filters select, for Excel, manuscripts, Zotero or screening."""
     from kratomlit.report import selection
     from kratomlit.report.exports import WRITERS
 
     filters = study_filters(outcome, design, since, until, search, new, include_retracted, limit,
-                       status, included, screened, include_duplicates)
+                            status, included, screened, include_duplicates,
+                            extracted=extraction_filters(db, substance, country, measure))
     write = WRITERS[output_format]
     with open_store(db) as store:
         if output_format == "html":

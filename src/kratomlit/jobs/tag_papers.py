@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from kratomlit.errors import UsageError
+from kratomlit.jobs.extract_papers import extract_paper, extraction_row
 from kratomlit.store import Store
+from kratomlit.store.extraction import ExtractionSource
 from kratomlit.store.tags import ManualTag, TagSource
 from kratomlit.tagging.engine import (
     Document,
@@ -32,6 +34,7 @@ from kratomlit.tagging.engine import (
     population,
     tag_document,
 )
+from kratomlit.tagging.extract import Extraction, Vocabulary, load_vocabulary
 from kratomlit.tagging.participants import participants
 from kratomlit.tagging.rules import load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
@@ -144,41 +147,52 @@ class _Tagged:
     pmid: int
     result: TagResult  # evidence trimmed to what is stored
     evidence: list[tuple[Any, ...]]
+    extraction: Extraction = Extraction()
 
 
-# The rules compiled in the parent; forked workers inherit them instead of compiling
-# every pattern again.
+# The rules (and extraction vocabulary) compiled in the parent; forked workers inherit them
+# instead of compiling every pattern again.
 _worker_rules: RuleSet | None = None
+_worker_vocabulary: Vocabulary | None = None
 
 
 def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
-              stamp: str = "") -> list[_Tagged]:
+              stamp: str = "", sources: dict[int, ExtractionSource] | None = None,
+              vocabulary: Vocabulary | None = None) -> list[_Tagged]:
     rules = rules or _worker_rules
+    vocabulary = vocabulary or _worker_vocabulary
     assert rules is not None
     tagged = []
     for row in rows:
         result = tag_document(document(row[1:]), rules)
         evidence = _evidence_rows(row[0], result, stamp)
         result.evidence, result.cues = [], []  # what crosses the process boundary stays small
-        tagged.append(_Tagged(row[0], result, evidence))
+        extraction = (Extraction() if vocabulary is None else
+                      extract_paper(vocabulary, row, (sources or {}).get(row[0])))
+        tagged.append(_Tagged(row[0], result, evidence, extraction))
     return tagged
 
 
-def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str
+def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str,
+                   vocabulary: Vocabulary | None = None
                    ) -> Iterator[tuple[list[int], list[_Tagged]]]:
     """Tag chunk after chunk; with several workers, a few chunks run ahead in parallel."""
-    global _worker_rules
+    global _worker_rules, _worker_vocabulary
     chunks = _chunks(store, everything)
     if workers <= 1:
         for rows in chunks:
-            yield [r[0] for r in rows], _tag_rows(rows, rules, stamp)
+            pmids = [r[0] for r in rows]
+            yield pmids, _tag_rows(rows, rules, stamp, store.extraction_sources(pmids),
+                                   vocabulary)
         return
-    _worker_rules = rules  # before the fork, so every worker starts with them
+    _worker_rules, _worker_vocabulary = rules, vocabulary  # before the fork
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque[tuple[list[int], Future[list[_Tagged]]]] = deque()
         for rows in chunks:
-            pending.append(([r[0] for r in rows], pool.submit(_tag_rows, rows, None, stamp)))
+            pmids = [r[0] for r in rows]
+            pending.append((pmids, pool.submit(_tag_rows, rows, None, stamp,
+                                               store.extraction_sources(pmids))))
             if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
                 pmids, future = pending.popleft()
                 yield pmids, future.result()
@@ -198,12 +212,18 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
               progress: Progress | None = None) -> TagSummary:
     """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
     rules = _ruleset(rule_files)  # compiled once; a bad file fails before any work
+    vocabulary = load_vocabulary(rule_files)
     summary = TagSummary()
     stamp = _now()
     with store.transaction():
         total = store.count_to_tag(everything)
-        for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp):
+        for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp,
+                                            vocabulary):
             manual = _manual(store, pmids)
+            manual_extraction = store.manual_extraction(pmids)
+            store.replace_extraction([extraction_row(item.pmid, item.extraction,
+                                                     manual_extraction.get(item.pmid, {}), stamp)
+                                      for item in tagged])
             evidence: list[tuple[Any, ...]] = []
             effective_rows = []
             for item in tagged:

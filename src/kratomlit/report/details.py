@@ -144,8 +144,13 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
         size = f"n={tags['n_participants']}" if tags["n_participants"] else ""
         facts.insert(0, ("Tags", f"design {tags['design']} ({tags['design_source']}); "
                                  f"outcomes {outcomes}; {tags['population'] or ''} {size}"))
+    from kratomlit.report.extraction import extraction_facts, manual_value
+
+    facts[1:1] = extraction_facts(paper.get("extraction"))
     manual = [f"{m['axis']} {', '.join(m['values']) or 'none'}{_noted(m)}"
               for m in paper.get("manual_tags") or []]
+    manual += [f"{m['field']} {manual_value(m['value'])}{_noted(m)}"
+               for m in paper.get("manual_extraction") or []]
     decisions = [f"{d['reviewer']}{' (resolution)' if d['final'] else ''}: {d['decision']}"
                  + (f" ({d['reason']})" if d["reason"] else "") + _noted(d)
                  + (" (superseded)" if d["superseded"] else "")

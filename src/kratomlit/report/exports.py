@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from kratomlit.records import label
+from kratomlit.report.extraction import countries_cell, extraction_notes
 
 if TYPE_CHECKING:
     from kratomlit.report.selection import EvidenceMap
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 FORMATS = ("csv", "json", "jsonl", "md", "html", "ris", "bibtex")
 FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume", "issue",
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
-          "population", "retracted", "url", "screening", "screening_reason", "screening_notes",
+          "population", "finding", "substances", "countries", "countries_inferred", "measures",
+          "retracted", "url", "screening", "screening_reason", "screening_notes",
           "duplicate_of", "id", "accession", "source_databases")
 
 
@@ -81,7 +83,8 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
 
 
 _MD_COLUMNS = ("pmid", "year", "authors", "journal_iso", "design", "n_participants",
-               "outcomes", "title", "screening")
+               "outcomes", "substances", "countries", "measures", "title", "finding",
+               "screening")
 
 
 def marked_title(row: dict[str, Any]) -> str:
@@ -98,8 +101,9 @@ def _md(value: Any) -> str:
 
 
 def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Title | Screening |"
-              "\n|---:|---:|---|---|---|---:|---|---|---|\n")
+    out.write("| PMID | Year | First author | Journal | Design | N | Outcomes | Substances | "
+              "Countries | Measures | Title | Finding | Screening |\n"
+              "|---:|---:|---|---|---|---:|---|---|---|---|---|---|---|\n")
     count = 0
     for row in rows:
         count += 1
@@ -107,7 +111,10 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
         cells = {**row, "pmid": row["reference"], "authors": first,
                  "outcomes": ", ".join(row.get("outcomes") or []),
-                 "screening": _screening(row), "title": marked_title(row)}
+                 "screening": _screening(row), "title": marked_title(row),
+                 "substances": ", ".join(row.get("substances") or []),
+                 "countries": countries_cell(row),
+                 "measures": ", ".join(row.get("measures") or [])}
         out.write("| " + " | ".join(_md(cells.get(c)) for c in _MD_COLUMNS) + " |\n")
     return count
 
@@ -188,7 +195,8 @@ _HTML_HEAD = _HTML_HEAD.replace("@HASH@", "sha256-" + base64.b64encode(
 # (header, numeric sort): numbers sort as numbers, designs by strength (a rank in data-sort).
 _HTML_COLUMNS = (("PMID", True), ("Year", True), ("First author", False), ("Journal", False),
                  ("Design", True), ("N", True), ("Population", False), ("Outcomes", False),
-                 ("Title", False), ("DOI", False), ("Screening", False))
+                 ("Title", False), ("Finding", False), ("Substances", False),
+                 ("Countries", False), ("Measures", False), ("DOI", False), ("Screening", False))
 
 
 def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
@@ -231,6 +239,9 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
             f'<td>{esc(str(row.get("n_participants") or ""))}',
             f'<td>{esc(row.get("population") or "")}',
             f'<td>{esc(", ".join(row.get("outcomes") or []))}', f"<td>{esc(marked_title(row))}",
+            f'<td>{esc(row.get("finding") or "")}',
+            f'<td>{esc(", ".join(row.get("substances") or []))}',
+            f"<td>{esc(countries_cell(row))}", f'<td>{esc(", ".join(row.get("measures") or []))}',
             f'<td class="doi"><a href="{link}">{esc(doi)}</a>' if doi else "<td>",
             f"<td>{esc(_screening(row))}",
         ]
@@ -258,12 +269,13 @@ def _screening(row: dict[str, Any]) -> str:
 
 
 def _notes(row: dict[str, Any]) -> list[str]:
-    """Screening decision and reason, and the reviewers' notes, where Zotero and ASReview
-    keep them (notes)."""
+    """What the study found and about what, the screening decision and reason, and the
+    reviewers' notes, where Zotero and ASReview keep them (notes)."""
+    notes = extraction_notes(row)
     if not row.get("screening"):
-        return []
+        return notes
     reason = f" ({row['screening_reason']})" if row.get("screening_reason") else ""
-    return [f"kratomlit screening: {row['screening']}{reason}",
+    return [*notes, f"kratomlit screening: {row['screening']}{reason}",
             *(f"kratomlit screening note, {note}" for note in row.get("screening_notes") or [])]
 
 
@@ -356,7 +368,7 @@ def write_map(found: EvidenceMap, fmt: str, stream: TextIO) -> None:
     """The evidence map as CSV or Markdown: two tables, a blank line apart: outcomes x
     designs, then studies per year (every year from the first to the last, so a chart made
     from it shows the gaps)."""
-    header = ["outcome", *found.designs, "total"]
+    header = [found.by, *found.designs, "total"]
     lines = [[o, *[str(found.cells[o].get(d, 0)) for d in found.designs],
               str(sum(found.cells[o].values()))] for o in found.outcomes]
     years = [y for per in found.years.values() for y in per]

@@ -2,10 +2,11 @@
 
 The page (``templates/gapmap.html``) draws everything in the browser from the studies
 embedded in it as JSON: the outcome x design grid, the per-year chart, the drill-down
-lists. Only the fields the page shows are embedded, and empty ones are left out, so
-30,000 studies stay a file people can mail. Optional fields (``substances``,
-``countries``, ``finding``) are passed through when the rows carry them; the page shows
-their filters and text only when some study has them.
+lists. Only the fields the page shows are embedded, each study as an array in the order of
+``FIELDS`` (empty fields null, trailing ones dropped), journals and designs as indexes into
+lists written once: 30,000 studies, key finding included, stay a file people can mail.
+Optional fields (``substances``, ``countries``, ``finding``) are passed through when the
+rows carry them; the page shows their filters and text only when some study has them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from kratomlit.store import Store
 from kratomlit.tagging.taxonomy import DESIGNS, FAMILIES, OUTCOMES
 
 OPTIONAL = ("substances", "countries", "finding")
+# Most often present first, so that dropping trailing nulls saves the most.
+FIELDS = ("pmid", "title", "year", "author", "journal", "design", "outcomes", "doi", "finding",
+          "n", "population", "substances", "countries", "screening", "retracted", "id")
+LOOKUP = ("journal", "design")  # few distinct values, repeated on every row
 _MARK = "__GAPMAP_DATA__"
 # Inside <script type="application/json"> only "</script" or "<!--" could end the data
 # early; escaping every <, > and & keeps any title inert whatever it holds.
@@ -75,6 +80,10 @@ def describe(filters: Filters) -> str:
         parts.append("added by the last fetch or import")
     if filters.screening:
         parts.append(f"screening {filters.screening}")
+    for label, names in (("substance", filters.substances), ("country", filters.countries),
+                         ("measure", filters.measures)):
+        if names:
+            parts.append(f"{label} " + " or ".join(names))
     return "; ".join(parts) or "all studies"
 
 
@@ -92,12 +101,24 @@ def write_page(studies: Iterable[dict[str, Any]], out: TextIO, *, query: str, so
     out.write(head)
     out.write(_json(meta)[:-1] + ',"studies":[')
     count = 0
+    lookup: dict[str, dict[Any, int]] = {name: {} for name in LOOKUP}
     for row in studies:
-        out.write(("," if count else "") + "\n" + _json(study(row)))
+        out.write(("," if count else "") + "\n" + _json(_compact(study(row), lookup)))
         count += 1
-    out.write("]}")
+    out.write("],\"fields\":" + _json(FIELDS) + ',"lookup":'
+              + _json({name: list(values) for name, values in lookup.items()}) + "}")
     out.write(tail)
     return count
+
+
+def _compact(found: dict[str, Any], lookup: dict[str, dict[Any, int]]) -> list[Any]:
+    values = [found.get(name) for name in FIELDS]
+    for i, name in enumerate(FIELDS):
+        if name in lookup and values[i] is not None:
+            values[i] = lookup[name].setdefault(values[i], len(lookup[name]))
+    while values and values[-1] is None:
+        values.pop()
+    return values
 
 
 def select(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:

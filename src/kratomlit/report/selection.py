@@ -103,8 +103,12 @@ class EvidenceMap:
     cells: dict[str, dict[str, int]]  # outcome -> design -> studies
     studies: int  # distinct studies (a study with two outcomes counts once here)
     years: dict[str, dict[int, int]]  # outcome -> year -> studies
+    by: str = "outcome"  # or "country", "substance": what the rows are
 
     def as_dict(self) -> dict[str, Any]:
+        if self.by != "outcome":
+            return {"by": self.by, "designs": self.designs, BY[self.by]: self.outcomes,
+                    "cells": self.cells, "studies": self.studies}
         return {"designs": self.designs, "outcomes": self.outcomes, "cells": self.cells,
                 "studies": self.studies,
                 "years": {o: {str(y): n for y, n in ys.items()} for o, ys in self.years.items()}}
@@ -128,5 +132,27 @@ def evidence_map(store: Store, filters: Filters) -> EvidenceMap:
                        {o: dict(sorted(years[o].items())) for o in outcomes if o in years})
 
 
-__all__ = ["NO_OUTCOME", "PUBMED_URL", "EvidenceMap", "Filters", "count", "design_counts",
-           "evidence_map", "pmids", "rows", "with_details"]
+# map --by: what each row is, and the extraction's column it comes from.
+BY = {"country": "countries", "substance": "substances"}
+
+
+def none_named(by: str) -> str:
+    return f"no {by} named"
+
+
+def extraction_map(store: Store, filters: Filters, by: str) -> EvidenceMap:
+    """Countries (or substances) x designs counts, most studied first; a study naming two
+    countries counts under each, one naming none under "no country named"."""
+    none = none_named(by)
+    cells: dict[str, dict[str, int]] = {}
+    for design, name, n in store.extraction_counts(filters, BY[by], none,
+                                                   _screened(store, filters)):
+        cells.setdefault(name, {})[design] = n
+    present = {d for row in cells.values() for d in row}
+    designs = [d for d in (*DESIGNS, UNTAGGED) if d in present]
+    names = sorted(cells, key=lambda name: (name == none, -sum(cells[name].values()), name))
+    return EvidenceMap(designs, names, cells, count(store, filters), {}, by)
+
+
+__all__ = ["BY", "NO_OUTCOME", "PUBMED_URL", "EvidenceMap", "Filters", "count", "design_counts",
+           "evidence_map", "extraction_map", "none_named", "pmids", "rows", "with_details"]

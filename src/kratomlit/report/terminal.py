@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from kratomlit.report.exports import marked_title
-from kratomlit.report.selection import EvidenceMap
+from kratomlit.report.extraction import countries_cell
+from kratomlit.report.selection import BY, EvidenceMap
 from kratomlit.tagging.taxonomy import SHORT_DESIGN
 from kratomlit.wording import plural
 
@@ -93,7 +94,7 @@ class Rows:
         columns = [replace(c, width=max(c.width, len(c.header))) if c.width else c
                    for c in columns]  # a header never pushes its column out of line
         fixed = sum(c.width + 1 for c in columns if c.width)
-        self.card = console.width - fixed < MIN_TITLE
+        self.card = any(not c.width for c in columns) and console.width - fixed < MIN_TITLE
         self.columns = [replace(c, width=c.width or console.width - fixed) for c in columns]
         self.lines: list[tuple[str, str | None]] = []
 
@@ -122,8 +123,10 @@ class Rows:
         folded = []
         for column in self.columns:
             value = cells.get(column.key) or ""
-            if isinstance(value, list):
-                folded.append(value or [""])
+            if isinstance(value, list):  # an item per line, folded when too long
+                folded.append([part for item in value for part in (
+                    _fold(item, column.width, self.console)
+                    if cell_len(item) > column.width else [item])] or [""])
             else:
                 folded.append(_fold(value, column.width, self.console)
                               if cell_len(value) > column.width else [value])
@@ -153,15 +156,39 @@ def _short_ref(row: dict[str, Any]) -> str:
     return str(row["pmid"]) if row.get("pmid") else f"id:{row['id']}"
 
 
-def table_columns(width: int) -> list[Column]:
+FINDING_WIDE = 160  # from this width the table also shows each study's key finding
+# What `table --columns` may name, in the default order; title and finding share the rest
+# of the line.
+TABLE_COLUMNS = {
+    "pmid": Column("PMID", "pmid", 8), "year": Column("Year", "year", 4),
+    "author": Column("First author", "first_author", 14),
+    "journal": Column("Journal", "journal_iso", 18), "design": Column("Design", "design", 17),
+    "n": Column("N", "n", 9, right=True), "population": Column("Population", "population", 10),
+    "outcomes": Column("Outcome", "outcomes", 7),
+    "substances": Column("Substances", "substances", 20),
+    "countries": Column("Countries", "countries", 16),
+    "measures": Column("Measures", "measures", 12),
+    "title": Column("Title", "title"), "finding": Column("Finding", "finding"),
+}
+
+
+def default_columns(width: int) -> list[str]:
+    wide = ["author", "journal"] if width >= WIDE else []
+    return ["pmid", "year", *wide, "design", "n", "outcomes", "title",
+            *(["finding"] if width >= FINDING_WIDE else [])]
+
+
+def table_columns(width: int, names: list[str] | None = None) -> list[Column]:
+    """The columns for a terminal this wide (``names``: the user's choice, in order)."""
+    names = names or default_columns(width)
     short = width < FULL_DESIGN
-    columns = [Column("PMID", "pmid", 8), Column("Year", "year", 4)]
-    if width >= WIDE:
-        columns += [Column("First author", "first_author", 14), Column("Journal", "journal_iso",
-                                                                       18)]
-    return [*columns, Column("Design", "design", 6 if short else 17),
-            Column("N", "n", 9, right=True), Column("Outcome", "outcomes", 7),
-            Column("Title", "title")]
+    columns = [replace(TABLE_COLUMNS[name], width=6) if name == "design" and short
+               else TABLE_COLUMNS[name] for name in names]
+    if "title" in names and "finding" in names:  # half the rest each
+        rest = width - sum(c.width + 1 for c in columns if c.width) - 1
+        columns = [replace(c, width=max(MIN_TITLE, rest // 2)) if c.key == "finding" else c
+                   for c in columns]
+    return columns
 
 
 def _table_cells(row: dict[str, Any], short: bool, card: bool) -> dict[str, str | list[str]]:
@@ -172,15 +199,19 @@ def _table_cells(row: dict[str, Any], short: bool, card: bool) -> dict[str, str 
             "journal_iso": _clean(row.get("journal_iso")),
             "design": SHORT_DESIGN.get(design, design) if short else design,
             "n": "N " + n if card and n[:1].isdigit() else n,
-            "outcomes": list(row.get("outcomes") or []), "title": _clean(marked_title(row))}
+            "outcomes": list(row.get("outcomes") or []), "title": _clean(marked_title(row)),
+            "population": _clean(row.get("population")),
+            "substances": list(row.get("substances") or []),
+            "countries": [_clean(c) for c in countries_cell(row).split(", ") if c],
+            "measures": list(row.get("measures") or []), "finding": _clean(row.get("finding"))}
 
 
 def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
-                 per_design: dict[str, int]) -> int:
-    """One row per study in fixed columns, written as the rows come; titles fold inside their
-    column (below ``MIN_TITLE`` columns each study is a card). Confirmed duplicates (when
-    asked for) are marked and not counted as studies."""
-    out = Rows(console, table_columns(console.width))
+                 per_design: dict[str, int], columns: list[str] | None = None) -> int:
+    """One row per study in fixed columns (``columns``: names of TABLE_COLUMNS), written as
+    the rows come; titles fold inside their column (below ``MIN_TITLE`` columns each study
+    is a card). Confirmed duplicates (when asked for) are marked and not counted."""
+    out = Rows(console, table_columns(console.width, columns))
     short = not out.card and console.width < FULL_DESIGN
     shown = duplicates = 0
     for row in rows:
@@ -199,7 +230,9 @@ def render_table(console: Console, rows: Iterable[dict[str, Any]], total: int,
 
 
 TSV_FIELDS = ("pmid", "year", "first_author", "journal_iso", "design", "n_participants",
-              "population", "outcomes", "retracted", "duplicate_of", "title")
+              "population", "outcomes", "retracted", "duplicate_of", "title", "finding",
+              "substances", "countries", "countries_inferred", "measures")
+_LISTS = ("outcomes", "substances", "countries", "countries_inferred", "measures")
 
 
 def write_tsv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
@@ -209,7 +242,8 @@ def write_tsv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
     shown = 0
     for row in rows:
         shown += 1
-        cells = {**row, "pmid": row["reference"], "outcomes": "; ".join(row.get("outcomes") or []),
+        cells = {**row, "pmid": row["reference"],
+                 **{name: "; ".join(row.get(name) or []) for name in _LISTS},
                  "retracted": "yes" if row.get("retracted") else "no"}
         out.write("\t".join(_clean(cells.get(name)) for name in TSV_FIELDS) + "\n")
     return shown
@@ -221,9 +255,9 @@ def _spark(per_year: dict[int, int], first: int, last: int) -> str:
 
 
 def render_map(console: Console, found: EvidenceMap) -> None:
-    title = "Evidence map: studies per outcome and design"
+    title = f"Evidence map: studies per {found.by} and design"
     table = Table(title=title, box=None, header_style="bold")
-    table.add_column("outcome", no_wrap=True)
+    table.add_column(found.by, no_wrap=True)
     short = console.width < 24 + 11 * len(found.designs)
     for design in found.designs:
         table.add_column(SHORT_DESIGN[design] if short else design, justify="right",
@@ -242,8 +276,9 @@ def render_map(console: Console, found: EvidenceMap) -> None:
     elif found.outcomes:  # too narrow for the grid (a cell would be cut): a list per outcome
         console.print(Text(title, style="bold"))
         _map_lists(console, found)
+    several = "outcomes" if found.by == "outcome" else BY[found.by]
     console.print(f"{plural(found.studies, 'study', 'studies')} (a study with several "
-                  "outcomes is counted under each).", highlight=False)
+                  f"{several} is counted under each).", highlight=False)
     _year_chart(console, found)
 
 

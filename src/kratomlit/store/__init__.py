@@ -1,5 +1,6 @@
 """The SQLite store, the only place that holds SQL: ``Store`` joins its parts (connection,
-papers, search, runs, tags, review, selection, sources, links), each in a module of its own.
+papers, search, runs, tags, extraction, review, selection, sources, links), each in a module of
+its own.
 
 Writes go through ``Store.transaction()``, so a batch of papers with their
 authors, MeSH headings and publication types is committed whole or not at all.
@@ -11,6 +12,7 @@ its triggers.
 from __future__ import annotations
 
 from kratomlit.store.connection import BUSY_TIMEOUT_MS, now
+from kratomlit.store.extraction import ExtractionQueries
 from kratomlit.store.links import LinkQueries
 from kratomlit.store.papers import PAPER_COLUMNS, PaperQueries, SaveCounts, paper_rows
 from kratomlit.store.review import ReviewQueries
@@ -21,7 +23,7 @@ from kratomlit.store.tags import TagQueries
 
 
 class Store(SelectionQueries, PaperQueries, TagQueries, ReviewQueries, SourceQueries,
-            LinkQueries):
+            LinkQueries, ExtractionQueries):
     """One open kratomlit database, migrated to the current schema (see ``Connection``)."""
 
     def __enter__(self) -> Store:

@@ -348,10 +348,38 @@ def m009_citation_links(db: Database) -> None:
     db.table("links").create_index(["run_id"])
 
 
+@_register
+def m010_extraction(db: Database) -> None:
+    # What each study found and about what, worked out when it is tagged: the effective
+    # values (a reviewer's where one was set, listed in "manual"; lists as JSON) ...
+    db.table("paper_extraction").create(
+        {
+            "pmid": int,
+            "finding": str,
+            "substances": str,
+            "countries": str,
+            "countries_inferred": str,  # from the first author's affiliation
+            "measures": str,
+            "manual": str,  # JSON list of the fields a reviewer set, or NULL
+            "extracted_at": str,
+        },
+        pk="pmid",
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+    # ... and what a reviewer set, field by field (value as JSON), which tagging never
+    # overwrites.
+    db.table("extraction_manual").create(
+        {"pmid": int, "field": str, "value": str, "note": str, "created_at": str},
+        pk=("pmid", "field"),
+        foreign_keys=[("pmid", "papers", "pmid")],
+    )
+
+
 # Tables whose ``pmid`` column named the paper; after m011 it is ``paper_id`` (papers.id).
 # (query_hits keeps ``pmid``: it is what a PubMed query returned.)
 _PAPER_CHILDREN = ("authors", "mesh", "publication_types", "run_papers", "import_hits", "tags",
-                   "paper_tags", "screening", "duplicates")
+                   "paper_tags", "screening", "duplicates", "paper_extraction",
+                   "extraction_manual")
 
 
 @_register

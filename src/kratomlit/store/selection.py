@@ -14,6 +14,7 @@ from typing import Any
 
 from kratomlit.errors import UsageError
 from kratomlit.store.connection import Connection
+from kratomlit.store.extraction import decoded
 from kratomlit.store.review import DUPLICATE_OF, LIVE, NOT_DUPLICATE
 from kratomlit.store.runs import RunQueries
 from kratomlit.store.search import SearchQueries
@@ -22,11 +23,13 @@ from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, UNTAGGED
 _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
 ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
             "p.year IS NULL, p.year DESC, p.pmid DESC, p.id DESC")
-_FROM = "FROM papers p LEFT JOIN paper_tags t ON t.paper_id = p.id"
+_FROM = ("FROM papers p LEFT JOIN paper_tags t ON t.paper_id = p.id "
+         "LEFT JOIN paper_extraction e ON e.paper_id = p.id")
 COLUMNS = ("p.id, p.pmid, p.accession, p.source_db, p.year, p.first_author, p.journal, "
            "p.journal_iso, p.volume, p.issue, p.pages, p.title, p.abstract, p.doi, p.pmcid, "
            "p.retracted, p.first_seen, p.pub_date, t.design, t.outcomes, t.n_participants, "
-           "t.population")
+           "t.population, e.finding, e.substances, e.countries, e.countries_inferred, "
+           "e.measures")
 _NAMES = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
 # An automatic tag whose decision was closer than this (score points between the design
@@ -48,6 +51,11 @@ class Filters:
     screening: str | None = None  # included | excluded | maybe | conflict | screened | unscreened
     limit: int | None = None
     uncertain: bool = False  # automatic tags a reviewer should check, least certain first
+    # Names as the extraction stores them (any one of each list); countries: those the
+    # record names, not those inferred from an affiliation.
+    substances: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
 
     def order_by(self) -> str:
         return f"t.margin, {ORDER_BY}" if self.uncertain else ORDER_BY
@@ -113,6 +121,13 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
         if filters.uncertain:
             clauses.append("t.margin < ?")
             params.append(UNCERTAIN_MARGIN)
+        for column, names in (("e.substances", filters.substances),
+                              ("e.countries", filters.countries),
+                              ("e.measures", filters.measures)):
+            if names:
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value "
+                               f"{_IN_JSON})")
+                params.append(json.dumps(names))
         if screened is not None:
             clauses.append(f"p.id {_IN_JSON}")
             params.append(json.dumps(sorted(screened)))
@@ -162,7 +177,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                 for values in batch:
                     row = dict(zip(_NAMES, values, strict=True))
                     row["outcomes"] = json.loads(row["outcomes"]) if row["outcomes"] else []
-                    yield row
+                    yield decoded(row)
 
     def author_lists(self, paper_ids: Sequence[int]) -> dict[int, list[str]]:
         """paper id -> its authors as "Last, Fore" (or the collective name), in order."""
@@ -186,3 +201,17 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                f"> 0 THEN t.outcomes END) o WHERE {' AND '.join(clauses)} GROUP BY 1, 2, 3")
         with self.reading() as db:
             yield from db.execute(sql, [no_outcome, *params])
+
+    def extraction_counts(self, filters: Filters, column: str, none: str,
+                          screened: set[int] | None = None
+                          ) -> Iterator[tuple[str, str, int]]:
+        """(design, name, studies) under the filters, for each name of the extraction's
+        ``column`` (substances, countries or measures); ``none`` names studies with none."""
+        if column not in ("substances", "countries", "measures"):
+            raise ValueError(column)
+        clauses, params = self._where(filters.check(), screened)
+        sql = (f"SELECT coalesce(t.design, '{UNTAGGED}'), coalesce(x.value, ?), count(*) "
+               f"{_FROM} LEFT JOIN json_each(CASE WHEN json_array_length(e.{column}) > 0 "
+               f"THEN e.{column} END) x WHERE {' AND '.join(clauses)} GROUP BY 1, 2")
+        with self.reading() as db:
+            yield from db.execute(sql, [none, *params])

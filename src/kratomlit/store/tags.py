@@ -22,8 +22,9 @@ TagSource = tuple[int, str, str | None, str | None, str | None, str | None]
 ManualTag = tuple[str, str, int]
 
 _SOURCE_COLUMNS = "id, title, abstract, keywords, mesh_terms, publication_types"
-_TO_TAG = {True: "deleted = 0",
-           False: "deleted = 0 AND id NOT IN (SELECT paper_id FROM paper_tags)"}
+# Never tagged, or tagged before extraction was stored (so `tag` fills it in after m010).
+_TO_TAG = {True: "deleted = 0", False: "deleted = 0 AND (id NOT IN (SELECT paper_id FROM "
+           "paper_tags) OR id NOT IN (SELECT paper_id FROM paper_extraction))"}
 _INSERT_TAG = ("INSERT INTO tags (paper_id, axis, value, source, rule_id, field, matched, "
                "confidence, negated, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 _UPSERT_PAPER_TAGS = (

@@ -10,63 +10,25 @@ reaches the outcome's threshold. Margins say how close each decision was.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import math
-import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kratomlit.tagging.participants import participants
-from kratomlit.tagging.rules import KEY_LENGTH, LIST_FIELDS, Alternative, Rule, Scoring, load
+from kratomlit.tagging.patterns import Alternative
+from kratomlit.tagging.prepared import (
+    COMPLETE,
+    TEXT_FIELDS,
+    Index,
+    Prepared,
+    Unless,
+    field_index,
+    occurs,
+)
+from kratomlit.tagging.rules import LIST_FIELDS, Rule, Scoring, load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATION_OF
 
-TEXT_FIELDS = ("title", "abstract", "keywords")
 MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)
-_WORD = re.compile(r"\w+")
-_DIGIT = re.compile(r"\d")
-_COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
-_SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
-# The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
-# unstructured abstract, the sentences before the first one about this study. Outcomes
-# named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
-_BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
-                               r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
-_SECTION_LABEL = re.compile(r"(?:^|\s)([A-Z][A-Z ,&/-]{2,40}):\s")
-_THIS_STUDY = re.compile(
-    r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
-    r"the present|here|"
-    r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
-# The zone of a labelled section, by the first word group its label contains.
-_LABEL_ZONES = (
-    (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE"), "background"),
-    (("RESULT", "FINDING"), "results"),
-    (("CONCLUSION", "DISCUSSION", "INTERPRETATION", "IMPLICATION", "SIGNIFICANCE",
-      "RELEVANCE", "COMMENT"), "conclusions"),
-    (("OBJECTIVE", "AIM", "PURPOSE", "METHOD", "DESIGN", "SETTING", "PARTICIPANT",
-      "SUBJECT", "PATIENT", "MEASURE", "INTERVENTION", "MATERIAL", "PROCEDURE", "CASE",
-      "APPROACH", "SAMPLE", "HYPOTHES", "GOAL", "QUESTION", "DATA", "SOURCE", "SELECTION",
-      "SEARCH", "STUDY", "EXPOSURE", "POPULATION"), "aims"),
-)
-# An unstructured abstract's sentence after its background, by what it says: a
-# conclusion, a result (a finding verb, else a number), its aims and methods, or else.
-# Whole words and a few phrases, looked up in the sentence's words (a regex over every
-# abstract costs seconds on 30,000 papers).
-_SENTENCE_KINDS = (
-    ("conclusions", frozenset({"conclusion", "conclusions", "conclude", "concludes"}),
-     ("in summary", "taken together", "these findings", "these results", "these data",
-      "our findings", "our results", "suggesting that", "clinicians should",
-      "further research", "further studies")),
-    ("results", frozenset({"found", "showed", "shown", "revealed", "demonstrated", "observed",
-                           "indicated", "significant", "significantly", "majority"}),
-     ("were associated", "was associated", "most common", "most frequent")),
-    ("aims", frozenset({"we", "our", "aim", "aims", "aimed", "objective", "objectives",
-                        "purpose", "sought", "method", "methods", "recruited", "enrolled",
-                        "conducted", "collected", "administered", "surveyed", "interviewed",
-                        "designed"}),
-     ("was to", "were to", "this study", "this survey", "this analysis", "this report",
-      "the present study")),
-)
 # A meta-analysis pools a systematic review, a randomised trial randomises a controlled
 # trial: their scores include the cues of the design they build on, so the design that
 # adds pooling or randomisation wins when its own cues are there.
@@ -157,162 +119,6 @@ class TagResult:
         return max(rest, key=lambda d: self.scores.get(d, 0.0))
 
 
-def _sentence(doc: _Prepared, name: str, start: int, end: int) -> str:
-    """The lower-cased sentence around a match (boundaries read from the original case)."""
-    ends = doc.sentence_ends(name)
-    i = bisect.bisect_right(ends, start)
-    left = ends[i - 1] if i else 0
-    right = ends[i] if i < len(ends) else len(doc.lowered[name])
-    return doc.lowered[name][left:right]
-
-
-class _Prepared:
-    """A document's fields lower-cased once (rules are compiled lower-case)."""
-
-    def __init__(self, doc: Document):
-        self.doc = doc
-        self._ends: dict[str, list[int]] = {}
-        self._zones: dict[int, str] = {}
-        self._sections: list[tuple[int, str]] | None = None
-        self._negated: dict[tuple[str, str, int], bool] = {}
-        self._unless: dict[tuple[str, str], list[Alternative]] = {}
-        self._background: int | None = None
-        self._turns = False  # a sentence about the study starts where the background ends
-        self.texts = {"title": doc.title, "abstract": doc.abstract,
-                      "keywords": "; ".join(doc.keywords)}
-        self.lowered: dict[str, str] = {}
-        for name in TEXT_FIELDS:
-            text = self.texts[name]
-            lowered = text.lower()
-            # A few characters change length when lower-cased; keep offsets valid.
-            self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
-        # The first three and the first KEY_LENGTH characters of every word: a rule
-        # alternative whose literal start is missing cannot match, and is skipped without
-        # running its regex.
-        self.keys: dict[str, set[str]] = {}
-        self.words: dict[str, set[str]] = {}
-        for name, lowered in self.lowered.items():
-            words = self.words[name] = set(_WORD.findall(lowered))
-            self.keys[name] = {word[:3] for word in words} | {word[:KEY_LENGTH] for word in words}
-        self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
-        # MeSH terms and publication types, one per line: a rule's pattern runs once per
-        # list, not once per item.
-        self.items = {name: getattr(doc, name) for name in LIST_FIELDS}
-        self.lines = {name: "\n".join(items).lower() for name, items in self.items.items()}
-
-    @property
-    def background_end(self) -> int:
-        """Where the abstract's background ends (0 when it has none), found once."""
-        if self._background is None:
-            self._background, self._turns = _background_end(
-                self.texts["abstract"], self.lowered["abstract"], self.sentence_ends("abstract"))
-        return self._background
-
-    def sentence_ends(self, name: str) -> list[int]:
-        """Offsets where sentences end, computed once per field (long abstracts stay linear)."""
-        found = self._ends.get(name)
-        if found is None:
-            found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
-        return found
-
-    def negated(self, rule: Rule, unless: _Unless, name: str, start: int, end: int) -> bool:
-        """Whether one of the rule's ``unless`` patterns occurs in the match's sentence
-        (once per rule and sentence)."""
-        possible = self._unless.get((rule.id, name))
-        if possible is None:  # those whose words the field has at all, once per rule
-            keys, by_key, unkeyed = unless
-            possible = self._unless[rule.id, name] = [
-                alternative for key in keys & self.keys[name] for alternative in by_key[key]
-                if _may_occur(alternative, self, name)] + unkeyed
-        if not possible:
-            return False
-        key = (rule.id, name, bisect.bisect_right(self.sentence_ends(name), start))
-        found = self._negated.get(key)
-        if found is None:
-            sentence = _sentence(self, name, start, end)
-            found = self._negated[key] = any(_occurs(alternative, self, name, sentence)
-                                             for alternative in possible)
-        return found
-
-    def zone(self, name: str, start: int) -> str:
-        """The zone of a match starting at ``start`` in a text field."""
-        if name != "abstract":
-            return name
-        if start < self.background_end:
-            return "background"
-        ends = self.sentence_ends("abstract")
-        i = bisect.bisect_right(ends, start)
-        found = self._zones.get(i)
-        if found is None:
-            found = self._zones[i] = self._sentence_zone(i, ends)
-        return found
-
-    def _sentence_zone(self, i: int, ends: list[int]) -> str:
-        text = self.texts["abstract"]
-        left = ends[i - 1] if i else 0
-        right = ends[i] if i < len(ends) else len(text)
-        if self._sections is None:
-            self._sections = [(m.start(1), _label_zone(m.group(1)))
-                              for m in _SECTION_LABEL.finditer(text)
-                              if not m.start() or text[m.start() - 1] in ".?!:)"
-                              ] if ": " in text else []
-        # Labels open sentences: the last one before this sentence's end is its section.
-        labelled = bisect.bisect_left(self._sections, (right, "")) - 1
-        if labelled >= 0:
-            zone = self._sections[labelled][1]
-            # A labelled background section ends where it turns to the study itself.
-            return "aims" if zone == "background" else zone
-        if left <= self.background_end and self._turns:
-            return "aims"  # the first sentence about the study states its aims
-        sentence = self.lowered["abstract"][left:right]
-        words = set(_WORD.findall(sentence))
-        for zone, cues, phrases in _SENTENCE_KINDS:
-            if not cues.isdisjoint(words) or any(phrase in sentence for phrase in phrases):
-                return zone
-        return "results" if _DIGIT.search(sentence) else "other"
-
-
-@functools.lru_cache(maxsize=512)
-def _label_zone(label: str) -> str:
-    for words, zone in _LABEL_ZONES:
-        if any(word in label for word in words):
-            return zone
-    return "other"
-
-
-def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, bool]:
-    """Where the background ends, and whether a sentence about the study starts there."""
-    labelled = _BACKGROUND_LABEL.match(abstract)
-    if labelled:
-        section = _SECTION_LABEL.search(abstract, labelled.end())
-        limit = section.start() if section else len(abstract)
-    elif _SECTION_LABEL.match(abstract):
-        return 0, False  # structured, opening with its aims or methods
-    else:
-        limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
-    start = labelled.end() if labelled else 0
-    cue = _THIS_STUDY.search(lowered, start)
-    if cue:
-        # The background ends where the first sentence about the study starts, if that
-        # sentence starts within the background's limit.
-        i = bisect.bisect_right(ends, cue.start())
-        sentence = max(start, ends[i - 1] if i else 0)
-        if sentence <= limit:
-            return sentence, True
-    # A labelled section is background to its end; an unstructured abstract that never
-    # turns to "this study" (a commentary, a review, one cut short) is all content.
-    return limit if labelled else 0, False
-
-
-def _fold(text: str) -> str:
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-
-
-# A (rule, pattern) pair whose start needs more than its key: the keys of the word groups
-# that must follow, and the whole words of its literal start.
-_Needs = tuple[int, int, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
-_Index = dict[str, tuple[list[tuple[int, int]], list[_Needs]]]
-_Unless = tuple[frozenset[str], dict[str, list[Alternative]], list[Alternative]]
 
 
 class RuleSet:
@@ -327,48 +133,26 @@ class RuleSet:
     def __init__(self, rules: list[Rule], scoring: Scoring | None = None):
         self.rules = list(rules)
         self.scoring = scoring or load()[1]
-        # Per field, the (rule, pattern) pairs under the rarest word their literal start
-        # needs: a whole word (looked up among the document's words) when it has one, else
-        # the start of one (among the documents' word starts, see _Prepared.keys). Pairs
-        # that need more words carry them, and are checked one by one.
-        self.by_word: dict[str, _Index] = {}
-        self.by_key: dict[str, _Index] = {}
+        # Per field, the (rule, pattern) pairs by the words they need (see field_index).
+        self.by_word: dict[str, Index] = {}
+        self.by_key: dict[str, Index] = {}
         self.unkeyed: dict[str, list[tuple[int, int]]] = {}
         for name in TEXT_FIELDS:
-            by_word: _Index = {}
-            by_key: _Index = {}
-            always: list[tuple[int, int]] = []
-            for r, rule in enumerate(self.rules):
-                if name not in rule.fields:
-                    continue
-                for a, alternative in enumerate(rule.alternatives):
-                    words = alternative.words
-                    if alternative.keys is None:
-                        always.append((r, a))
-                        continue
-                    if words and len(alternative.keys) == 1:
-                        entries = [(by_word, max(sorted(words), key=len))]
-                        more = len(words) > 1
-                    else:
-                        entries = [(by_key, key) for key in alternative.keys]
-                        more = bool(words)
-                    for index, key in entries:
-                        plain, needing = index.setdefault(key, ([], []))
-                        if alternative.then or more:
-                            needing.append((r, a, alternative.then, words))
-                        else:
-                            plain.append((r, a))
-            self.by_word[name], self.by_key[name], self.unkeyed[name] = by_word, by_key, always
+            self.by_word[name], self.by_key[name], self.unkeyed[name] = field_index(
+                self.rules, name)
         self.word_sets = {name: set(index) for name, index in self.by_word.items()}
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
-        self.list_rules = [r for r, rule in enumerate(self.rules)
-                           if any(f in LIST_FIELDS for f in rule.fields)]
+        self.list_rules = {name: [r for r, rule in enumerate(self.rules) if name in rule.fields]
+                           for name in LIST_FIELDS}
+        # MeSH terms and publication types come from a fixed vocabulary: which rules match
+        # an item is worked out once per item, not once per paper.
+        self._item_rules: dict[tuple[str, str], tuple[int, ...]] = {}
         self.absent_rules = [r for r, rule in enumerate(self.rules) if rule.absent]
         # Which rule counts words that several rules match: highest priority, then first.
         self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
         self.weights = {rule.id: rule.weight for rule in self.rules}
         # Each rule's unless patterns by key, and those without one.
-        self.unless: list[_Unless] = []
+        self.unless: list[Unless] = []
         for rule in self.rules:
             keyed: dict[str, list[Alternative]] = {}
             for alternative in rule.unless:
@@ -377,7 +161,7 @@ class RuleSet:
             self.unless.append((frozenset(keyed), keyed,
                                 [a for a in rule.unless if a.keys is None]))
 
-    def candidates(self, doc: _Prepared) -> dict[int, list[tuple[int, int]]]:
+    def candidates(self, doc: Prepared) -> dict[int, list[tuple[int, int]]]:
         """Per rule, the (text field index, pattern) pairs whose literal start the document
         has, in field and pattern order (so evidence comes out in a stable order)."""
         found: dict[int, list[tuple[int, int]]] = {}
@@ -405,7 +189,29 @@ class RuleSet:
             listed.sort()
         return found
 
-    def rule_matches(self, r: int, doc: _Prepared, pairs: list[tuple[int, int]]
+    def list_matches(self, doc: Document) -> dict[int, list[Evidence]]:
+        """Per rule, its matches among the paper's MeSH terms and publication types."""
+        hits: dict[tuple[int, str], list[str]] = {}
+        for name in ("mesh", "publication_types"):
+            for item in getattr(doc, name):
+                matching = self._item_rules.get((name, item))
+                if matching is None:
+                    lowered = item.lower()
+                    matching = self._item_rules[name, item] = tuple(
+                        r for r in self.list_rules[name]
+                        if (pattern := self.rules[r].pattern) and pattern.match(lowered))
+                for r in matching:
+                    hits.setdefault((r, name), []).append(item)
+        found: dict[int, list[Evidence]] = {}
+        for r in sorted({r for r, _ in hits}):
+            rule = self.rules[r]
+            factors = self.scoring.zones[rule.axis]
+            found[r] = [Evidence(rule.axis, rule.tag, rule.id, name, item,
+                                 rule.weight * factors[name], zone=name)
+                        for name in rule.fields for item in hits.get((r, name), ())]
+        return found
+
+    def rule_matches(self, r: int, doc: Prepared, pairs: list[tuple[int, int]]
                      ) -> list[Evidence]:
         """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
         rule = self.rules[r]
@@ -415,20 +221,12 @@ class RuleSet:
             # One match for the whole field: a complete text (a field cut off mid-sentence
             # may have lost the words), and none of the rule's words in it.
             for name in rule.fields:
-                if doc.lowered[name].rstrip()[-1:] in _COMPLETE and not any(
-                        _occurs(alternative, doc, name) for alternative in rule.absent):
+                if doc.lowered[name].rstrip()[-1:] in COMPLETE and not any(
+                        occurs(alternative, doc, name) for alternative in rule.absent):
                     zone = "other" if name == "abstract" else name
                     found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
                                           rule.weight * factors[zone], zone=zone))
             return found
-        if rule.pattern:
-            for name in rule.fields:
-                if name in LIST_FIELDS:
-                    lines = doc.lines[name]
-                    for hit in rule.pattern.finditer(lines):
-                        item = doc.items[name][lines.count("\n", 0, hit.start())]
-                        found.append(Evidence(rule.axis, rule.tag, rule.id, name, item,
-                                              rule.weight * factors[name], zone=name))
         if not pairs:
             return found
         alternatives = rule.alternatives
@@ -464,52 +262,23 @@ class RuleSet:
         return found
 
 
-def _may_occur(alternative: Alternative, doc: _Prepared, name: str) -> bool:
-    """Whether the field has the words a pattern needs (its key, its literal start's whole
-    words, one of each group of words it needs later)."""
-    keys, words = doc.keys[name], doc.words[name]
-    if alternative.keys is None:
-        return True
-    if alternative.keys.isdisjoint(keys) or not alternative.words <= words:
-        return False
-    return all(not need.isdisjoint(words if exact else keys) for need, exact in alternative.then)
-
-
-def _occurs(alternative: Alternative, doc: _Prepared, name: str, text: str | None = None
-            ) -> bool:
-    """Whether one pattern occurs (as whole words) in a text field, or in ``text``, a part
-    of it."""
-    if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
-        return False
-    lowered = doc.lowered[name] if text is None else text
-    first = lowered.find(alternative.prefix) if alternative.prefix else 0
-    if first < 0:
-        return False
-    for hit in alternative.regex.finditer(lowered, first):
-        start = hit.start()
-        if not (alternative.check_left and start and (
-                lowered[start - 1].isalnum() or lowered[start - 1] == "_")):
-            return True
-    return False
-
-
 def matches(doc: Document, rules: RuleSet) -> list[Evidence]:
     """Every place any rule matches the document, negated ones included."""
-    prepared = _Prepared(doc)
+    prepared = Prepared(doc)
     return _matches(prepared, rules) + [e for r in rules.absent_rules
                                         for e in rules.rule_matches(r, prepared, [])]
 
 
-def _matches(prepared: _Prepared, rules: RuleSet) -> list[Evidence]:
+def _matches(prepared: Prepared, rules: RuleSet) -> list[Evidence]:
     """Where the rules with patterns match (the ``absent`` rules aside)."""
     candidates = rules.candidates(prepared)
     doc = prepared.doc
-    if doc.mesh or doc.publication_types:  # rules reading NLM's lists, when it has some
-        for r in rules.list_rules:
-            candidates.setdefault(r, [])
+    listed = rules.list_matches(doc) if doc.mesh or doc.publication_types else {}
     evidence: list[Evidence] = []
-    for r in sorted(candidates):
-        evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
+    for r in sorted(candidates.keys() | listed.keys()):
+        evidence.extend(listed.get(r, ()))
+        if r in candidates:
+            evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
     return _one_cue_per_place(evidence, rules)
 
 
@@ -586,7 +355,7 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     """Tag one paper: the highest-scoring design, the outcomes that reach their threshold.
     An ``absent`` rule that could not change the tags is not run unless ``complete``
     (``explain`` shows every rule that matches)."""
-    prepared = _Prepared(doc)
+    prepared = Prepared(doc)
     evidence = _matches(prepared, rules)
     found = cues(evidence, rules)
     scoring = rules.scoring

@@ -97,6 +97,13 @@ class Vocabulary:
                  countries: dict[str, dict[str, list[str]]], people: list[str],
                  not_places: list[str]):
         self.rank: dict[tuple[str, str], int] = {}
+        self._known = {"substances": list(substances), "measures": list(measures),
+                       "countries": sorted({v for names in countries.values() for v in names})}
+        self._aliases = {kind: {name.lower(): name for name in names}
+                         for kind, names in self._known.items()}
+        for value, spelled in countries.get("names", {}).items():  # "USA", "the US"
+            self._aliases["countries"].update(
+                {s.lower().removeprefix("the "): value for s in spelled})
         self.by_key: dict[bytes, list[_Pattern]] = {}
         self.always: list[_Pattern] = []
         for kind, table in (("substances", substances), ("measures", measures)):
@@ -115,6 +122,14 @@ class Vocabulary:
             self._add_name(None, phrase, False)
         # Every word a pattern needs: the paper's words are looked up here once.
         self.keys = set(self.by_key) | {p.also for ps in self.by_key.values() for p in ps if p.also}
+
+    def known(self, kind: str) -> list[str]:
+        """Every name of a kind ("substances", "measures", "countries")."""
+        return self._known[kind]
+
+    def name_for(self, kind: str, given: str) -> str | None:
+        """The name a user means, in any case ("usa": "United States"), or None."""
+        return self._aliases[kind].get(given.strip().lower())
 
     def _add(self, keys: list[bytes], pattern: _Pattern) -> None:
         if keys:
@@ -179,7 +194,8 @@ class Vocabulary:
         counts ("PTSD Checklist for DSM-5" is the PCL-5, not the DSM-5 too)."""
         kept: list[str] = []
         reach = -1
-        for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        # Ties broken by name: the hits come in an order that varies from run to run.
+        for hit in sorted(hits, key=lambda h: (h.start, -h.end, h.value or "")):
             if region is not None and hit.start >= region:
                 break
             if kind != "substances":
@@ -215,6 +231,31 @@ class Vocabulary:
                                   ["countries"])
         return Extraction(finding(sections), tuple(names("substances")), tuple(countries),
                           tuple(inferred), tuple(names("measures")))
+
+    def matches(self, title: str, sections: Sequence[AbstractSection],
+                keywords: Sequence[str] = (), mesh: Sequence[str] = (),
+                affiliation: str | None = None) -> list[tuple[str, str, str]]:
+        """(kind, name, words) for each name ``extract`` gives: the words of its first match
+        that counts, in the text's order (kind "countries_inferred": in the affiliation)."""
+        found = self.extract(title, sections, keywords, mesh, affiliation)
+        text = "\n".join([title, *(s.text for s in sections), "; ".join(keywords),
+                          "; ".join(mesh)])
+        hits = self.hits(text, _lower(text))
+        aside = _aside(sections, _lower(text), len(title) + 1, hits)
+        where = {kind: (text, hits[kind], aside) for kind in hits}
+        if found.countries_inferred and affiliation:
+            where["countries_inferred"] = (affiliation, self.hits(
+                affiliation, _lower(affiliation))["countries"], [])
+        words = []
+        for kind in ("substances", "countries", "countries_inferred", "measures"):
+            source, found_hits, spans = where[kind] if kind in where else ("", [], [])
+            for name in getattr(found, kind):
+                hit = min((h for h in found_hits if h.value == name and not any(
+                    start <= h.start < stop for start, stop in spans)),
+                    key=lambda h: (h.start, -h.end), default=None)
+                if hit:
+                    words.append((kind, name, source[hit.start:hit.end]))
+        return words
 
 
 # Where a paper says what was known before it, or who paid for it, it names places and

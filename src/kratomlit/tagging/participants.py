@@ -41,8 +41,9 @@ _PEOPLE = ("participants respondents patients subjects volunteers individuals ad
 _DIGITS = r"(\d{1,3}(?:[,\u2009 ]\d{3}(?!\d))+|\d+)"  # 2,798 and 18 804
 _NUMBER = _DIGITS[:-1] + "|" + "|".join(sorted(_WORDS, key=len, reverse=True)) + ")"
 # Up to three words between the number and the people ("129 current kratom users"), but
-# not another number or "of": "18 eyes of 10 patients" counts the patients.
-_ADJECTIVES = r"(?:(?!\d|of )[\w-]+ ){0,3}"
+# not another number, "of" or "and": "18 eyes of 10 patients" counts the patients, and
+# "sampled over 24 hours and participants rated" counts no one.
+_ADJECTIVES = r"(?:(?!\d|of |and )[\w-]+ ){0,3}"
 _COUNT_BEFORE = re.compile(rf"(?<![^\W_]){_DIGITS} {_ADJECTIVES}$")
 _TOTAL_BEFORE = re.compile(rf"(?:total of|overall,?) {_NUMBER} {_ADJECTIVES}$")
 _STATED_AFTER = re.compile(r" (?:were|was|who|completed|participated|took part|responded|"

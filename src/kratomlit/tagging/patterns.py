@@ -1,0 +1,238 @@
+"""Rule patterns compiled for speed: each pattern split into alternatives that start with a
+literal (re searches a literal start fast, and tries every position without one), with the
+word keys and further words a paper must have before the regex runs at all.
+
+Pure: rules.py reads and validates rules files and builds rules from these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from kratomlit.errors import InputFileError
+
+_QUANTIFIERS = set("?*+{")
+# Rules are indexed by the first characters of their literal start: longer keys are
+# rarer in documents ("interv" against "inte"), so fewer patterns run per paper.
+KEY_LENGTH = 6
+_PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
+
+
+def _scan(source: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, nesting depth) for the characters of a regular expression that
+    are not escaped; depth counts open groups and classes. Inside a class ("[^)]") only
+    its closing bracket counts."""
+    depth, escaped, in_class = 0, False, False
+    for i, char in enumerate(source):
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+            continue
+        if in_class and char != "]":
+            continue
+        if char in ")]":
+            depth -= 1
+            in_class = False
+        yield i, char, depth
+        if char in "([":
+            depth += 1
+            in_class = char == "["
+
+
+def _top_level_split(source: str) -> list[str]:
+    """Branches of ``source`` separated by "|" outside groups and classes."""
+    cuts = [i for i, char, depth in _scan(source) if char == "|" and depth == 0]
+    bounds = [-1, *cuts, len(source)]
+    return [source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _closing(source: str) -> int:
+    """Index of the ")" closing the group that opens ``source``."""
+    return next((i for i, char, depth in _scan(source) if char == ")" and depth == 0), -1)
+
+
+def literal_keys(alternative: str) -> frozenset[str] | None:
+    """The literal starts (first word-part, at most KEY_LENGTH characters) that a lower-cased
+    pattern can begin with: "randomi" for "randomi[sz]ed", {"perf", "cond"} for
+    "(?:performed|conducted) a ...". None when the start is not literal. A document
+    containing no word that starts with a key cannot match, so the pattern is skipped."""
+    branches = _top_level_split(alternative)
+    if len(branches) > 1:
+        keys: set[str] = set()
+        for branch in branches:
+            found = literal_keys(branch)
+            if found is None:
+                return None
+            keys |= found
+        return frozenset(keys)
+    if alternative.startswith("(?:"):
+        end = _closing(alternative)
+        after = alternative[end + 1 : end + 2]
+        if end < 0:
+            return None
+        if after in ("?", "*"):
+            # An optional leading group ending in a separator ("(?:healthy )?volunteers"):
+            # the rest still starts a word, and must occur.
+            inner = alternative[3:end]
+            return literal_keys(alternative[end + 2 :]) if inner[-1:] in " -" else None
+        if after and after in _QUANTIFIERS:
+            return None
+        return literal_keys(alternative[3:end])
+    prefix, cut = _literal_start(alternative)
+    # Every word of a literal prefix must occur; the longest is the rarest key. Documents
+    # are indexed by the first three to KEY_LENGTH characters of their words (a shorter
+    # word by itself), so a word cut short by the end of the prefix keys as it is ("theme"
+    # for "themes?"), and one shorter than three cannot.
+    words = [w for w in re.split(r"[ '\-./]+", prefix) if w]
+    if words and cut and len(words[-1]) < 3 and prefix[-1:] not in " '-./":
+        words.pop()
+    if not words:
+        return None
+    return frozenset([max(words, key=len)[:KEY_LENGTH]])
+
+
+def _literal_start(alternative: str) -> tuple[str, bool]:
+    """The literal text a lower-cased pattern starts with ("randomi" for "randomi[sz]ed",
+    "e. coli" for "e\\. coli"), and whether it stops inside a word (cut short)."""
+    prefix: list[str] = []
+    chars = iter(enumerate(alternative))
+    for i, char in chars:
+        following = alternative[i + 1 : i + 2]
+        if char == "\\" and following in (".", "-", "/", " ", "'"):
+            prefix.append(following)  # an escaped separator ends a word
+            next(chars, None)
+            continue
+        if char not in _PLAIN:
+            return "".join(prefix), True
+        if following and following in _QUANTIFIERS:
+            # A quantified character may be absent: a letter cuts its word short, and so
+            # does a separator ("cd-?1" also matches the one word "cd1").
+            return "".join(prefix), True
+        prefix.append(char)
+    return "".join(prefix), False
+
+
+def literal_prefix(alternative: str) -> str:
+    """The literal text every match of a lower-cased pattern starts with ("" if none)."""
+    return _literal_start(alternative)[0]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One pattern of a rule, compiled so that a literal start uses re's fast search."""
+
+    keys: frozenset[str] | None
+    regex: re.Pattern[str]
+    check_left: bool  # the word boundary before the match is checked by hand
+    pattern: int  # which of the rule's patterns this comes from
+    prefix: str = ""  # literal text every match starts with: str.find rules it out fast
+    # Further words the pattern needs, each a choice of keys ("were (?:recruited|enrolled)"
+    # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
+    then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
+    words: frozenset[str] = frozenset()  # whole words the literal start has
+
+
+def _branches(lowered: str, limit: int = 64) -> list[str]:
+    """A pattern that opens with a group of choices, as one pattern per choice:
+    "(?:patients|subjects) with" -> "patients with", "subjects with". Each then starts
+    with a literal (fast to search) and has its own key (skipped when absent)."""
+    if not lowered.startswith("(?:"):
+        return [lowered]
+    end = _closing(lowered)
+    if end < 0:
+        return [lowered]
+    choices = _top_level_split(lowered[3:end])
+    rest = lowered[end + 2 :]
+    if (lowered[end + 1 : end + 2] == "?" and rest and rest[0] not in _QUANTIFIERS
+            and all(choice[-1:] in (" ", "-") for choice in choices)):
+        # An optional leading group of whole words ("(?:amazon )?mechanical turk") only
+        # lengthens what a match shows: without it the pattern finds the same places, and
+        # starts with a literal (without a literal start, re tries every position).
+        return _branches(rest, limit)
+    if lowered[end + 1 : end + 2] in _QUANTIFIERS:
+        return [lowered]
+    rest = lowered[end + 1 :]
+    expanded = [text for choice in choices for text in _branches(choice + rest, limit)]
+    return expanded if len(expanded) <= limit else [lowered]
+
+
+_AFTER_OPTIONAL_WORDS = re.compile(r"[ '\-/]\)(?:[?*+]|\{\d*,?\d*\})\??$")
+
+
+def _first_words(choices: list[str]) -> frozenset[str] | None:
+    """The whole first word of every choice ("recruited", "enrolled"), or None when one
+    starts with part of a word or with no literal."""
+    words = set()
+    for choice in choices:
+        prefix, cut = _literal_start(choice)
+        word = re.match(r"[a-z0-9]+", prefix)
+        if not word or (word.end() == len(prefix) and (cut or len(prefix) < len(choice))):
+            return None
+        words.add(word.group())
+    return frozenset(words)
+
+
+def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    """For each group of choices the pattern needs beyond its start, and that starts a
+    word, the words its choices start with (exact: True), else their keys: "the
+    (?:patient|case) (?:was|had)" needs one of {"patient", "case"} and of {"was", "had"}."""
+    if len(_top_level_split(lowered)) > 1:
+        return ()
+    found = []
+    for i, char, depth in _scan(lowered):
+        if char != "(" or depth or not i or not lowered.startswith("(?:", i):
+            continue
+        end = i + _closing(lowered[i:])
+        if end < i or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+            continue
+        before = lowered[:i]
+        if before[-1] in " '-/" or _AFTER_OPTIONAL_WORDS.search(before):
+            inner = lowered[i + 3 : end]
+            # Whole words only when nothing after the group can lengthen them ("(?:a|b)s?").
+            ends_word = lowered[end + 1 : end + 2] in ("", " ", "'", "-", "/")
+            words = _first_words(_top_level_split(inner)) if ends_word else None
+            keys = words or literal_keys(inner)
+            if keys:
+                found.append((keys, words is not None))
+    return tuple(found)
+
+
+def alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
+    compiled = []
+    for index, pattern in enumerate(patterns):
+        for lowered in _branches(lower_pattern(pattern)):
+            keys = literal_keys(lowered)
+            # A leading \b (or lookbehind) disables re's literal-prefix search and costs
+            # ten times more, so the left boundary is checked in Python when possible.
+            source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+            try:
+                regex = re.compile(source)
+            except re.error as exc:
+                raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
+            prefix, cut = _literal_start(lowered) if keys else ("", False)
+            words = re.findall(r"\w+", prefix)
+            if cut and words and prefix[-1:].isalnum():
+                words.pop()  # a word cut short by the end of the literal start
+            compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
+                                        _then_keys(lowered) if keys else (),
+                                        frozenset(words)))
+    return tuple(compiled)
+
+
+def lower_pattern(source: str) -> str:
+    """Lower-case a regular expression's letters but not its escapes (\\D stays \\D).
+
+    Rules match lower-cased text without re.IGNORECASE, which is several times faster.
+    """
+    out = []
+    chars = iter(source)
+    for char in chars:
+        if char == "\\":
+            out.append(char + next(chars, ""))
+        else:
+            out.append(char.lower())
+    return "".join(out)

@@ -1,0 +1,282 @@
+"""A paper's text made ready for the rules: its fields lower-cased once, the word keys that
+rule patterns out before their regex runs, its sentences, and the zone of every place a
+rule matches (title, the abstract's background, aims and methods, results, conclusions,
+elsewhere; keywords).
+
+Pure (no database); engine.py runs the rules over it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import operator
+import re
+from typing import TYPE_CHECKING
+
+from kratomlit.tagging.patterns import KEY_LENGTH, Alternative
+from kratomlit.tagging.rules import Rule
+
+if TYPE_CHECKING:
+    from kratomlit.tagging.engine import Document
+
+TEXT_FIELDS = ("title", "abstract", "keywords")
+_WORD = re.compile(r"\w+")
+_KEY_STARTS = [operator.itemgetter(slice(0, n)) for n in range(3, KEY_LENGTH + 1)]
+_DIGIT = re.compile(r"\d")
+COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
+_SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
+# The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
+# unstructured abstract, the sentences before the first one about this study. Outcomes
+# named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
+_BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
+                               r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
+_SECTION_LABEL = re.compile(r"(?:^|\s)([A-Z][A-Z ,&/-]{2,40}):\s")
+_THIS_STUDY = re.compile(
+    r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
+    r"the present|here|"
+    r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
+# The zone of a labelled section, by the first word group its label contains.
+_LABEL_ZONES = (
+    (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE"), "background"),
+    (("RESULT", "FINDING"), "results"),
+    (("CONCLUSION", "DISCUSSION", "INTERPRETATION", "IMPLICATION", "SIGNIFICANCE",
+      "RELEVANCE", "COMMENT"), "conclusions"),
+    (("OBJECTIVE", "AIM", "PURPOSE", "METHOD", "DESIGN", "SETTING", "PARTICIPANT",
+      "SUBJECT", "PATIENT", "MEASURE", "INTERVENTION", "MATERIAL", "PROCEDURE", "CASE",
+      "APPROACH", "SAMPLE", "HYPOTHES", "GOAL", "QUESTION", "DATA", "SOURCE", "SELECTION",
+      "SEARCH", "STUDY", "EXPOSURE", "POPULATION"), "aims"),
+)
+# An unstructured abstract's sentence after its background, by what it says: a
+# conclusion, a result (a finding verb, else a number), its aims and methods, or else.
+# Whole words and a few phrases, looked up in the sentence's words (a regex over every
+# abstract costs seconds on 30,000 papers).
+_SENTENCE_KINDS = (
+    ("conclusions", frozenset({"conclusion", "conclusions", "conclude", "concludes"}),
+     ("in summary", "taken together", "these findings", "these results", "these data",
+      "our findings", "our results", "suggesting that", "clinicians should",
+      "further research", "further studies")),
+    ("results", frozenset({"found", "showed", "shown", "revealed", "demonstrated", "observed",
+                           "indicated", "significant", "significantly", "majority"}),
+     ("were associated", "was associated", "most common", "most frequent")),
+    ("aims", frozenset({"we", "our", "aim", "aims", "aimed", "objective", "objectives",
+                        "purpose", "sought", "method", "methods", "recruited", "enrolled",
+                        "conducted", "collected", "administered", "surveyed", "interviewed",
+                        "designed"}),
+     ("was to", "were to", "this study", "this survey", "this analysis", "this report",
+      "the present study")),
+)
+# A (rule, pattern) pair whose start needs more than its key: the keys of the word groups
+# that must follow, and the whole words of its literal start.
+Needs = tuple[int, int, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
+Index = dict[str, tuple[list[tuple[int, int]], list[Needs]]]
+Unless = tuple[frozenset[str], dict[str, list[Alternative]], list[Alternative]]
+
+
+def _sentence(doc: Prepared, name: str, start: int, end: int) -> str:
+    """The lower-cased sentence around a match (boundaries read from the original case)."""
+    ends = doc.sentence_ends(name)
+    i = bisect.bisect_right(ends, start)
+    left = ends[i - 1] if i else 0
+    right = ends[i] if i < len(ends) else len(doc.lowered[name])
+    return doc.lowered[name][left:right]
+
+
+class Prepared:
+    """A document's fields lower-cased once (rules are compiled lower-case)."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self._ends: dict[str, list[int]] = {}
+        self._zones: dict[int, str] = {}
+        self._sections: list[tuple[int, str]] | None = None
+        self._negated: dict[tuple[str, str, int], bool] = {}
+        self._unless: dict[tuple[str, str], list[Alternative]] = {}
+        self._background: int | None = None
+        self._turns = False  # a sentence about the study starts where the background ends
+        self.texts = {"title": doc.title, "abstract": doc.abstract,
+                      "keywords": "; ".join(doc.keywords)}
+        self.lowered: dict[str, str] = {}
+        for name in TEXT_FIELDS:
+            text = self.texts[name]
+            lowered = text.lower()
+            # A few characters change length when lower-cased; keep offsets valid.
+            self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
+        # The first three to KEY_LENGTH characters of every word: a rule alternative whose
+        # literal start is missing cannot match, and is skipped without running its regex.
+        self.keys: dict[str, set[str]] = {}
+        self.words: dict[str, set[str]] = {}
+        for name, lowered in self.lowered.items():
+            words = self.words[name] = set(_WORD.findall(lowered))
+            keys = self.keys[name] = set()
+            for start in _KEY_STARTS:  # map: no Python bytecode per word
+                keys.update(map(start, words))
+        self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
+
+    @property
+    def background_end(self) -> int:
+        """Where the abstract's background ends (0 when it has none), found once."""
+        if self._background is None:
+            self._background, self._turns = _background_end(
+                self.texts["abstract"], self.lowered["abstract"], self.sentence_ends("abstract"))
+        return self._background
+
+    def sentence_ends(self, name: str) -> list[int]:
+        """Offsets where sentences end, computed once per field (long abstracts stay linear)."""
+        found = self._ends.get(name)
+        if found is None:
+            found = self._ends[name] = [m.end() for m in _SENTENCE_END.finditer(self.texts[name])]
+        return found
+
+    def negated(self, rule: Rule, unless: Unless, name: str, start: int, end: int) -> bool:
+        """Whether one of the rule's ``unless`` patterns occurs in the match's sentence
+        (once per rule and sentence)."""
+        possible = self._unless.get((rule.id, name))
+        if possible is None:  # those whose words the field has at all, once per rule
+            keys, by_key, unkeyed = unless
+            possible = self._unless[rule.id, name] = [
+                alternative for key in keys & self.keys[name] for alternative in by_key[key]
+                if _may_occur(alternative, self, name)] + unkeyed
+        if not possible:
+            return False
+        key = (rule.id, name, bisect.bisect_right(self.sentence_ends(name), start))
+        found = self._negated.get(key)
+        if found is None:
+            sentence = _sentence(self, name, start, end)
+            found = self._negated[key] = any(occurs(alternative, self, name, sentence)
+                                             for alternative in possible)
+        return found
+
+    def zone(self, name: str, start: int) -> str:
+        """The zone of a match starting at ``start`` in a text field."""
+        if name != "abstract":
+            return name
+        if start < self.background_end:
+            return "background"
+        ends = self.sentence_ends("abstract")
+        i = bisect.bisect_right(ends, start)
+        found = self._zones.get(i)
+        if found is None:
+            found = self._zones[i] = self._sentence_zone(i, ends)
+        return found
+
+    def _sentence_zone(self, i: int, ends: list[int]) -> str:
+        text = self.texts["abstract"]
+        left = ends[i - 1] if i else 0
+        right = ends[i] if i < len(ends) else len(text)
+        if self._sections is None:
+            self._sections = [(m.start(1), _label_zone(m.group(1)))
+                              for m in _SECTION_LABEL.finditer(text)
+                              if not m.start() or text[m.start() - 1] in ".?!:)"
+                              ] if ": " in text else []
+        # Labels open sentences: the last one before this sentence's end is its section.
+        labelled = bisect.bisect_left(self._sections, (right, "")) - 1
+        if labelled >= 0:
+            zone = self._sections[labelled][1]
+            # A labelled background section ends where it turns to the study itself.
+            return "aims" if zone == "background" else zone
+        if left <= self.background_end and self._turns:
+            return "aims"  # the first sentence about the study states its aims
+        sentence = self.lowered["abstract"][left:right]
+        words = set(_WORD.findall(sentence))
+        for zone, cues, phrases in _SENTENCE_KINDS:
+            if not cues.isdisjoint(words) or any(phrase in sentence for phrase in phrases):
+                return zone
+        return "results" if _DIGIT.search(sentence) else "other"
+
+
+@functools.lru_cache(maxsize=512)
+def _label_zone(label: str) -> str:
+    for words, zone in _LABEL_ZONES:
+        if any(word in label for word in words):
+            return zone
+    return "other"
+
+
+def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, bool]:
+    """Where the background ends, and whether a sentence about the study starts there."""
+    labelled = _BACKGROUND_LABEL.match(abstract)
+    if labelled:
+        section = _SECTION_LABEL.search(abstract, labelled.end())
+        limit = section.start() if section else len(abstract)
+    elif _SECTION_LABEL.match(abstract):
+        return 0, False  # structured, opening with its aims or methods
+    else:
+        limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
+    start = labelled.end() if labelled else 0
+    cue = _THIS_STUDY.search(lowered, start)
+    if cue:
+        # The background ends where the first sentence about the study starts, if that
+        # sentence starts within the background's limit.
+        i = bisect.bisect_right(ends, cue.start())
+        sentence = max(start, ends[i - 1] if i else 0)
+        if sentence <= limit:
+            return sentence, True
+    # A labelled section is background to its end; an unstructured abstract that never
+    # turns to "this study" (a commentary, a review, one cut short) is all content.
+    return limit if labelled else 0, False
+
+
+def _fold(text: str) -> str:
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _may_occur(alternative: Alternative, doc: Prepared, name: str) -> bool:
+    """Whether the field has the words a pattern needs (its key, its literal start's whole
+    words, one of each group of words it needs later)."""
+    keys, words = doc.keys[name], doc.words[name]
+    if alternative.keys is None:
+        return True
+    if alternative.keys.isdisjoint(keys) or not alternative.words <= words:
+        return False
+    return all(not need.isdisjoint(words if exact else keys) for need, exact in alternative.then)
+
+
+def occurs(alternative: Alternative, doc: Prepared, name: str, text: str | None = None
+            ) -> bool:
+    """Whether one pattern occurs (as whole words) in a text field, or in ``text``, a part
+    of it."""
+    if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
+        return False
+    lowered = doc.lowered[name] if text is None else text
+    first = lowered.find(alternative.prefix) if alternative.prefix else 0
+    if first < 0:
+        return False
+    for hit in alternative.regex.finditer(lowered, first):
+        start = hit.start()
+        if not (alternative.check_left and start and (
+                lowered[start - 1].isalnum() or lowered[start - 1] == "_")):
+            return True
+    return False
+
+
+def field_index(rules: list[Rule], name: str
+                 ) -> tuple[Index, Index, list[tuple[int, int]]]:
+    """One text field's (rule, pattern) pairs under the rarest word their literal start
+    needs: a whole word (looked up among a document's words) when it has one, else the
+    start of one (among its word starts, see Prepared.keys); and those without a literal
+    start. Pairs that need more words carry them, and are checked one by one."""
+    by_word: Index = {}
+    by_key: Index = {}
+    always: list[tuple[int, int]] = []
+    for r, rule in enumerate(rules):
+        if name not in rule.fields:
+            continue
+        for a, alternative in enumerate(rule.alternatives):
+            words = alternative.words
+            if alternative.keys is None:
+                always.append((r, a))
+                continue
+            if words and len(alternative.keys) == 1:
+                entries = [(by_word, max(sorted(words), key=len))]
+                more = len(words) > 1
+            else:
+                entries = [(by_key, key) for key in alternative.keys]
+                more = bool(words)
+            for index, key in entries:
+                plain, needing = index.setdefault(key, ([], []))
+                if alternative.then or more:
+                    needing.append((r, a, alternative.then, words))
+                else:
+                    plain.append((r, a))
+    return by_word, by_key, always

@@ -1,0 +1,145 @@
+"""Design cue families that weigh against the words around them: cell work carried on into
+animals, people who use a substance compared with people who do not, laboratory casework
+counted in aggregate, isolated-tissue pharmacology, and MeSH terms matched once per term."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kratomlit.jobs.tag_papers import document
+from kratomlit.store import Store
+from kratomlit.tagging.engine import Document, RuleSet, matches, tag_document
+from kratomlit.tagging.rules import load, parse_rules
+
+from conftest import LABELS
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return RuleSet(*load())
+
+
+def _doc(db: Path, pmid: int) -> Document:
+    with Store(db) as store:
+        return document(store.tag_source(store.find_paper("pmid", pmid))[1:])
+
+
+@pytest.mark.parametrize("pmid", [25368326, 26702264])
+def test_cells_carried_on_into_xenografts_or_in_vivo_make_an_animal_study(
+        real_db: Path, rules: RuleSet, pmid: int) -> None:
+    # TAXONOMY.md: a paper with both animal and in-vitro experiments is animal; the many
+    # cell words around "xenograft" / "in vitro and in vivo" must not outweigh it.
+    labelled = {int(row["pmid"]): row["design"]
+                for row in map(json.loads, LABELS.read_text().splitlines())}
+    assert labelled[pmid] == "animal"
+    for doc in (_doc(real_db, pmid), Document(title=_doc(real_db, pmid).title,
+                                              abstract=_doc(real_db, pmid).abstract)):
+        result = tag_document(doc, rules)
+        assert (result.design, result.population, result.n_participants) == (
+            "animal", "animal", None)
+
+
+def test_users_compared_with_non_users_are_a_cross_sectional_study(rules: RuleSet) -> None:
+    # Laboratory words describe what was measured, not the design.
+    doc = Document(title="Liver enzymes and blood lipids in people who use kratom daily",
+                   abstract="We compared 40 daily kratom users with 40 non-users recruited from "
+                   "the same villages. Serum ALT, AST and lipids were measured by automated "
+                   "analysers, and mitragynine was quantified in plasma by LC-MS/MS.")
+    result = tag_document(doc, rules)
+    assert (result.design, result.population) == ("cross-sectional", "human")
+
+
+def test_laboratory_casework_counted_in_aggregate_is_cross_sectional(rules: RuleSet) -> None:
+    doc = Document(title="Mitragynine concentrations in postmortem blood",
+                   abstract="We reviewed blood specimens submitted to a state toxicology "
+                   "laboratory between 2015 and 2020. Mitragynine was quantified by a validated "
+                   "LC-MS/MS method with a limit of quantification of 1 ng/mL.")
+    assert tag_document(doc, rules).design == "cross-sectional"
+
+
+def test_isolated_tissue_pharmacology_is_laboratory_work_though_a_species_is_named(
+        rules: RuleSet) -> None:
+    doc = Document(title="Mitragynine on the isolated guinea-pig ileum",
+                   abstract="Contractions of guinea-pig ileum strips were recorded in an organ "
+                   "bath after mitragynine and morphine.")
+    result = tag_document(doc, rules)
+    assert (result.design, result.population) == ("in-vitro", "in-vitro")
+
+
+def test_mesh_terms_tag_the_same_on_every_paper_that_has_them(real_db: Path,
+                                                                rules: RuleSet) -> None:
+    # Which rules a MeSH term matches is worked out once per term: a second paper with the
+    # same terms gets the same list evidence, in its own order.
+    doc = _doc(real_db, 22508830)
+    first = [e for e in tag_document(doc, rules).evidence if e.field in ("mesh",
+                                                                       "publication_types")]
+    again = [e for e in tag_document(doc, rules).evidence if e.field in ("mesh",
+                                                                       "publication_types")]
+    assert first and first == again
+    fresh = [e for e in tag_document(doc, RuleSet(*load())).evidence
+             if e.field in ("mesh", "publication_types")]
+    assert fresh == first
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom-related shipments refused at the border, 2015-2021",
+     "We counted kratom-related shipments refused entry in customs records. Most came from "
+     "Indonesia."),
+    ("Reasons for kratom use in an online survey",
+     "We surveyed 500 adults who used kratom in the past month. Most used kratom to manage "
+     "opioid withdrawal or chronic pain, and 60% bought it online."),
+])
+def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
+        rules: RuleSet, title: str, abstract: str) -> None:
+    assert "safety" not in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Heart rhythm in people who use kratom daily",
+     "We recorded ECG parameters and QTc intervals in 80 adults who used kratom every day."),
+    ("Unintentional kratom ingestion in young children",
+     "We describe unintentional ingestions reported to two poison centres."),
+    ("Mitragynine and memory in rats",
+     "Rats received mitragynine for 28 days. Mitragynine impaired spatial learning in the water "
+     "maze."),
+])
+def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
+                                                     abstract: str) -> None:
+    assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom and the working day among farm labourers",
+     "Through interviews with 30 labourers, we examined how kratom fits into daily work. Shared "
+     "kratom drinking marked breaks and bonds among co-workers."),
+    ("Social and cultural aspects of kratom use: a narrative review",
+     "We summarise what is known about kratom use in Southeast Asia."),
+])
+def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
+                                                   abstract: str) -> None:
+    assert "social" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+def test_an_optional_leading_word_finds_the_same_places_through_a_literal_start() -> None:
+    # "(?:amazon )?mechanical turk" is searched as "mechanical turk" (re finds a literal
+    # start fast, and tries every position without one); "(?:un)?successful" is not
+    # shortened, since "successful" alone would miss "unsuccessful".
+    rule_file = """
+[[rule]]
+id = "my.crowd"
+axis = "design"
+tag = "cross-sectional"
+fields = ["title", "abstract"]
+patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
+"""
+    [rule] = parse_rules(rule_file, "mine.toml")
+    assert [a.prefix for a in rule.alternatives][0] == "mechanical turk"
+    rules = RuleSet([rule])
+    found = [e.matched for e in matches(Document(
+        title="Recruiting on Amazon Mechanical Turk",
+        abstract="Unsuccessful recruitment was rare. Biomechanical turkeys were not studied."),
+        rules)]
+    assert found == ["Mechanical Turk", "Unsuccessful recruitment"]
