@@ -20,7 +20,7 @@ from kratomlit.store.selection import UNCERTAIN_MARGIN
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, tag_document
 from kratomlit.tagging.rules import literal_keys, load, parse_rules
 
-from conftest import LABELS, PUBMED, one_line_error
+from conftest import LABELS, PUBMED, needs_pubmed, one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +178,7 @@ def test_explain_shows_scores_runner_up_and_thresholds(runner: CliRunner, real_d
     assert max(len(line) for line in lines) <= 80
 
 
+@needs_pubmed
 def test_upgrade_adds_margins_and_keeps_tags(tmp_path: Path) -> None:
     from kratomlit.jobs.import_files import import_files
     from kratomlit.jobs.tag_papers import tag_store

@@ -47,8 +47,8 @@ def extraction_facts(extraction: dict[str, Any] | None) -> list[tuple[str, str]]
     for label, key in _EXTRACTED:
         value = extraction[key]
         if key == "countries" and not value and extraction["countries_inferred"]:
-            value = [f"{c} (inferred from the first author's affiliation)"
-                     for c in extraction["countries_inferred"]]
+            value = [", ".join(extraction["countries_inferred"])
+                     + " (inferred from the first author's affiliation)"]
         text = ", ".join(value) if isinstance(value, list) else value
         if key in extraction["manual"]:
             text = f"{text or 'none'} (manual)"
