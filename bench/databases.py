@@ -51,9 +51,9 @@ def real() -> Path:
 def export_rows(db: Path) -> list[dict]:
     """Every paper of a database as ``kratomlit export`` hands it to a writer (retracted
     papers and confirmed duplicates included)."""
-    from kratomlit import evidence
+    from kratomlit.report import selection
     from kratomlit.store import Store
 
-    filters = evidence.Filters(include_retracted=True, include_duplicates=True)
+    filters = selection.Filters(include_retracted=True, include_duplicates=True)
     with Store(db, read_only=True) as store:
-        return list(evidence.with_details(store, evidence.rows(store, filters)))
+        return list(selection.with_details(store, selection.rows(store, filters)))

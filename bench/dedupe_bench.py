@@ -2,6 +2,9 @@
 
     python bench/dedupe_bench.py [--seed 0] [--speed 30000 100000] [--show 10]
 
+(The same copies are then imported through `kratomlit import` as a second source beside the
+real records: merges, candidates, misses and wrong merges as the database records them.)
+
 Precision and recall. Every real record of ../shared/pubmed is exported to RIS as
 `kratomlit export --format ris` writes it, then once more with the damage another database's
 export has: no PMID (always), no DOI (half), title in capitals (a third) or lower case (a
@@ -146,6 +149,55 @@ def quality(seed: int, show: int) -> None:
               f"{b.title[:60]!r}")
 
 
+def through_import(seed: int) -> None:
+    """The same damaged copies through `kratomlit import`: the real records imported from
+    their PubMed files, then the damaged copies as a second source (one RIS file). Each copy
+    joined to its own original is an automatic merge, a new study with a candidate pair to
+    its original a candidate; joined or paired with another paper is wrong; neither, missed."""
+    import sqlite3
+    import tempfile
+
+    from kratomlit.jobs.import_files import import_files
+    from kratomlit.store import Store
+
+    from databases import REAL_FILES
+
+    rows = export_rows(real())
+    rng = random.Random(seed)
+    damaged = [damage(row, rng)[0] for row in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, export = Path(tmp) / "k.db", Path(tmp) / "damaged.ris"
+        out = io.StringIO()
+        write_ris(damaged, out)
+        export.write_text(re.sub(r"^(AN|UR)  - .*\n", "", out.getvalue(), flags=re.M), "utf-8")
+        with Store(path) as store:
+            import_files(store, REAL_FILES)
+            start = time.perf_counter()
+            result = import_files(store, [export], source="Damaged copies")
+            elapsed = time.perf_counter() - start
+            original = store.ids_by_pmid(row["pmid"] for row in rows)
+        with sqlite3.connect(path) as conn:
+            joined = conn.execute("SELECT paper_id, matched_by FROM source_records WHERE "
+                                  "run_id = ? ORDER BY id", [result.run_id]).fetchall()
+            pairs = dict(conn.execute("SELECT paper_id, duplicate_of FROM duplicates"))
+    counts: Counter[str] = Counter()
+    for row, (paper_id, how) in zip(rows, joined, strict=True):
+        mine = original[row["pmid"]]
+        if how != "new":
+            counts["merged" if paper_id == mine else "wrong merge"] += 1
+        elif paper_id in pairs:
+            counts["candidate" if pairs[paper_id] == mine else "wrong candidate"] += 1
+        else:
+            counts["missed"] += 1
+    tp = counts["merged"] + counts["candidate"]
+    fp = counts["wrong merge"] + counts["wrong candidate"]
+    print(f"through import ({len(rows)} damaged copies as a second source, {elapsed:.2f} s): "
+          f"{counts['merged']} merged automatically, {counts['candidate']} candidates, "
+          f"{counts['missed']} missed, {counts['wrong merge']} wrong merges, "
+          f"{counts['wrong candidate']} wrong candidates; precision {tp / max(tp + fp, 1):.4f}"
+          f" recall {tp / max(len(rows), 1):.4f}")
+
+
 def _mutate(title: str, copy: int) -> str:
     kind = copy % 4
     if kind == 1:
@@ -190,6 +242,7 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=10, help="misses and pairs to list")
     args = parser.parse_args()
     quality(args.seed, args.show)
+    through_import(args.seed)
     speed(args.speed)
 
 

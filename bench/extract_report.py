@@ -40,7 +40,7 @@ def rows(db_path: Path) -> Iterator[Row]:
     """(pmid, title, sections, keywords, MeSH, first author's affiliation, abstract) per paper."""
     db = sqlite3.connect(db_path)
     sql = ("SELECT p.pmid, p.title, p.abstract_sections, p.keywords, p.mesh_terms, "
-           "(SELECT affiliation FROM authors a WHERE a.pmid = p.pmid ORDER BY position "
+           "(SELECT affiliation FROM authors a WHERE a.paper_id = p.id ORDER BY position "
            "LIMIT 1), p.abstract FROM papers p WHERE p.deleted = 0 ORDER BY p.pmid")
     for pmid, title, sections, keywords, mesh, affiliation, abstract in db.execute(sql):
         yield (pmid, title or "", [AbstractSection(**s) for s in json.loads(sections or "[]")],

@@ -37,7 +37,7 @@ def bench(records: int, decisions: int, model: str) -> None:
         shutil.copy(tagged(records), db)
         with sqlite3.connect(db) as conn:
             relevant = {row[0] for row in conn.execute(
-                "SELECT pmid FROM paper_tags WHERE design IN ('rct', 'controlled-trial')")}
+                "SELECT paper_id FROM paper_tags WHERE design IN ('rct', 'controlled-trial')")}
         cache = ranking.cache_path(db)
         timings = {}
         for label in ("build (no cache)", "load (cached)"):

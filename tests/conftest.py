@@ -221,3 +221,13 @@ class Terminal:
         except OSError:
             pass
         return self.process.wait(timeout=20)
+
+
+def paper_id(store: Any, pmid: int) -> int:
+    """The id of the stored paper with this PMID (ids are not PMIDs: records from other
+    databases may have none)."""
+    return int(store.find_paper("pmid", pmid))
+
+
+# SQL for the id of the paper with the PMID bound to the next ``?``.
+PAPER_OF_PMID = "(SELECT id FROM papers WHERE pmid = ?)"

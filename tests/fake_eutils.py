@@ -52,6 +52,9 @@ ELINK_HEAD = (
 _ARTICLE = re.compile(r"<PubmedArticle\b[^>]*>.*?</PubmedArticle>", re.S)
 _PMID = re.compile(r"<PMID Version=\"\d+\">(\d+)</PMID>")
 _UID_RANGE = re.compile(r"\s+AND\s+(\d+):(\d+)\[uid\]$")
+# "10.1000/x"[aid] terms (fetch --match-dois), and a record's DOI as PubMed XML has it.
+_AID = re.compile(r'"?(10\.[^"\s]+?)"?\[aid\]', re.IGNORECASE)
+_ARTICLE_DOI = re.compile(r'<ArticleId IdType="doi">([^<]+)</ArticleId>')
 
 
 def _history_date(xml: str, status: str) -> dt.date:
@@ -190,6 +193,10 @@ class FakeEutils:
     def _matching(self, params: dict[str, str]) -> list[int]:
         term = params.get("term", "")
         ids = list(self.by_pmid)
+        dois = {doi.lower() for doi in _AID.findall(term)}
+        if dois:  # PubMed's [aid] field: the article's identifiers, DOIs among them
+            ids = [i for i in ids if {d.lower() for d in _ARTICLE_DOI.findall(
+                self.by_pmid[i].xml)} & dois]
         found = _UID_RANGE.search(term)
         if found:
             low, high = int(found.group(1)), int(found.group(2))

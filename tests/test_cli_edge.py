@@ -36,7 +36,7 @@ def test_pmids_that_cannot_be_pubmed_ids_are_usage_errors(
     result = runner.invoke(app, [part.format(value) for part in command])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert not isolated_env.exists()  # refused before any database is opened
-    name = "--confirm" if "--confirm" in command else "PMID"
+    name = "--confirm" if "--confirm" in command else "PAPER"
     assert f"Invalid value for '{name}': {value!r} is not a PubMed ID" in " ".join(
         result.stderr.split())
 
@@ -45,7 +45,7 @@ def test_a_huge_pmid_is_one_line_through_the_console_script(real_db: Path) -> No
     result = _kratomlit("show", "99999999999999999999999")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: Invalid value for 'PMID': '99999999999999999999999' is not a PubMed ID (a "
+        "Error: Invalid value for 'PAPER': '99999999999999999999999' is not a PubMed ID (a "
         "whole number from 1 to 9,223,372,036,854,775,807) (see `kratomlit show --help`)"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["table", "--since", "soon"], "Invalid value for '--since'"),
-    (["show", "abc"], "Invalid value for 'PMID'"),
+    (["show", "abc"], "Invalid value for 'PAPER'"),
     (["frobnicate"], "No such command 'frobnicate'"),
     (["export"], "Missing option '--format'"),
 ])

@@ -18,8 +18,8 @@ from conftest import Terminal
 
 def _decisions(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT pmid, reviewer, decision, reason FROM screening ORDER BY id"
-                            ).fetchall()
+        return conn.execute("SELECT p.pmid, reviewer, decision, reason FROM screening s "
+                            "JOIN papers p ON p.id = s.paper_id ORDER BY s.id").fetchall()
 
 
 def test_interactive_session_decides_undoes_and_resumes(real_db: Path) -> None:

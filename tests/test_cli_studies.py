@@ -26,7 +26,8 @@ def test_table_json_applies_every_filter(runner: CliRunner, tagged: Path) -> Non
     rows = json.loads(result.stdout)
     with sqlite3.connect(tagged) as conn:
         expected = {pmid for (pmid,) in conn.execute(
-            "SELECT p.pmid FROM papers p JOIN paper_tags t USING (pmid) WHERE p.retracted = 0 "
+            "SELECT p.pmid FROM papers p JOIN paper_tags t ON t.paper_id = p.id "
+            "WHERE p.retracted = 0 "
             "AND t.design IN ('rct', 'cohort') AND p.year BETWEEN 2015 AND 2016 AND "
             "t.outcomes LIKE '%\"safety\"%'")}
     assert expected and {r["pmid"] for r in rows} == expected
@@ -37,7 +38,8 @@ def test_map_json_counts_match_the_tags(runner: CliRunner, tagged: Path) -> None
     found = json.loads(runner.invoke(app, ["map", "-f", "json"]).stdout)
     with sqlite3.connect(tagged) as conn:
         rct_safety = conn.execute(
-            "SELECT count(*) FROM paper_tags t JOIN papers p USING (pmid) WHERE p.retracted = 0 "
+            "SELECT count(*) FROM paper_tags t JOIN papers p ON p.id = t.paper_id "
+            "WHERE p.retracted = 0 "
             "AND t.design = 'rct' AND t.outcomes LIKE '%\"safety\"%'").fetchone()[0]
     assert found["cells"]["safety"].get("rct", 0) == rct_safety
     assert found["studies"] == 617

@@ -36,21 +36,23 @@ def test_tag_tags_untagged_then_nothing(runner: CliRunner, real_db: Path) -> Non
 def test_manual_tags_survive_tag_all_and_clear_restores(runner: CliRunner, real_db: Path
                                                        ) -> None:
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    auto = _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE pmid = 25020153")[0]
+    auto = _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE paper_id = "
+                  "(SELECT id FROM papers WHERE pmid = 25020153)")[0]
     result = runner.invoke(app, ["tag", "set", "25020153", "--design", "cohort", "--outcome",
                                  "mood,safety", "--note", "checked the full text"])
     assert result.exit_code == 0, result.output
     assert "design cohort, outcomes mood, safety" in result.stdout
     assert runner.invoke(app, ["tag", "--all", "-q"]).exit_code == 0
     row = _query(real_db, "SELECT design, outcomes, design_source FROM paper_tags "
-                 "WHERE pmid = 25020153")[0]
+                 "WHERE paper_id = (SELECT id FROM papers WHERE pmid = 25020153)")[0]
     assert row == ("cohort", '["mood", "safety"]', "manual")
     notes = _query(real_db, "SELECT DISTINCT note FROM tags WHERE source = 'manual' AND "
-                   "pmid = 25020153")
+                   "paper_id = (SELECT id FROM papers WHERE pmid = 25020153)")
     assert notes == [("checked the full text",)]
     cleared = runner.invoke(app, ["tag", "clear", "25020153"])
     assert cleared.exit_code == 0 and "manual design and outcomes removed" in cleared.stdout
-    assert _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE pmid = 25020153"
+    assert _query(real_db, "SELECT design, outcomes FROM paper_tags WHERE paper_id = "
+                  "(SELECT id FROM papers WHERE pmid = 25020153)"
                   )[0] == auto
 
 
@@ -79,14 +81,16 @@ def test_evaluate_reports_figures_that_match_the_labels(runner: CliRunner, real_
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     labels = [json.loads(line) for line in LABELS.read_text().splitlines()]
-    tagged = dict(_query(real_db, "SELECT pmid, design FROM paper_tags"))
+    tagged = dict(_query(real_db, "SELECT p.pmid, design FROM paper_tags "
+                                  "JOIN papers p ON p.id = paper_id"))
     right = sum(tagged[int(label["pmid"])] == label["design"] for label in labels)
     assert data["compared"] == 617
     assert data["design_accuracy"] == round(right / 617, 3)
     assert sum(sum(row.values()) for row in data["confusion"].values()) == 617
     # Outcome micro-F1 over the high-confidence labels, counted here independently.
     outcomes = {pmid: set(json.loads(o)) for pmid, o in
-                _query(real_db, "SELECT pmid, outcomes FROM paper_tags")}
+                _query(real_db, "SELECT p.pmid, outcomes FROM paper_tags "
+                                "JOIN papers p ON p.id = paper_id")}
     tp = fp = fn = 0
     for label in labels:
         if label["confidence"] == "high":
@@ -100,7 +104,8 @@ def test_user_rules_file_beside_the_database_is_used(runner: CliRunner, real_db:
         "[[rule]]\nid = 'local.sleep-is-social'\naxis = 'outcome'\ntag = 'social'\n"
         "fields = ['title']\npatterns = ['insomnia']\n")
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    outcomes = json.loads(_query(real_db, "SELECT outcomes FROM paper_tags WHERE pmid = 22892811"
+    outcomes = json.loads(_query(real_db, "SELECT outcomes FROM paper_tags WHERE paper_id = "
+                                    "(SELECT id FROM papers WHERE pmid = 22892811)"
                                  )[0][0])
     assert "social" in outcomes
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from kratomlit.cli import app
 from kratomlit.store import Store
 
-from conftest import one_line_error
+from conftest import one_line_error, paper_id
 
 PMID = 28786991
 
@@ -30,7 +30,7 @@ def test_conflicts_show_title_decisions_reasons_and_notes(runner: CliRunner,
     screen(runner, "set", "26702254", "include", "--reviewer", "ana")  # agreed: no conflict
     screen(runner, "set", "26702254", "include", "--reviewer", "ben")
     with Store(real_db) as store:
-        title = store.get_paper(PMID)["title"]
+        title = store.get_paper(paper_id(store, PMID))["title"]
 
     text = runner.invoke(app, ["screen", "conflicts"], env={"COLUMNS": "80"})
     assert " ".join(text.stdout.split()) == (

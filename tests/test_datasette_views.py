@@ -19,6 +19,8 @@ from kratomlit.report import selection
 from kratomlit.review import screening
 from kratomlit.store import Store
 
+from conftest import paper_id
+
 
 def _query(path: Path, sql: str) -> list[sqlite3.Row]:
     conn = sqlite3.connect(path)
@@ -63,7 +65,7 @@ def test_studies_is_the_table_with_retracted_papers_marked(screened: Path) -> No
             study["title"], study["year"], study["design"], study["outcomes"],
             study["n_participants"], study["population"], study["retracted"], study["doi"],
             study["url"])
-        decision = decisions.get(pmid)
+        decision = decisions.get(row["id"])
         assert (row["screening"], row["screening_reason"]) == (
             (decision.decision, decision.reason) if decision else (None, None))
     assert view[28786991]["screening"] == "conflict"
@@ -99,12 +101,14 @@ def test_studies_decides_as_screening_does(real_db: Path, history: list) -> None
                 screening.undo(store, reviewer)
                 continue
             with contextlib.suppress(UsageError):  # e.g. resolving an unscreened paper
-                screening.record(store, pmid, decision, reviewer=reviewer, final=final,
+                screening.record(store, paper_id(store, pmid), decision, reviewer=reviewer,
+                                 final=final,
                                  reason=reason or ("duplicate" if decision == "exclude"
                                                    else None))
         decisions = screening.effective_decisions(store)
+        ids = store.ids_by_pmid(PMIDS)
     view = {r["pmid"]: (r["screening"], r["screening_reason"]) for r in _query(
         real_db, f"SELECT * FROM studies WHERE pmid IN ({', '.join(map(str, PMIDS))})")}
     for pmid in PMIDS:
-        decision = decisions.get(pmid)
+        decision = decisions.get(ids[pmid])
         assert view[pmid] == ((decision.decision, decision.reason) if decision else (None, None))

@@ -45,8 +45,9 @@ def copied(runner: CliRunner, real_db: Path, tmp_path: Path) -> Path:
 
 def pairs(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT pmid, duplicate_of, status, decided_at FROM duplicates "
-                            "ORDER BY pmid").fetchall()
+        return conn.execute("SELECT p.pmid, k.pmid, status, decided_at FROM duplicates d "
+                            "JOIN papers p ON p.id = d.paper_id "
+                            "JOIN papers k ON k.id = d.duplicate_of ORDER BY p.pmid").fetchall()
 
 
 def test_a_plain_scan_never_undoes_a_confirmation(runner: CliRunner, copied: Path) -> None:
@@ -96,7 +97,8 @@ def test_a_confirmed_duplicate_is_not_a_second_study(runner: CliRunner, copied: 
 
     with Store(copied) as store:  # the screening queue is the table's selection
         queue = selection.pmids(store, selection.Filters(include_retracted=True))
-    assert ORIGINAL in queue and COPY not in queue
+        ids = store.ids_by_pmid([ORIGINAL, COPY])
+    assert ids[ORIGINAL] in queue and ids[COPY] not in queue
 
 
 def test_a_duplicate_whose_kept_record_is_withdrawn_stands_in_for_it(

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from kratomlit.cli import app
 from kratomlit.store import Store
 
+from conftest import paper_id
+
 # A real record with a DOI, a PMCID, many authors and an accented/structured abstract.
 PMID = 28786991
 
@@ -35,9 +37,9 @@ def _export(runner: CliRunner, fmt: str, *args: str) -> str:
 
 def _truth(db: Path, pmid: int = PMID) -> dict:
     with Store(db) as store:
-        paper = store.get_paper(pmid)
-        tags = store.db.execute("SELECT design, outcomes FROM paper_tags WHERE pmid = ?",
-                                [pmid]).fetchone()
+        paper = store.get_paper(paper_id(store, pmid))
+        tags = store.db.execute("SELECT design, outcomes FROM paper_tags WHERE paper_id = ?",
+                                [paper["id"]]).fetchone()
     paper["design"], paper["outcomes"] = tags[0], json.loads(tags[1])
     return paper
 
@@ -109,7 +111,8 @@ def test_markdown_table_has_one_row_per_study(runner: CliRunner, tagged: Path) -
     body = [line for line in lines[2:] if line.startswith("| ")]
     with Store(tagged) as store:
         expected = store.db.execute(
-            "SELECT count(*) FROM paper_tags t JOIN papers p USING (pmid) WHERE p.retracted = 0 "
+            "SELECT count(*) FROM paper_tags t JOIN papers p ON p.id = t.paper_id "
+            "WHERE p.retracted = 0 "
             "AND t.outcomes LIKE '%\"safety\"%'").fetchone()[0]
     assert len(body) == expected
     # pipes in titles and findings are escaped

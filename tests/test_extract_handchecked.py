@@ -151,7 +151,8 @@ def extracted(real_db_template: Path) -> dict[int, Extraction]:
         title, sections, keywords, mesh = db.execute(
             "SELECT title, abstract_sections, keywords, mesh_terms FROM papers WHERE pmid = ?",
             [pmid]).fetchone()
-        affiliation = db.execute("SELECT affiliation FROM authors WHERE pmid = ? "
+        affiliation = db.execute("SELECT affiliation FROM authors WHERE paper_id = "
+                                 "(SELECT id FROM papers WHERE pmid = ?) "
                                  "ORDER BY position LIMIT 1", [pmid]).fetchone()
         found[pmid] = vocabulary.extract(
             title, [AbstractSection(**s) for s in json.loads(sections or "[]")],

@@ -35,7 +35,7 @@ def _having(db: Path, column: str, *names: str) -> set[int]:
     """Live, unretracted papers whose stored ``column`` holds one of ``names``."""
     with sqlite3.connect(db) as conn:
         return {pmid for (pmid,) in conn.execute(
-            f"SELECT e.pmid FROM paper_extraction e JOIN papers p USING (pmid) WHERE "
+            f"SELECT p.pmid FROM paper_extraction e JOIN papers p ON p.id = e.paper_id WHERE "
             f"p.deleted = 0 AND p.retracted = 0 AND EXISTS (SELECT 1 FROM json_each(e.{column}) "
             "WHERE value IN (SELECT value FROM json_each(?)))", [json.dumps(names)])}
 
@@ -92,7 +92,7 @@ def test_map_by_counts_studies_per_name_and_design(runner: CliRunner, real_tagge
         truth: dict[tuple[str, str], int] = {}
         for design, names in conn.execute(
                 f"SELECT t.design, e.{column} FROM paper_tags t JOIN paper_extraction e "
-                "USING (pmid) JOIN papers p USING (pmid) WHERE p.deleted = 0 AND "
+                "USING (paper_id) JOIN papers p ON p.id = paper_id WHERE p.deleted = 0 AND "
                 "p.retracted = 0"):
             for name in json.loads(names) or [f"no {by} named"]:
                 truth[name, design] = truth.get((name, design), 0) + 1

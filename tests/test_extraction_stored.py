@@ -28,7 +28,7 @@ def _query(db: Path, sql: str, *args: object) -> list[tuple]:
 
 def _stored(db: Path, pmid: int) -> dict:
     with Store(db) as store:
-        found = store.stored_extraction(pmid)
+        found = store.stored_extraction(store.find_paper("pmid", pmid))
     assert found is not None
     return found
 
@@ -42,8 +42,8 @@ def test_tag_stores_what_extraction_finds_for_every_paper(runner: CliRunner, rea
                                                          ) -> None:
     _tag(runner)
     vocabulary = load_vocabulary()
-    stored = _query(real_db, "SELECT pmid, finding, substances, countries, countries_inferred, "
-                    "measures, manual FROM paper_extraction ORDER BY pmid")
+    stored = _query(real_db, "SELECT paper_id, finding, substances, countries, "
+                    "countries_inferred, measures, manual FROM paper_extraction ORDER BY paper_id")
     assert len(stored) == _query(real_db, "SELECT count(*) FROM papers WHERE deleted = 0")[0][0]
     with Store(real_db) as store:
         for pmid, finding, *lists, manual in stored:
@@ -62,21 +62,22 @@ def test_tag_stores_what_extraction_finds_for_every_paper(runner: CliRunner, rea
 def test_workers_extract_as_one_process_does(runner: CliRunner, real_db: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     _tag(runner)
-    one = _query(real_db, "SELECT * FROM paper_extraction ORDER BY pmid")
+    one = _query(real_db, "SELECT * FROM paper_extraction ORDER BY paper_id")
     from kratomlit.jobs import tag_papers
 
     monkeypatch.setattr(tag_papers, "CHUNK", 50)  # 617 papers: forked workers now
     assert tag_papers._workers(617) > 1 or __import__("os").cpu_count() == 1
     _query(real_db, "DELETE FROM paper_extraction")
     _tag(runner, "--all")
-    several = _query(real_db, "SELECT * FROM paper_extraction ORDER BY pmid")
+    several = _query(real_db, "SELECT * FROM paper_extraction ORDER BY paper_id")
     assert [r[:-1] for r in several] == [r[:-1] for r in one]  # all but the time stamp
 
 
 def test_tag_fills_in_extraction_of_papers_tagged_before_it_existed(
         runner: CliRunner, real_db: Path) -> None:
     _tag(runner)
-    _query(real_db, "DELETE FROM paper_extraction WHERE pmid = ?", SURVEY)
+    _query(real_db, "DELETE FROM paper_extraction WHERE paper_id = "
+           "(SELECT id FROM papers WHERE pmid = ?)", SURVEY)
     result = runner.invoke(app, ["tag", "--format", "json"])
     assert json.loads(result.stdout)["tagged"] == 1
     assert _stored(real_db, SURVEY)["countries"] == ["United States"]
@@ -100,7 +101,8 @@ def test_manual_values_win_and_survive_tag_all_until_cleared(runner: CliRunner,
     assert manual["countries"] == ["Thailand"] and manual["countries_inferred"] == []
     assert manual["measures"] == []
     assert manual["manual"] == ["finding", "substances", "countries", "measures"]
-    notes = _query(real_db, "SELECT DISTINCT note FROM extraction_manual WHERE pmid = ?", SURVEY)
+    notes = _query(real_db, "SELECT DISTINCT note FROM extraction_manual WHERE paper_id = "
+                   "(SELECT id FROM papers WHERE pmid = ?)", SURVEY)
     assert notes == [("read it",)]
 
     cleared = runner.invoke(app, ["tag", "clear", str(SURVEY), "--countries"])
@@ -131,12 +133,12 @@ def test_a_finding_not_in_the_abstract_is_kept_with_a_warning(runner: CliRunner,
 def test_bad_manual_values_change_nothing(runner: CliRunner, real_db: Path, args: list[str],
                                           fragment: str) -> None:
     _tag(runner)
-    before = _query(real_db, "SELECT * FROM paper_extraction ORDER BY pmid")
+    before = _query(real_db, "SELECT * FROM paper_extraction ORDER BY paper_id")
     result = runner.invoke(app, ["tag", "set", str(SURVEY), "--finding", "x", *args]
                            if args else ["tag", "set", str(SURVEY)])
     one_line_error(result, fragment)
     assert result.exit_code == 2
-    assert _query(real_db, "SELECT * FROM paper_extraction ORDER BY pmid") == before
+    assert _query(real_db, "SELECT * FROM paper_extraction ORDER BY paper_id") == before
     assert _query(real_db, "SELECT count(*) FROM extraction_manual") == [(0,)]
 
 
@@ -152,4 +154,6 @@ def test_extraction_set_on_a_paper_never_tagged(runner: CliRunner, real_db: Path
     assert _stored(real_db, SURVEY)["substances"] == ["opioids"]
     _tag(runner)  # tagging later keeps the reviewer's value
     assert _stored(real_db, SURVEY)["substances"] == ["opioids"]
-    assert _query(real_db, "SELECT count(*) FROM paper_tags WHERE pmid = ?", SURVEY) == [(1,)]
+    assert _query(real_db, "SELECT count(*) FROM paper_tags WHERE paper_id = "
+                  "(SELECT id FROM papers WHERE pmid = ?)",
+                  SURVEY) == [(1,)]

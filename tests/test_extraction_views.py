@@ -31,8 +31,9 @@ CHINA, INFERRED, ITALY = 26702391, 18621939, 26432128
 
 def _stored(db: Path) -> dict[int, dict]:
     with Store(db) as store:
-        pmids = [r[0] for r in store.db.execute("SELECT pmid FROM paper_extraction")]
-        return {pmid: store.stored_extraction(pmid) for pmid in pmids}
+        pairs = store.db.execute("SELECT p.pmid, p.id FROM paper_extraction e "
+                                 "JOIN papers p ON p.id = e.paper_id").fetchall()
+        return {pmid: store.stored_extraction(paper_id) for pmid, paper_id in pairs}
 
 
 def _run(runner: CliRunner, *args: str) -> str:
@@ -164,7 +165,7 @@ def test_show_and_explain_give_the_extraction(runner: CliRunner, real_tagged_db:
     assert ("measures", stored["measures"][0]) in kinds
     assert ("countries_inferred", stored["countries_inferred"][0]) in kinds
     with Store(real_tagged_db) as store:
-        paper = store.get_paper(INFERRED)
+        paper = store.get_paper(store.find_paper("pmid", INFERRED))
         affiliation = paper["authors"][0]["affiliation"]
     words = {m["words"] for m in extraction["matches"] if m["kind"] == "countries_inferred"}
     assert all(w in affiliation for w in words)

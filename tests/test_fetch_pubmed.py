@@ -24,6 +24,7 @@ from kratomlit.sources import eutils
 from kratomlit.sources.eutils import EutilsClient
 from kratomlit.store import Store
 
+from conftest import paper_id
 from fake_eutils import FakeEutils, body, rate_limited, real_articles, truncated, with_pmid
 
 ALL_REAL = 13  # PubmedArticle records in ../shared/pubmed
@@ -63,7 +64,7 @@ def test_first_fetch_pages_history_in_batches_and_records_the_run(
     assert result.requests == 1 + math.ceil(ALL_REAL / 5)
     assert [h.utility for h in fake.log] == ["esearch", "efetch", "efetch", "efetch"]
     assert all("WebEnv" in h.params for h in fake.calls("efetch"))
-    paper = store.get_paper(29768149)
+    paper = store.get_paper(paper_id(store, 29768149))
     assert paper["doi"] == "10.1056/NEJMoa1715274" and paper["source"] == "fetch"
     run = last_run(store)
     assert (run["kind"], run["query"], run["status"]) == ("fetch", "kratom[tiab]", "ok")

@@ -38,10 +38,10 @@ def test_country_and_substance_filters_count_as_the_cli(
 
     with sqlite3.connect(real_tagged_db) as conn:
         pmid, finding = conn.execute(
-            "SELECT e.pmid, e.finding FROM paper_extraction e JOIN paper_tags t USING (pmid) "
-            "JOIN papers p USING (pmid) WHERE e.substances LIKE '%\"alcohol\"%' "
-            "AND t.design = 'cohort' AND p.retracted = 0 AND e.finding <> '' "
-            "ORDER BY e.pmid LIMIT 1").fetchone()
+            "SELECT p.pmid, e.finding FROM paper_extraction e JOIN paper_tags t "
+            "USING (paper_id) JOIN papers p ON p.id = paper_id WHERE e.substances LIKE "
+            "'%\"alcohol\"%' AND t.design = 'cohort' AND p.retracted = 0 AND e.finding <> '' "
+            "ORDER BY p.pmid LIMIT 1").fetchone()
     outcome = next(o for (o, d) in page_cells(page) if d == "cohort")
     assert pmid in drill_down(page, outcome, "cohort")
     item = page.locator(f"#studies li[data-pmid='{pmid}']")

@@ -98,15 +98,15 @@ def test_truncated_gzip_is_a_clean_error(runner: CliRunner, isolated_env: Path,
 @needs_pubmed
 def test_unknown_format_and_empty_file(runner: CliRunner, isolated_env: Path,
                                        tmp_path: Path) -> None:
-    csv = tmp_path / "refs.csv"
-    csv.write_text("pmid,title\n1,Kratom\n")
-    one_line_error(runner.invoke(app, ["import", str(csv)]), "refs.csv", "not a format")
+    prose = tmp_path / "refs.txt"  # (a CSV file is a format kratomlit reads since issue 17)
+    prose.write_text("Some notes about kratom\nwith no records in them\n")
+    one_line_error(runner.invoke(app, ["import", str(prose)]), "refs.txt", "not a format")
     empty = tmp_path / "empty.xml"
     empty.write_bytes(b"")
     one_line_error(runner.invoke(app, ["import", str(empty)]), "empty.xml", "empty")
     one_line_error(runner.invoke(app, ["import", str(tmp_path)]), "folder")
     one_line_error(runner.invoke(app, ["import", str(PUBMED / "esearch2.xml")]),
-                    "not PubMed XML")
+                    "neither PubMed XML nor EndNote XML")
     assert _count(isolated_env) == 0
 
 

@@ -111,7 +111,7 @@ def test_killed_fetch_keeps_whole_batches_and_the_next_run_completes(
     assert _query(db, "PRAGMA integrity_check") == [("ok",)]
     stored = _query(db, "SELECT count(*) FROM papers")[0][0]
     assert 200 <= stored < 1300 and stored % 100 == 0  # whole batches only
-    assert _query(db, "SELECT count(*) FROM authors WHERE pmid NOT IN (SELECT pmid FROM papers)"
+    assert _query(db, "SELECT count(*) FROM authors WHERE paper_id NOT IN (SELECT id FROM papers)"
                   ) == [(0,)]
     assert _query(db, "SELECT status FROM fetch_runs") == [("running",)]
     again = subprocess.run([sys.executable, "-m", "kratomlit", "fetch", "--query", "kratom",

@@ -61,5 +61,6 @@ def test_records_an_interrupted_fetch_kept_count_as_new(tmp_path: Path) -> None:
         run = store.start_run("fetch", "kratom")
         store.save_papers(iter_records(stream), source="fetch", run_id=run)  # type: ignore[arg-type]
         store.finish_run(run, status="interrupted", error="interrupted")
-        last, pmids = store.last_run_pmids()
+        last, added = store.last_run_pmids()
+        pmids = {int(store.references(added)[i]) for i in added}
     assert (last["id"], last["status"], pmids) == (run, "interrupted", {29768149})

@@ -14,7 +14,7 @@ from kratomlit.parse.medline_text import iter_records, looks_like_medline
 from kratomlit.records import Paper
 from kratomlit.store import Store
 
-from conftest import PUBMED, needs_pubmed
+from conftest import PUBMED, needs_pubmed, paper_id
 
 pytestmark = needs_pubmed
 
@@ -95,6 +95,6 @@ def test_import_command_reads_txt_and_nbib(runner: CliRunner, isolated_env: Path
     result = runner.invoke(app, ["import", str(EXPORTS[0]), str(nbib)])
     assert result.exit_code == 0, result.output
     with Store(isolated_env) as store:
-        paper = store.get_paper(12230038)
+        paper = store.get_paper(paper_id(store, 12230038))
         assert paper["journal_iso"] == "Brief Bioinform"
         assert [h["pmid"] for h in store.search("toolkits")] == [12230038]

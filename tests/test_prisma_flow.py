@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -151,18 +150,29 @@ def test_an_import_of_records_already_fetched_is_a_source(
 
 def test_a_database_from_before_import_hits_still_counts_sensibly(tmp_path: Path) -> None:
     """Before m005 an import kept only the papers it added or changed."""
+    from sqlite_utils import Database
+
     from kratomlit.parse.medline_text import iter_records
+    from kratomlit.parse.pubmed_xml import iter_records as iter_xml
+    from kratomlit.store import PAPER_COLUMNS, paper_rows
 
     path = tmp_path / "old.db"
-    with Store(path) as store:
-        import_files(store, [PUBMED / "pubmed-29768149.xml", MEDLINE])
-        import_files(store, [MEDLINE])  # adds nothing new
-        # A paper saved without a run, as another tool might have left it.
-        store.save_papers([next(iter_records(PUBMED / "medline-pubmed_result2.txt"))],
-                          source="fetch")
-    with sqlite3.connect(path) as conn:  # the database as the schema before m005 had it
-        conn.execute("DROP TABLE import_hits")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_import_hits'")
+    db = Database(path)  # the schema before m005, filled as kratomlit then did
+    migrations.migrations.apply(db, stop_before="m005_import_hits")
+    files = [str(PUBMED / "pubmed-29768149.xml"), str(MEDLINE)]
+    imported = [*iter_xml(PUBMED / "pubmed-29768149.xml"), *iter_records(MEDLINE)]
+    unrecorded = next(iter_records(PUBMED / "medline-pubmed_result2.txt"))
+    with db.conn:
+        for run_id, options in ((1, {"files": files}), (2, {"files": [str(MEDLINE)]})):
+            db.table("fetch_runs").insert({"id": run_id, "kind": "import", "status": "ok",
+                                           "query": "import", "options": json.dumps(options)})
+        for paper, source in [*((p, "import:x") for p in imported), (unrecorded, "fetch")]:
+            values = dict(zip(PAPER_COLUMNS, paper_rows(paper)[0], strict=True))
+            db.table("papers").insert({**values, "source": source})
+        # the re-import (run 2) added nothing, so the old schema kept nothing of it
+        db.table("run_papers").insert_all([{"run_id": 1, "pmid": p.pmid, "action": "new"}
+                                           for p in imported])
+    db.close()
     with Store(path) as store:
         assert sorted(store.schema_version()) == sorted(migrations.SCHEMA_VERSION_NAMES)
         found = prisma.flow(store)

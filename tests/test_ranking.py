@@ -15,12 +15,12 @@ from kratomlit.errors import UsageError
 from kratomlit.review import ranking, screening, simulation
 from kratomlit.store import Store
 
-from conftest import LABELS, PUBMED
+from conftest import LABELS, PUBMED, paper_id
 
 
-def _dev(question: str, irrelevant: int | None = None) -> dict[int, bool]:
+def _dev(db: Path, question: str, irrelevant: int | None = None) -> dict[int, bool]:
     """An inclusion question over the hand labels of ../shared/labels/dev.jsonl (with only
-    the first ``irrelevant`` irrelevant papers, to keep a simulation quick)."""
+    the first ``irrelevant`` irrelevant papers, to keep a simulation quick), by paper id."""
     rows = [json.loads(line) for line in LABELS.read_text().splitlines()]
     if question == "rct":
         labels = {int(r["pmid"]): r["design"] in ("rct", "controlled-trial") for r in rows}
@@ -29,7 +29,9 @@ def _dev(question: str, irrelevant: int | None = None) -> dict[int, bool]:
     if irrelevant is not None:
         dropped = [p for p, included in labels.items() if not included][irrelevant:]
         labels = {p: included for p, included in labels.items() if p not in dropped}
-    return labels
+    with Store(db) as store:
+        ids = store.ids_by_pmid(labels)
+    return {ids[pmid]: included for pmid, included in labels.items()}
 
 
 def _features(db: Path) -> ranking.Features:
@@ -134,13 +136,15 @@ def test_features_are_cached_and_rebuilt_when_papers_change(real_db: Path) -> No
         assert str(saved["key"]) != key  # rebuilt, and cached under the new key
     fresh = ranking.build_features(rows)
     assert (after.matrix != fresh.matrix).nnz == 0
-    row = after.matrix[after.index[paper.pmid]]
-    assert row.nnz < first.matrix[first.index[paper.pmid]].nnz  # the short new abstract
+    with Store(real_db) as store:
+        changed_id = paper_id(store, paper.pmid)
+    row = after.matrix[after.index[changed_id]]
+    assert row.nnz < first.matrix[first.index[changed_id]].nnz  # the short new abstract
 
     # A withdrawn paper leaves the features.
     with Store(real_db) as store:
         store.mark_deleted([paper.pmid])
-    assert paper.pmid not in _features(real_db).index
+    assert changed_id not in _features(real_db).index
 
 
 def test_no_papers_no_features(tmp_path: Path) -> None:
@@ -167,7 +171,7 @@ def test_a_damaged_cache_is_rebuilt(real_db: Path) -> None:
 @pytest.mark.parametrize("question", ["rct", "mood"])
 def test_a_relevant_paper_comes_first_after_a_few_decisions(real_db: Path,
                                                             question: str) -> None:
-    labels = _dev(question)
+    labels = _dev(real_db, question)
     features = _features(real_db)
     ranker = ranking.Ranker(features)
     relevant = [p for p, included in labels.items() if included]
@@ -193,7 +197,7 @@ def test_a_relevant_paper_comes_first_after_a_few_decisions(real_db: Path,
 
 def test_the_model_waits_for_both_kinds_and_counts_maybe_and_priors_as_relevant(
         real_db: Path) -> None:
-    labels = _dev("rct")
+    labels = _dev(real_db, "rct")
     relevant = [p for p, included in labels.items() if included]
     irrelevant = [p for p, included in labels.items() if not included]
     queue = irrelevant[5:100] + relevant[5:]
@@ -220,7 +224,7 @@ def test_the_model_waits_for_both_kinds_and_counts_maybe_and_priors_as_relevant(
 
 
 def test_two_reviewers_each_get_their_own_model(real_db: Path) -> None:
-    labels = _dev("mood")
+    labels = _dev(real_db, "mood")
     relevant = [p for p, included in labels.items() if included]
     irrelevant = [p for p, included in labels.items() if not included]
     ranker = ranking.Ranker(_features(real_db))
@@ -245,7 +249,7 @@ def test_two_reviewers_each_get_their_own_model(real_db: Path) -> None:
 
 
 def test_screen_view_tells_rank_run_estimate_and_notice(real_db: Path) -> None:
-    labels = _dev("rct")
+    labels = _dev(real_db, "rct")
     relevant = [p for p, included in labels.items() if included]
     irrelevant = [p for p, included in labels.items() if not included]
     ranker = ranking.Ranker(_features(real_db))
@@ -270,7 +274,7 @@ def test_screen_view_tells_rank_run_estimate_and_notice(real_db: Path) -> None:
 
 
 def test_simulation_is_deterministic_and_beats_random_order(real_db: Path) -> None:
-    labels = _dev("rct", irrelevant=150)
+    labels = _dev(real_db, "rct", irrelevant=150)
     features = _features(real_db)
     first = simulation.simulate(features, labels, runs=2, seed=7)
     again = simulation.simulate(features, labels, runs=2, seed=7)
@@ -294,7 +298,7 @@ def test_simulation_refuses_labels_it_cannot_replay(real_db: Path) -> None:
     from kratomlit.errors import InputFileError
 
     features = _features(real_db)
-    labels = _dev("rct")
+    labels = _dev(real_db, "rct")
     with pytest.raises(UsageError):
         simulation.simulate(features, labels, runs=0)
     with pytest.raises(UsageError):
@@ -308,7 +312,8 @@ def test_simulation_refuses_labels_it_cannot_replay(real_db: Path) -> None:
 def test_recall_curve_svg_is_valid_and_labelled(real_db: Path) -> None:
     import xml.etree.ElementTree as ET
 
-    sim = simulation.simulate(_features(real_db), _dev("mood", irrelevant=100), runs=2, seed=1)
+    sim = simulation.simulate(_features(real_db), _dev(real_db, "mood", irrelevant=100), runs=2,
+                              seed=1)
     root = ET.fromstring(simulation.recall_svg(sim))
     ns = "{http://www.w3.org/2000/svg}"
     assert root.tag == f"{ns}svg"

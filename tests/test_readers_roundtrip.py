@@ -23,8 +23,8 @@ def _truth(db: Path) -> dict[int, dict[str, Any]]:
                       "SELECT pmid, title, doi, year, pmcid, journal, journal_iso FROM papers "
                       "WHERE deleted = 0")}
         for pmid, last, fore, initials, group in conn.execute(
-                "SELECT pmid, last_name, fore_name, initials, collective_name FROM authors "
-                "ORDER BY pmid, position"):
+                "SELECT p.pmid, last_name, fore_name, initials, collective_name FROM authors "
+                "JOIN papers p ON p.id = paper_id ORDER BY p.pmid, position"):
             if pmid in papers:
                 papers[pmid]["authors"].append((group or last, None if group else
                                                 fore or initials))

@@ -161,8 +161,8 @@ def test_map_new_and_screened_select_like_table(runner: CliRunner, isolated_env:
         _, added = store.last_run_pmids()
     new = json.loads(ok(runner, "map", "--new", "--format", "json"))
     assert 0 < new["studies"] == len(_json(runner, "table", "--new")) == len(added)
-    for pmid, decision in ((sorted(added)[0], "include"), (sorted(added)[-1], "maybe")):
-        assert runner.invoke(app, ["screen", "set", str(pmid), decision, "--reviewer",
+    for paper, decision in ((sorted(added)[0], "include"), (sorted(added)[-1], "maybe")):
+        assert runner.invoke(app, ["screen", "set", f"id:{paper}", decision, "--reviewer",
                                    "ana"]).exit_code == 0
     screened = json.loads(ok(runner, "map", "--screened", "--format", "json"))
     assert screened["studies"] == 2 == sum(sum(r.values()) for r in screened["cells"].values())

@@ -16,11 +16,16 @@ from kratomlit.store import Store
 from conftest import LABELS
 
 
-def _labels(question: str) -> dict[int, bool]:
+def _labels(question: str, db: Path) -> dict[int, bool]:
+    """The hand labels (by PMID) of the papers, by paper id."""
     rows = [json.loads(line) for line in LABELS.read_text().splitlines()]
     if question == "rct":
-        return {int(r["pmid"]): r["design"] in ("rct", "controlled-trial") for r in rows}
-    return {int(r["pmid"]): "mood" in r["outcomes"] for r in rows}
+        labels = {int(r["pmid"]): r["design"] in ("rct", "controlled-trial") for r in rows}
+    else:
+        labels = {int(r["pmid"]): "mood" in r["outcomes"] for r in rows}
+    with Store(db) as store:
+        ids = store.ids_by_pmid(labels)
+    return {ids[pmid]: label for pmid, label in labels.items()}
 
 
 def _ranker(db: Path, priors: frozenset[int] = frozenset()) -> ranking.Ranker:
@@ -58,7 +63,7 @@ def test_random_order_is_seeded_and_keeps_its_order_when_resumed() -> None:
 
 def test_relevance_waits_in_date_order_then_reranks_after_each_decision(real_db: Path
                                                                         ) -> None:
-    labels = _labels("mood")
+    labels = _labels("mood", real_db)
     selection = list(labels)  # the labels' order stands in for the table's
     queue = Queue(selection, {}, set(), "relevance", ranker=_ranker(real_db))
     first = queue.next()
@@ -87,7 +92,7 @@ def test_relevance_waits_in_date_order_then_reranks_after_each_decision(real_db:
 
 
 def test_priors_start_the_model_and_undo_brings_a_paper_back_first(real_db: Path) -> None:
-    labels = _labels("rct")
+    labels = _labels("rct", real_db)
     selection = list(labels)
     relevant = [p for p in selection if labels[p]]
     queue = Queue(selection, {}, set(), "relevance",
@@ -112,7 +117,7 @@ def test_priors_start_the_model_and_undo_brings_a_paper_back_first(real_db: Path
 
 
 def test_the_notice_appears_at_the_heuristics_threshold(real_db: Path) -> None:
-    labels = _labels("rct")
+    labels = _labels("rct", real_db)
     relevant = next(p for p in labels if labels[p])
     irrelevant = [p for p in labels if not labels[p]]
     selection = [relevant, *irrelevant[:29]]  # 30 papers: 10% is 3 screened

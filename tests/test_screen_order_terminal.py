@@ -55,9 +55,11 @@ def _table_order(db: Path) -> list[int]:
     from kratomlit.report import selection
     from kratomlit.store import Store
 
-    with Store(db) as store:
-        return selection.pmids(store, study_filters(None, None, None, None, None, False,
-                                                    include_retracted=True))
+    with Store(db) as store:  # selection.pmids gives paper ids: the screen shows PMIDs
+        ids = selection.pmids(store, study_filters(None, None, None, None, None, False,
+                                                   include_retracted=True))
+        pmids = {paper_id: int(ref) for paper_id, ref in store.references(ids).items()}
+    return [pmids[paper_id] for paper_id in ids]
 
 
 @pytest.mark.parametrize("question", ["rct", "mood"])
@@ -219,7 +221,7 @@ def test_bad_order_options_are_one_line(runner: CliRunner, real_db: Path, args: 
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    (["--prior", "26340864,1"], "--prior: 1 PMID not in the database"),
+    (["--prior", "26340864,1"], "--prior: 1 paper not in the database"),
     (["--prior-filter", "search=zzqqxx"], "--prior-filter selects no papers"),
 ])
 def test_priors_must_be_papers_in_the_database(real_db: Path, args: list[str],

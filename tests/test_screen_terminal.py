@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Terminal
+from conftest import Terminal, paper_id
 
 
 def _stored(db: Path) -> list[tuple]:
@@ -69,7 +69,7 @@ def _sections(db: Path, pmid: int) -> list[dict]:
     from kratomlit.store import Store
 
     with Store(db) as store:
-        return store.get_paper(pmid)["abstract_sections"]
+        return store.get_paper(paper_id(store, pmid))["abstract_sections"]
 
 
 def _status(term: Terminal) -> tuple[int, int, int]:

@@ -23,12 +23,12 @@ def store(real_db: Path) -> Store:
     return Store(real_db)
 
 
-def _some_pmids(store: Store, n: int) -> list[int]:
-    return [r[0] for r in store.db.execute(f"SELECT pmid FROM papers ORDER BY pmid LIMIT {n}")]
+def _some_ids(store: Store, n: int) -> list[int]:
+    return [r[0] for r in store.db.execute(f"SELECT id FROM papers ORDER BY pmid LIMIT {n}")]
 
 
 def test_decisions_agree_conflict_and_resolve(store: Store) -> None:
-    a, b, c = _some_pmids(store, 3)
+    a, b, c = _some_ids(store, 3)
     screening.record(store, a, "include", reviewer="ana")
     screening.record(store, a, "include", reviewer="ben")
     screening.record(store, b, "exclude", reviewer="ana", reason="wrong population")
@@ -38,7 +38,7 @@ def test_decisions_agree_conflict_and_resolve(store: Store) -> None:
     assert decisions[a].decision == "include" and decisions[a].reviewers == ("ana", "ben")
     assert decisions[b].decision == "conflict"
     assert decisions[c].decision == "maybe"
-    assert [item["pmid"] for item in screening.conflicts(store)] == [b]
+    assert [item["id"] for item in screening.conflicts(store)] == [b]
     screening.record(store, b, "exclude", reviewer="chair", reason="wrong population",
                      final=True)
     settled = screening.effective_decisions(store)[b]
@@ -50,7 +50,7 @@ def test_decisions_agree_conflict_and_resolve(store: Store) -> None:
 
 
 def test_undo_removes_only_the_reviewers_latest(store: Store) -> None:
-    a, b = _some_pmids(store, 2)
+    a, b = _some_ids(store, 2)
     screening.record(store, a, "include", reviewer="ana")
     screening.record(store, b, "include", reviewer="ben")
     screening.record(store, b, "maybe", reviewer="ana")
@@ -69,13 +69,13 @@ def test_cohen_kappa_matches_a_hand_computation() -> None:
 
 
 def test_bad_decisions_change_nothing(store: Store) -> None:
-    a = _some_pmids(store, 1)[0]
+    a = _some_ids(store, 1)[0]
     with pytest.raises(UsageError, match="needs a reason"):
         screening.record(store, a, "exclude", reviewer="ana")
     with pytest.raises(UsageError, match="unknown decision"):
         screening.record(store, a, "perhaps", reviewer="ana")
     with pytest.raises(NotFoundError):
-        screening.record(store, 1, "include", reviewer="ana")
+        screening.record(store, 10**12, "include", reviewer="ana")
     assert store.db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
 
 
@@ -88,14 +88,15 @@ def test_duplicates_by_doi_but_not_errata(store: Store) -> None:
                                  publication_types=["Published Erratum"])
     store.save_papers([notice], source="test")
     found = duplicates.find(store)
+    ids = store.ids_by_pmid([99_000_001, original.pmid])
     assert [(c.pmid, c.duplicate_of, c.method) for c in found] == [
-        (99_000_001, original.pmid, "doi")]
+        (ids[99_000_001], ids[original.pmid], "doi")]
     duplicates.record(store, found, confirm=True)
-    assert duplicates.removed(store) == {99_000_001}
+    assert duplicates.removed(store) == {ids[99_000_001]}
 
 
 def test_prisma_counts_add_up(store: Store) -> None:
-    pmids = _some_pmids(store, 6)
+    pmids = _some_ids(store, 6)  # paper ids
     screening.record(store, pmids[0], "include", reviewer="ana")
     screening.record(store, pmids[1], "exclude", reviewer="ana", reason="not about kratom")
     screening.record(store, pmids[2], "exclude", reviewer="ana", reason="wrong outcome")
@@ -103,7 +104,7 @@ def test_prisma_counts_add_up(store: Store) -> None:
     screening.record(store, pmids[4], "include", reviewer="ana")
     screening.record(store, pmids[4], "exclude", reviewer="ben", reason="wrong outcome")
     original = store.get_paper(pmids[5])
-    store.db.execute("INSERT INTO duplicates (pmid, duplicate_of, method, status) "
+    store.db.execute("INSERT INTO duplicates (paper_id, duplicate_of, method, status) "
                      "VALUES (?, ?, 'doi', 'confirmed')", [pmids[5], pmids[0]])
     store.db.conn.commit()
     flow = prisma.flow(store)
@@ -114,11 +115,11 @@ def test_prisma_counts_add_up(store: Store) -> None:
     assert (flow.included, flow.excluded, flow.maybe, flow.conflicts) == (1, 2, 1, 1)
     assert flow.excluded_reasons == {"not about kratom": 1, "wrong outcome": 1}
     assert sum(s.records for s in flow.sources) == 617
-    assert original["pmid"] == pmids[5]
+    assert original["id"] == pmids[5]
 
 
 def test_prisma_svg_is_wellformed_and_shows_the_counts(store: Store) -> None:
-    screening.record(store, _some_pmids(store, 1)[0], "include", reviewer="ana")
+    screening.record(store, _some_ids(store, 1)[0], "include", reviewer="ana")
     drawing = etree.fromstring(prisma.svg(prisma.flow(store)).encode())
     assert drawing.tag == "{http://www.w3.org/2000/svg}svg"
     texts = " ".join(drawing.itertext())

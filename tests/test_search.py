@@ -24,7 +24,8 @@ def _fts(db: Path, expression: str) -> set[int]:
     """The papers SQLite's own FTS5 finds for a raw expression: what the CLI must report."""
     with sqlite3.connect(db) as conn:
         return {r[0] for r in conn.execute(
-            "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", [expression])}
+            "SELECT pmid FROM papers WHERE rowid IN (SELECT rowid FROM papers_fts "
+            "WHERE papers_fts MATCH ?)", [expression])}
 
 
 def _search(runner: CliRunner, *args: str) -> list[int]:
@@ -66,7 +67,8 @@ def test_a_leading_not_finds_the_papers_without_the_words(runner: CliRunner,
 def test_fields_are_named_as_users_name_them(runner: CliRunner, real_db: Path) -> None:
     with sqlite3.connect(real_db) as conn:
         with_mesh = {r[0] for r in conn.execute(
-            "SELECT pmid FROM mesh WHERE descriptor = 'Asthma'")}
+            "SELECT p.pmid FROM mesh JOIN papers p ON p.id = paper_id "
+            "WHERE descriptor = 'Asthma'")}
     assert with_mesh and set(_search(runner, "mesh:asthma")) == with_mesh
     assert set(_search(runner, "title:asthma")) == _fts(real_db, "title:asthma")
     result = runner.invoke(app, ["search", "journal:lancet"])
@@ -80,8 +82,9 @@ def test_authors_are_searchable(runner: CliRunner, real_db: Path) -> None:
     assert _search(runner, "author:FitzGerald AND asthma") == [29768149]
     assert _search(runner, "O'Byrne PM") == [29768149]  # as PubMed writes authors
     with sqlite3.connect(real_db) as conn:
-        first = conn.execute("SELECT pmid, last_name FROM authors WHERE position = 1 AND "
-                             "last_name GLOB '[A-Z]*' ORDER BY pmid LIMIT 25").fetchall()
+        first = conn.execute("SELECT p.pmid, last_name FROM authors JOIN papers p ON "
+                             "p.id = paper_id WHERE position = 1 AND last_name GLOB '[A-Z]*' "
+                             "ORDER BY p.pmid LIMIT 25").fetchall()
     for pmid, surname in first:
         assert pmid in _search(runner, f"author:{surname}"), surname
 

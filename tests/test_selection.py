@@ -38,7 +38,8 @@ def test_filters_combine(tagged: Store) -> None:
         assert "safety" in row["outcomes"] and row["design"] in ("rct", "cohort")
         assert 2015 <= row["year"] <= 2016
     expected = tagged.db.execute(
-        "SELECT count(*) FROM papers p JOIN paper_tags t USING (pmid) WHERE p.retracted = 0 AND "
+        "SELECT count(*) FROM papers p JOIN paper_tags t ON t.paper_id = p.id "
+        "WHERE p.retracted = 0 AND "
         "p.deleted = 0 AND t.design IN ('rct', 'cohort') AND p.year BETWEEN 2015 AND 2016 AND "
         "t.outcomes LIKE '%\"safety\"%'").fetchone()[0]
     assert len(found) == expected
@@ -75,7 +76,8 @@ def test_limit_and_summary_counts(tagged: Store) -> None:
 def test_map_cells_add_up(tagged: Store) -> None:
     found = evidence_map(tagged, Filters())
     tagged_outcomes = tagged.db.execute(
-        "SELECT count(*) FROM paper_tags t JOIN papers p USING (pmid), json_each(t.outcomes) "
+        "SELECT count(*) FROM paper_tags t JOIN papers p ON p.id = t.paper_id, "
+        "json_each(t.outcomes) "
         "WHERE p.retracted = 0 AND p.deleted = 0").fetchone()[0]
     no_outcome = sum(found.cells.get("no outcome", {}).values())
     assert sum(sum(row.values()) for row in found.cells.values()) == tagged_outcomes + no_outcome

@@ -135,9 +135,8 @@ def test_citation_found_papers_are_tagged_screened_and_counted_in_prisma(
     searched_and_included(runner, fake)
     ok(runner, "snowball", "--quiet")
     ok(runner, "tag", "--quiet")
-    assert rows(isolated_env, f"SELECT count(*) FROM paper_tags WHERE pmid = {P2}")[0][0] > 0
-
-
+    assert rows(isolated_env, f"SELECT count(*) FROM paper_tags WHERE paper_id = "
+                f"(SELECT id FROM papers WHERE pmid = {P2})")[0][0] > 0
     ok(runner, "screen", "set", str(P2), "exclude", "--reason", "wrong population",
        "--reviewer", "ana")
     ok(runner, "screen", "set", str(P4), "include", "--reviewer", "ana")
@@ -317,3 +316,35 @@ def test_a_seed_given_by_pmid_is_never_fetched_as_a_find_of_its_own_links(
     summary = json.loads(out)  # step 2 reaches P1 again (P3 and P4 link to it)
     assert (summary["linked"], summary["to_fetch"], summary["new"]) == (5, 5, 5)
     assert {p for (p,) in rows(isolated_env, "SELECT pmid FROM papers")} == {P2, P3, P4, P5, P6}
+
+
+def test_seeds_may_be_named_by_id_and_need_a_pmid(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path) -> None:
+    from kratomlit.records import Paper
+    from kratomlit.store import Store
+
+    ok(runner, "snowball", "--seeds", str(P4), "--backward", "--quiet")  # stores P1
+    with Store(isolated_env) as store:
+        first = store.find_paper("pmid", P1)
+        loose = store.save_papers([Paper(title="A synthetic record no PubMed search found")],
+                                  source="test").ids[0]
+    fake.log.clear()
+    ok(runner, "snowball", "--seeds", f"id:{first}", "--forward", "--quiet")
+    assert [int(i) for i in fake.calls("elink")[0].ids] == [P1]
+    result = runner.invoke(app, ["snowball", "--seeds", f"id:{loose}"])
+    assert result.exit_code == 2 and f"id:{loose} has no PMID" in result.stderr
+
+
+def test_a_paper_citations_reach_joins_the_study_another_database_gave(
+        runner: CliRunner, fake: FakeEutils, isolated_env: Path, tmp_path: Path) -> None:
+    from kratomlit.parse.pubmed_xml import iter_records
+
+    p3 = next(p for p in iter_records(SYNTHETIC_XML) if p.pmid == P3)
+    ris = tmp_path / "embase.ris"  # P3 as Embase has it: no PMID, the title in capitals
+    ris.write_text(f"TY  - JOUR\nDB  - Embase\nTI  - {p3.title.upper()}\nDO  - {p3.doi}\n"
+                   "ER  -\n", "utf-8")
+    searched_and_included(runner, fake)
+    ok(runner, "import", str(ris), "--quiet")
+    ok(runner, "snowball", "--quiet")  # P1 cites P2 and P3
+    assert rows(isolated_env, f"SELECT count(*), max(title) FROM papers WHERE pmid = {P3} OR "
+                f"lower(doi) = lower('{p3.doi}')") == [(1, p3.title)]

@@ -14,7 +14,7 @@ from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store, fts_expression, migrations
 
-from conftest import PUBMED, require_pubmed
+from conftest import PUBMED, paper_id, require_pubmed
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,11 @@ def papers() -> list[Paper]:
 
 def _fts_rows(store: Store, pmid: int) -> int:
     """How many index entries find this paper by its own title words (0 or 1 when consistent)."""
-    title = store.db.execute("SELECT title FROM papers WHERE pmid = ?", [pmid]).fetchone()[0]
+    rowid, title = store.db.execute("SELECT id, title FROM papers WHERE pmid = ?",
+                                    [pmid]).fetchone()
     words = " ".join(f'"{w}"' for w in title.replace('"', " ").split()[:6])
     sql = "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ? AND rowid = ?"
-    return store.db.execute(sql, [f"title : ({words})", pmid]).fetchone()[0]
+    return store.db.execute(sql, [f"title : ({words})", rowid]).fetchone()[0]
 
 
 def _fts_consistent(store: Store) -> bool:
@@ -64,13 +65,13 @@ def test_changed_record_is_updated_in_place(tmp_path: Path, papers: list[Paper])
     original = papers[0]
     with Store(tmp_path / "k.db") as store:
         store.save_papers([original], source="fetch")
-        first_seen = store.get_paper(original.pmid)["first_seen"]
+        first_seen = store.get_paper(paper_id(store, original.pmid))["first_seen"]
         changed = dataclasses.replace(
             original, title="Zanzibarian retitled record", authors=original.authors[:1],
             retracted=True)
         counts = store.save_papers([changed], source="import:x")
         assert (counts.new, counts.updated) == (0, 1)
-        row = store.get_paper(original.pmid)
+        row = store.get_paper(paper_id(store, original.pmid))
         assert row["title"] == "Zanzibarian retitled record"
         assert row["first_seen"] == first_seen and row["source"] == "fetch"
         assert row["retracted"] == 1
@@ -87,14 +88,14 @@ def test_last_version_of_a_repeated_pmid_wins(tmp_path: Path, papers: list[Paper
     with Store(tmp_path / "k.db") as store:
         counts = store.save_papers([papers[0], newer], source="test")
         assert counts.new == 1
-        assert store.get_paper(papers[0].pmid)["title"] == "Second version"
+        assert store.get_paper(paper_id(store, papers[0].pmid))["title"] == "Second version"
 
 
 def test_deleted_pmids_are_flagged(tmp_path: Path, papers: list[Paper]) -> None:
     with Store(tmp_path / "k.db") as store:
         store.save_papers(papers, source="test")
         assert store.mark_deleted([papers[0].pmid, 99999999]) == 1
-        assert store.get_paper(papers[0].pmid)["deleted"] == 1
+        assert store.get_paper(paper_id(store, papers[0].pmid))["deleted"] == 1
         assert store.stats()["deleted"] == 1
         assert store.stats()["papers"] == len(papers) - 1
 
@@ -104,9 +105,9 @@ def test_runs_record_status_and_new_pmids(tmp_path: Path, papers: list[Paper]) -
         run = store.start_run("fetch", "kratom", mindate="2020", maxdate="2021")
         counts = store.save_papers(papers, source="fetch", run_id=run)
         store.finish_run(run, status="ok", counts=counts, found=len(papers), requests=2)
-        last, pmids = store.last_run_pmids()
+        last, added = store.last_run_pmids()
         assert last["id"] == run and last["status"] == "ok" and last["new"] == len(papers)
-        assert pmids == {p.pmid for p in papers}
+        assert added == set(store.ids_by_pmid(p.pmid for p in papers).values()) == set(counts.ids)
         failed = store.start_run("fetch", "kratom")
         assert store.last_run_pmids()[0]["id"] == run  # a run still going is not the last
         store.finish_run(failed, status="failed", error="boom")
@@ -116,7 +117,7 @@ def test_runs_record_status_and_new_pmids(tmp_path: Path, papers: list[Paper]) -
 
 def test_unknown_pmid(tmp_path: Path) -> None:
     with Store(tmp_path / "k.db") as store, pytest.raises(NotFoundError, match="PMID 123"):
-        store.get_paper(123)
+        store.find_paper("pmid", 123)
 
 
 def test_search_syntax_errors_are_clean(tmp_path: Path, papers: list[Paper]) -> None:

@@ -16,7 +16,7 @@ from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
 from kratomlit.sources.eutils import EutilsClient
 from kratomlit.store import Store
 
-from conftest import FIXTURES, SYNTHETIC_XML
+from conftest import FIXTURES, SYNTHETIC_XML, paper_id
 from fake_eutils import FakeEutils, articles, body
 
 
@@ -75,7 +75,7 @@ def test_incremental_fetch_asks_only_for_the_missing_pmids(
         asked = [int(i) for h in efetches for i in h.params["id"].split(",")]
         assert sorted(asked) == sorted({r.pmid for r in fake.records} - early)
         assert result.requests == 3  # one esearch, two batches of two
-        paper = store.get_paper(999000005)
+        paper = store.get_paper(paper_id(store, 999000005))
     assert paper["title"].startswith("Synthetic record 5: Mitragyna speciosa alkaloids")
     assert paper["source"] == "fetch"
 

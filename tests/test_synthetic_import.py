@@ -17,7 +17,7 @@ from kratomlit.parse.pubmed_xml import iter_records
 from kratomlit.records import Paper
 from kratomlit.store import Store
 
-from conftest import FIXTURES, SYNTHETIC_MEDLINE, SYNTHETIC_XML, one_line_error
+from conftest import FIXTURES, SYNTHETIC_MEDLINE, SYNTHETIC_XML, one_line_error, paper_id
 
 WITHDRAWN = 999000012  # in the MEDLINE export; the XML file's DeleteCitation withdraws it
 
@@ -42,12 +42,12 @@ def test_save_new_then_unchanged_then_changed_in_place(tmp_path: Path) -> None:
         assert store.db["authors"].count == sum(len(p.authors) for p in papers)
 
         original = papers[0]
-        seen = store.get_paper(original.pmid)["first_seen"]
+        seen = store.get_paper(paper_id(store, original.pmid))["first_seen"]
         changed = dataclasses.replace(original, title="Synthetic record 1, retitled Zanzibarian",
                                       authors=original.authors[:1])
         counts = store.save_papers([changed], source="import:x.xml")
         assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 0)
-        row = store.get_paper(original.pmid)
+        row = store.get_paper(paper_id(store, original.pmid))
         assert row["title"] == "Synthetic record 1, retitled Zanzibarian"
         assert (row["first_seen"], row["source"]) == (seen, "fetch")  # history is kept
         assert [a["last_name"] for a in row["authors"]] == ["Testperson"]
@@ -113,8 +113,8 @@ def test_files_that_cannot_be_imported_change_nothing(
     missing = runner.invoke(app, ["import", str(SYNTHETIC_XML), "nope.xml"])
     one_line_error(missing, "nope.xml", "no such file")
     reply = runner.invoke(app, ["import", str(FIXTURES / "synthetic-esearch.xml")])
-    one_line_error(reply, "synthetic-esearch.xml", "not PubMed XML")
+    one_line_error(reply, "synthetic-esearch.xml", "neither PubMed XML nor EndNote XML")
     text = tmp_path / "notes.txt"
     text.write_text("Synthetic notes, not a MEDLINE export.\n")
-    one_line_error(runner.invoke(app, ["import", str(text)]), "notes.txt", "not a format")
+    one_line_error(runner.invoke(app, ["import", str(text)]), "notes.txt", "no title column")
     assert _rows(isolated_env, "SELECT count(*) FROM papers") == [(0,)]

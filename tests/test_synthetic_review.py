@@ -63,7 +63,8 @@ def tagged(runner: CliRunner, synthetic_db: Path) -> Path:
 
 def test_each_record_gets_the_design_and_outcomes_it_was_written_for(tagged: Path) -> None:
     found = {pmid: (design, sorted(json.loads(outcomes))) for pmid, design, outcomes in
-             _rows(tagged, "SELECT pmid, design, outcomes FROM paper_tags")}
+             _rows(tagged, "SELECT p.pmid, design, outcomes FROM paper_tags "
+                                 "JOIN papers p ON p.id = paper_id")}
     assert found == EXPECTED_TAGS  # the withdrawn record is not tagged
 
 
@@ -71,7 +72,8 @@ def test_a_manual_tag_survives_retagging_and_clearing_restores_the_rules(
         runner: CliRunner, tagged: Path) -> None:
     _ok(runner, "tag", "set", "999000007", "--design", "other", "--outcome", "none")
     _ok(runner, "tag", "--all", "-q")
-    query = "SELECT design, outcomes, design_source FROM paper_tags WHERE pmid = 999000007"
+    query = ("SELECT design, outcomes, design_source FROM paper_tags "
+             "WHERE paper_id = (SELECT id FROM papers WHERE pmid = 999000007)")
     assert _rows(tagged, query) == [("other", "[]", "manual")]
     _ok(runner, "tag", "clear", "999000007")
     assert _rows(tagged, query)[0][:2] == ("review", "[]")
@@ -199,7 +201,9 @@ def test_prisma_flow_adds_up(runner: CliRunner, tagged: Path, tmp_path: Path) ->
                     + "</PubmedArticleSet>", encoding="utf-8")
     _ok(runner, "import", str(twin))
     listed = _ok(runner, "screen", "duplicates", "--confirm-all")
-    assert listed == "999000021 duplicates 999000001 (doi, confirmed)\n"
+    assert listed.splitlines()[0] == "999000021 duplicates 999000001 (doi, confirmed)"
+    assert [line.split(":")[0].strip() for line in listed.splitlines()[1:]] == [
+        "999000021", "999000001"]  # each record with its title
     _screen(runner,
             ("999000001", "include", "--reviewer", "ana"),
             ("999000006", "include", "--reviewer", "ana"),

@@ -35,7 +35,7 @@ def labels() -> dict[int, dict]:
 
 def _doc(db: Path, pmid: int) -> Document:
     with Store(db) as store:
-        return document(store.tag_source(pmid)[1:])
+        return document(store.tag_source(store.find_paper("pmid", pmid))[1:])
 
 
 def _query(db: Path, sql: str, *args: object) -> list[tuple]:
@@ -95,7 +95,8 @@ def test_an_abstract_that_describes_no_study_is_evidence_of_a_review(
 def test_population_and_n_follow_the_reviewers_design(runner: CliRunner, real_db: Path) -> None:
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
     survey = 21784659  # a survey of 1,527 women
-    row = "SELECT design, population, n_participants FROM paper_tags WHERE pmid = ?"
+    row = ("SELECT design, population, n_participants FROM paper_tags WHERE paper_id = "
+           "(SELECT id FROM papers WHERE pmid = ?)")
     assert _query(real_db, row, survey) == [("cross-sectional", "human", 1527)]
     for design, population in (("animal", "animal"), ("in-vitro", "in-vitro"), ("review", None)):
         assert runner.invoke(app, ["tag", "set", str(survey), "--design", design]).exit_code == 0
@@ -103,7 +104,8 @@ def test_population_and_n_follow_the_reviewers_design(runner: CliRunner, real_db
         assert runner.invoke(app, ["tag", "--all", "-q"]).exit_code == 0
         assert _query(real_db, row, survey) == [(design, population, None)]
     # An animal study a reviewer calls a cohort is about people.
-    animal = _query(real_db, "SELECT pmid FROM paper_tags WHERE design = 'animal' LIMIT 1")[0][0]
+    animal = _query(real_db, "SELECT p.pmid FROM paper_tags JOIN papers p ON p.id = paper_id "
+                             "WHERE design = 'animal' LIMIT 1")[0][0]
     assert runner.invoke(app, ["tag", "set", str(animal), "--design", "cohort"]).exit_code == 0
     assert _query(real_db, row, animal)[0][:2] == ("cohort", "human")
     assert runner.invoke(app, ["tag", "clear", str(survey)]).exit_code == 0
@@ -112,7 +114,8 @@ def test_population_and_n_follow_the_reviewers_design(runner: CliRunner, real_db
 
 def test_margins_are_stored_for_automatic_tags_only(runner: CliRunner, real_db: Path) -> None:
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    rows = _query(real_db, "SELECT pmid, margin, margins FROM paper_tags")
+    rows = _query(real_db, "SELECT p.pmid, margin, margins FROM paper_tags "
+                           "JOIN papers p ON p.id = paper_id")
     assert len(rows) == 617
     for pmid, margin, margins in rows:
         found = json.loads(margins)
@@ -120,24 +123,28 @@ def test_margins_are_stored_for_automatic_tags_only(runner: CliRunner, real_db: 
         assert margin == pytest.approx(min(abs(m) for m in found.values()), abs=1e-6)
     pmid = 21784659
     assert runner.invoke(app, ["tag", "set", str(pmid), "--design", "cohort"]).exit_code == 0
-    margins = json.loads(_query(real_db, "SELECT margins FROM paper_tags WHERE pmid = ?",
+    margins = json.loads(_query(real_db, "SELECT margins FROM paper_tags WHERE paper_id = "
+                                "(SELECT id FROM papers WHERE pmid = ?)",
                                 pmid)[0][0])
     assert set(margins) == {"mood", "social", "safety", "legal"}
     assert runner.invoke(app, ["tag", "set", str(pmid), "--outcome", "none"]).exit_code == 0
-    assert _query(real_db, "SELECT margin, margins FROM paper_tags WHERE pmid = ?",
+    assert _query(real_db, "SELECT margin, margins FROM paper_tags WHERE paper_id = "
+                  "(SELECT id FROM papers WHERE pmid = ?)",
                   pmid) == [(None, None)]
 
 
 def test_table_uncertain_lists_close_calls_closest_first(runner: CliRunner, real_db: Path
                                                        ) -> None:
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    closest = _query(real_db, "SELECT pmid FROM paper_tags ORDER BY margin LIMIT 1")[0][0]
+    closest = _query(real_db, "SELECT p.pmid FROM paper_tags JOIN papers p ON p.id = paper_id "
+                      "ORDER BY margin LIMIT 1")[0][0]
     assert runner.invoke(app, ["tag", "set", str(closest), "--design", "rct", "--outcome",
                                "none"]).exit_code == 0
     result = runner.invoke(app, ["table", "--uncertain", "--format", "json"])
     assert result.exit_code == 0, result.output
     listed = [row["pmid"] for row in json.loads(result.stdout)]
-    margins = dict(_query(real_db, "SELECT pmid, margin FROM paper_tags"))
+    margins = dict(_query(real_db, "SELECT p.pmid, margin FROM paper_tags "
+                                   "JOIN papers p ON p.id = paper_id"))
     expected = {p for p, m in margins.items() if m is not None and m < UNCERTAIN_MARGIN}
     assert set(listed) == expected and closest not in listed
     assert [margins[p] for p in listed] == sorted(margins[p] for p in listed)
@@ -186,7 +193,7 @@ def test_upgrade_adds_margins_and_keeps_tags(tmp_path: Path) -> None:
     db.close()
     with Store(path) as store:
         assert store.schema_version() == migrations.SCHEMA_VERSION_NAMES
-        assert store.db.execute("SELECT pmid, design, outcomes, margin, margins FROM paper_tags"
+        assert store.db.execute("SELECT paper_id, design, outcomes, margin, margins FROM paper_tags"
                                 ).fetchall() == [(28786991, "rct", '["mood"]', None, None)]
         import_files(store, [PUBMED / "test_current_medline.xml.gz"])
         tagged = tag_store(store).tagged

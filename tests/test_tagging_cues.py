@@ -24,7 +24,7 @@ def rules() -> RuleSet:
 
 def _doc(db: Path, pmid: int) -> Document:
     with Store(db) as store:
-        return document(store.tag_source(pmid)[1:])
+        return document(store.tag_source(store.find_paper("pmid", pmid))[1:])
 
 
 @pytest.mark.parametrize("pmid", [25368326, 26702264])

@@ -35,6 +35,19 @@ def author_names(authors: Iterable[Author]) -> str | None:
     return "; ".join(n for n in names if n) or None
 
 
+
+def reference(pmid: int | None, doi: str | None, paper_id: int) -> str:
+    """How output names a paper, so that the CLI takes it back: its PMID; a record without
+    one by its DOI (``doi:…``), else its internal id (``id:N``)."""
+    if pmid is not None:
+        return str(pmid)
+    return f"doi:{doi}" if doi else f"id:{paper_id}"
+
+
+def label(found: str) -> str:
+    """A reference in a sentence: "PMID 123", "doi:10.…", "id:7"."""
+    return f"PMID {found}" if found.isdigit() else found
+
 @dataclass
 class MeshHeading:
     descriptor: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kratomlit.cli.app import app, open_store, stderr_console
 from kratomlit.cli.options import DbOption, QuietOption
+from kratomlit.errors import UsageError
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -79,6 +81,10 @@ def fetch_command(
     batch_size: BatchSize = 500,
     api_key: ApiKey = None,
     email: Email = None,
+    match_dois: Annotated[bool, typer.Option(
+        "--match-dois", help="Instead of a query: look up in PubMed the stored studies that "
+        "have a DOI but no PMID (imported from other databases), so they gain PubMed's "
+        "record, MeSH and publication types.")] = False,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -93,6 +99,11 @@ def fetch_command(
     from kratomlit.jobs.fetch_pubmed import FetchPlan, run_fetch
     from kratomlit.sources.eutils import EutilsClient
 
+    if match_dois:
+        if any(v is not None for v in (query, since, until, refresh_since)) or full:
+            raise UsageError("--match-dois takes no query, dates or --full")
+        _match_dois(db, api_key, email, quiet)
+        return
     # Options are checked before the database is touched: a bad date changes nothing.
     plan = FetchPlan.build(query, since=since, until=until, refresh_since=refresh_since,
                            full=full, batch_size=batch_size)
@@ -111,3 +122,23 @@ def fetch_command(
     for warning in result.warnings:
         say(console, f"NCBI: {warning}")
     say(console, _summary(result, str(store.path)))
+
+
+def _match_dois(db: Path | None, api_key: str | None, email: str | None, quiet: bool) -> None:
+    from kratomlit.cli.progress import say
+    from kratomlit.config import Settings
+    from kratomlit.jobs.match_dois import match_dois
+    from kratomlit.sources.eutils import EutilsClient
+
+    settings = Settings.resolve(db=db, api_key=api_key, email=email)
+    console = stderr_console(quiet)
+    with (
+        open_store(db, settings=settings, create=True) as store,
+        EutilsClient(settings.eutils_url, api_key=settings.api_key,
+                     email=settings.email) as client,
+    ):
+        result = match_dois(store, client)
+        requests = client.requests
+    say(console, f"{plural(result.looked_up, 'study', 'studies')} with a DOI and no PMID; "
+                 f"{result.matched:,} found in PubMed and given its record "
+                 f"({plural(requests, 'request')}).")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kratomlit.cli.app import app, open_store, stdout_console
-from kratomlit.cli.options import DbOption, PmidArgument, format_option
+from kratomlit.cli.options import DbOption, PmidArgument, format_option, resolve
 from kratomlit.report import formats
 
 FormatOption = Annotated[str, format_option(formats.VIEW, "text (rich on a terminal) or json.")]
@@ -31,26 +31,30 @@ def status(db: DbOption = None, output_format: FormatOption = "text") -> None:
 
 
 @app.command()
-def show(pmid: PmidArgument, db: DbOption = None, output_format: FormatOption = "text") -> None:
+def show(paper: PmidArgument, db: DbOption = None, output_format: FormatOption = "text"
+         ) -> None:
     """The whole record of one paper, with PubMed and DOI links, the reviewers' screening
     decisions and manual tags with their notes, and the papers in the database it cites and
     that cite it (after `kratomlit snowball`)."""
     from kratomlit.review.screening import paper_decisions
 
     with open_store(db) as store:
-        paper = store.get_paper(pmid)
-        paper["screening"] = paper_decisions(store, pmid)
-        paper["extraction"] = store.stored_extraction(pmid)
-        paper["manual_extraction"] = store.manual_extraction_rows(pmid)
-        links = store.paper_links(pmid)
+        paper_id = resolve(store, paper)
+        record = store.get_paper(paper_id)
+        record["screening"] = paper_decisions(store, paper_id)
+        record["extraction"] = store.stored_extraction(paper_id)
+        record["manual_extraction"] = store.manual_extraction_rows(paper_id)
+        record["sources"] = store.sources_of(paper_id)
+        record["source_databases"] = store.source_databases([paper_id]).get(paper_id, [])
+        links = store.paper_links(record["pmid"]) if record["pmid"] else {}
     if any(links.values()):  # only after citation tracking: other records read as before
-        paper["citations"] = links
+        record["citations"] = links
     if output_format == "json":
-        typer.echo(json.dumps(paper, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
     from kratomlit.report.details import render_paper
 
-    render_paper(stdout_console(), paper)
+    render_paper(stdout_console(), record)
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """The options commands share: the database, --format (its choices from the registry of output
-formats), the PMID argument, --quiet, the reviewer, and the study filters with the one
-builder that table, map, digest, export and screen use.
+formats), the paper argument (PMID, doi: or id:) and its resolver, --quiet, the reviewer, and
+the study filters with the one builder that table, map, digest, export and screen use.
 
 Cheap to import (no rich, no store): ``kratomlit --help`` reads every one of these.
 """
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from kratomlit.errors import UsageError
+from kratomlit.parse.fields import doi as normalise_doi
 from kratomlit.report import formats
 from kratomlit.tagging.taxonomy import OUTCOMES
 
 if TYPE_CHECKING:
+    from kratomlit.store import Store
     from kratomlit.store.selection import Filters
 
 DbOption = Annotated[
@@ -53,25 +55,65 @@ ViewFormat = Annotated[str, format_option(formats.VIEW, "text or json.")]
 MAX_PMID = 2**63 - 1
 
 
-def pmid_value(value: str) -> int:
+def pmid_value(value: str, what: str = "a PubMed ID") -> int:
     """A PMID typed on the command line, checked before it reaches the database."""
     text = value.strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PMID:
-        raise typer.BadParameter(f"{value!r} is not a PubMed ID (a whole number from 1 to "
+        raise typer.BadParameter(f"{value!r} is not {what} (a whole number from 1 to "
                                  f"{MAX_PMID:,})")
     return int(text)
 
 
-def pmid_values(values: list[str] | None, option: str) -> list[int]:
-    """PMIDs given repeated or comma-separated (``--prior 1,2 --prior 3``), each checked."""
+
+
+
+
+class PaperRef(NamedTuple):
+    """A paper as the user named it: ``kind`` "pmid", "doi" or "id" (the internal id, shown
+    for records without a PMID)."""
+
+    kind: str
+    value: str | int
+
+    @property
+    def label(self) -> str:
+        return f"PMID {self.value}" if self.kind == "pmid" else f"{self.kind}:{self.value}"
+
+
+def paper_ref(value: str) -> PaperRef:
+    """A paper reference typed on the command line: digits (a PMID), ``doi:10.…`` or
+    ``id:N``; checked before it reaches the database."""
+    text = value.strip()
+    prefix, _, rest = text.partition(":")
+    if rest and prefix.lower() == "doi":
+        doi = normalise_doi(rest)
+        if doi:
+            return PaperRef("doi", doi)
+    elif rest and prefix.lower() == "id":
+        return PaperRef("id", pmid_value(rest, "a kratomlit id"))
+    elif not rest:
+        return PaperRef("pmid", pmid_value(text))
+    raise typer.BadParameter(f"{value!r} is not a paper: give a PMID (digits), doi:10.… or "
+                             "id:N")
+
+
+def paper_refs(values: list[str] | None, option: str) -> list[PaperRef]:
+    """Papers given repeated or comma-separated (``--prior 1,doi:10.1/x --prior id:3``),
+    each checked."""
     try:
-        return [pmid_value(v) for value in values or [] for v in value.split(",") if v.strip()]
+        return [paper_ref(v) for value in values or [] for v in value.split(",") if v.strip()]
     except typer.BadParameter as exc:
         raise UsageError(f"{option}: {exc.message}") from None
 
 
-PmidArgument = Annotated[int, typer.Argument(help="The PubMed ID.", show_default=False,
-                                             metavar="PMID", parser=pmid_value)]
+def resolve(store: Store, ref: PaperRef) -> int:
+    """The stored paper a reference names (its id); unknown: the one-line not-found error."""
+    return store.find_paper(ref.kind, ref.value)
+
+
+PmidArgument = Annotated[PaperRef, typer.Argument(
+    help="The paper: its PMID, doi:10.… or id:N.", show_default=False, metavar="PAPER",
+    parser=paper_ref)]
 Reviewer = Annotated[str | None, typer.Option(
     "--reviewer", help="Who is screening [env KRATOMLIT_REVIEWER].", show_default=False)]
 

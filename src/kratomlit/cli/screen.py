@@ -19,6 +19,7 @@ from kratomlit.cli.options import (
     Measure,
     New,
     Outcome,
+    PaperRef,
     PmidArgument,
     Reviewer,
     Search,
@@ -28,18 +29,19 @@ from kratomlit.cli.options import (
     ViewFormat,
     extraction_filters,
     format_option,
-    pmid_value,
+    paper_ref,
+    resolve,
     split_values,
     study_filters,
 )
 from kratomlit.cli.screen_order import Order, Plan, Prior, PriorFilter, Seed, StopNotice
-from kratomlit.errors import UsageError
+from kratomlit.errors import NotFoundError, UsageError
+from kratomlit.records import label
 from kratomlit.report import formats
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
-
-    pass
+    from kratomlit.store import Store
 
 screen_app = make_app(
     "Screen papers for a systematic review: one key per decision, two reviewers, PRISMA.",
@@ -117,24 +119,24 @@ DecisionArgument = Annotated[str, typer.Argument(help="include, exclude or maybe
                                                  show_default=False)]
 
 
-def _decide(pmid: int, decision: str, reason: str | None, note: str | None,
+def _decide(paper: PaperRef, decision: str, reason: str | None, note: str | None,
             reviewer: str | None, db: Path | None, *, final: bool) -> str:
     from kratomlit.review import screening
 
     name = _reviewer(reviewer)
     screening.check_decision(decision, reason)
     with open_store(db, create=True) as store:
-        screening.record(store, pmid, decision, reviewer=name, reason=reason, note=note,
-                         final=final)
+        screening.record(store, resolve(store, paper), decision, reviewer=name, reason=reason,
+                         note=note, final=final)
     return name
 
 
 @screen_app.command("set")
-def screen_set(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
+def screen_set(paper: PmidArgument, decision: DecisionArgument, reason: Reason = None,
                note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
     """Record one decision without the interactive screen (for scripts)."""
-    name = _decide(pmid, decision, reason, note, reviewer, db, final=False)
-    typer.echo(f"PMID {pmid}: {decision.lower()} by {name}")
+    name = _decide(paper, decision, reason, note, reviewer, db, final=False)
+    typer.echo(f"{paper.label}: {decision.lower()} by {name}")
 
 
 @screen_app.command("undo")
@@ -144,8 +146,9 @@ def screen_undo(reviewer: Reviewer = None, db: DbOption = None) -> None:
 
     name = _reviewer(reviewer)
     with open_store(db, write=True) as store:
-        pmid = screening.undo(store, name)
-    typer.echo(f"Undid {name}'s decision on PMID {pmid}" if pmid else
+        paper_id = screening.undo(store, name)
+        undone = store.references([paper_id]).get(paper_id) if paper_id else None
+    typer.echo(f"Undid {name}'s decision on {label(undone)}" if undone else
                f"{name} has no decision to undo")
 
 
@@ -162,7 +165,8 @@ def screen_conflicts(db: DbOption = None, output_format: ViewFormat = "text") ->
         return
     console = stdout_console()
     for item in found:
-        console.print(f"PMID {item['pmid']}: {item['title']}", markup=False, highlight=False)
+        console.print(f"{label(item['paper'])}: {item['title']}", markup=False,
+                      highlight=False)
         for who, vote in item["votes"].items():
             reason = f" ({vote['reason']})" if vote["reason"] else ""
             note = f" — note: {vote['note']}" if vote["note"] else ""
@@ -173,12 +177,12 @@ def screen_conflicts(db: DbOption = None, output_format: ViewFormat = "text") ->
 
 
 @screen_app.command("resolve")
-def screen_resolve(pmid: PmidArgument, decision: DecisionArgument, reason: Reason = None,
+def screen_resolve(paper: PmidArgument, decision: DecisionArgument, reason: Reason = None,
                    note: Note = None, reviewer: Reviewer = None, db: DbOption = None) -> None:
     """Settle a paper's decision (a final decision overrides the reviewers' votes); only a
     paper someone has screened can be resolved."""
-    name = _decide(pmid, decision, reason, note, reviewer, db, final=True)
-    typer.echo(f"PMID {pmid}: resolved as {decision.lower()} by {name}")
+    name = _decide(paper, decision, reason, note, reviewer, db, final=True)
+    typer.echo(f"{paper.label}: resolved as {decision.lower()} by {name}")
 
 
 @screen_app.command("agreement")
@@ -201,11 +205,19 @@ def screen_agreement(db: DbOption = None, output_format: ViewFormat = "text") ->
                       f"Cohen's kappa {kappa}", highlight=False, markup=False)
 
 
+def _known(store: Store, ref: PaperRef) -> int | None:
+    """The paper's id; None when it is not stored (so not a candidate either)."""
+    try:
+        return resolve(store, ref)
+    except NotFoundError:
+        return None
+
+
 @screen_app.command("duplicates")
 def screen_duplicates(
-    confirm: Annotated[list[int] | None, typer.Option(
-        "--confirm", help="Confirm this candidate PMID as a duplicate (repeatable).",
-        show_default=False, metavar="PMID", parser=pmid_value)] = None,
+    confirm: Annotated[list[PaperRef] | None, typer.Option(
+        "--confirm", help="Confirm this candidate (PMID, doi:… or id:N) as a duplicate "
+        "(repeatable).", show_default=False, metavar="PAPER", parser=paper_ref)] = None,
     confirm_all: Annotated[bool, typer.Option(
         "--confirm-all", help="Confirm every candidate.")] = False,
     db: DbOption = None,
@@ -216,17 +228,26 @@ def screen_duplicates(
 
     with open_store(db, write=True) as store:
         found = duplicates.find(store)
-        wanted = set(confirm or [])
-        unknown = wanted - {c.pmid for c in found}
+        candidates = {c.pmid for c in found}
+        wanted = {ref: _known(store, ref) for ref in confirm or []}
+        unknown = [ref.label for ref, paper_id in wanted.items() if paper_id not in candidates]
         if unknown:
-            raise UsageError(f"not a duplicate candidate: {', '.join(map(str, sorted(unknown)))}")
-        chosen = {c.pmid for c in found} if confirm_all else wanted
+            raise UsageError(f"not a duplicate candidate: {', '.join(sorted(unknown))}")
+        chosen = candidates if confirm_all else set(wanted.values())
         with store.transaction():  # one transaction, each pair written once
             duplicates.record(store, [c for c in found if c.pmid not in chosen])
             duplicates.record(store, [c for c in found if c.pmid in chosen], confirm=True)
         state = duplicates.statuses(store)
-    lines = [f"{c.pmid} duplicates {c.duplicate_of} ({c.method}, "
-             f"{state[c.pmid, c.duplicate_of]})" for c in found]
+        ids = [i for c in found for i in (c.pmid, c.duplicate_of)]
+        refs, databases = store.references(ids), store.source_databases(ids)
+        titles = {i: store.get_paper(i)["title"] for i in ids}
+    lines = []
+    for c in found:
+        lines.append(f"{refs[c.pmid]} duplicates {refs[c.duplicate_of]} ({c.method}, "
+                     f"{state[c.pmid, c.duplicate_of]})")
+        lines += [f"    {refs[i]}: {titles[i]}"
+                  + (f" [{', '.join(databases[i])}]" if databases.get(i) else "")
+                  for i in (c.pmid, c.duplicate_of)]
     if lines:
         typer.echo("\n".join(lines))
     confirmed = sum(state[c.pmid, c.duplicate_of] == "confirmed" for c in found)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kratomlit.cli.options import pmid_values, study_filters
+from kratomlit.cli.options import paper_refs, resolve, study_filters
 from kratomlit.errors import NotFoundError, UsageError
 from kratomlit.wording import plural
 
@@ -28,8 +28,9 @@ Seed = Annotated[int | None, typer.Option(
     "--seed", help="The seed of --order random: the same seed, the same order [default 0].",
     show_default=False)]
 Prior = Annotated[list[str] | None, typer.Option(
-    "--prior", help="Count this paper as relevant, to start the relevance model, until you "
-    "decide it (repeatable or comma-separated).", show_default=False, metavar="PMID")]
+    "--prior", help="Count this paper (PMID, doi:… or id:N) as relevant, to start the "
+    "relevance model, until you decide it (repeatable or comma-separated).",
+    show_default=False, metavar="PAPER")]
 PriorFilter = Annotated[list[str] | None, typer.Option(
     "--prior-filter", help="Count the papers `table` lists with this filter as relevant, to "
     "start the relevance model: design=rct,controlled-trial outcome=mood since=YEAR "
@@ -88,7 +89,7 @@ class Plan:
         if (priors or prior_filter) and self.order != "relevance":
             raise UsageError("--prior and --prior-filter start the relevance model; they do "
                              f"nothing with --order {self.order}")
-        self.seed, self.priors = seed or 0, pmid_values(priors, "--prior")
+        self.seed, self.priors = seed or 0, paper_refs(priors, "--prior")
         self.prior_filter = _prior_filter(prior_filter)
         self.stop_notice = stop_notice
         self.rule(100)  # a bad --stop-notice is refused before any work
@@ -117,15 +118,23 @@ class Plan:
         return queue
 
     def _priors(self, store: Store) -> frozenset[int]:
-        """The PMIDs given as priors, each a paper in the database, and the papers the
-        prior filter selects."""
+        """The papers (ids) given as priors, each in the database, and the papers the prior
+        filter selects."""
         from kratomlit.report import selection
 
-        missing = sorted(set(self.priors) - store.live_pmids())
+        live, chosen, missing = store.live_pmids(), set(), []
+        for ref in self.priors:
+            try:
+                paper_id = resolve(store, ref)
+            except NotFoundError:
+                paper_id = None
+            if paper_id in live:
+                chosen.add(paper_id)
+            else:
+                missing.append(str(ref.value))
         if missing:
-            raise NotFoundError(f"--prior: {plural(len(missing), 'PMID')} not in the database "
-                                f"{store.path} (or withdrawn): {', '.join(map(str, missing))}")
-        chosen = set(self.priors)
+            raise NotFoundError(f"--prior: {plural(len(missing), 'paper')} not in the database "
+                                f"{store.path} (or withdrawn): {', '.join(missing)}")
         if self.prior_filter is not None:
             found = selection.pmids(store, self.prior_filter)
             if not found:

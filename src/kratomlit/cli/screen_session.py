@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kratomlit.errors import UsageError
+from kratomlit.records import label
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
@@ -131,16 +132,17 @@ def _show(console: Console, store: Store, row: dict[str, Any], head: list[Text],
     and the rules that fired, and the whole structured abstract (keywords highlighted)."""
     from rich.text import Text
 
-    paper = store.get_paper(row["pmid"])
+    paper = store.get_paper(row["id"])
     plain = console.color_system is None  # TERM=dumb: no styles, so mark keywords
     top, *status = head
     if row.get("retracted"):  # before the journal, which may be cut at the edge
         top.append("  RETRACTED", style="bold red")
-    top.append(f"  PMID {row['pmid']} · {row.get('year') or '?'} · {row.get('journal_iso') or ''}")
+    top.append(f"  {label(row['reference'])} · {row.get('year') or '?'} · "
+               f"{row.get('journal_iso') or ''}")
     design = Text(f"Design: {row['design']} · Outcomes: {', '.join(row['outcomes']) or 'none'}"
                   f" · N: {row.get('n_participants') or '-'}")
     fired = [Text(f"  {line}", style="dim", no_wrap=True, overflow="ellipsis")
-             for line in _evidence(store, row["pmid"])[:3]]
+             for line in _evidence(store, row["id"])[:3]]
     title = _marked(paper["title"] or "(no title)", pattern, plain, "bold")
     lines = [line for text in (top, *status, title, design, *fired)
              for line in text.wrap(console, console.width)]
@@ -151,7 +153,7 @@ def _show(console: Console, store: Store, row: dict[str, Any], head: list[Text],
         if section.get("label"):
             abstract.append(f"{section['label']}: ", style="bold")
         abstract.append_text(_marked(section["text"], pattern, plain))
-    return _Screen(console, row["pmid"], lines, abstract or Text("(no abstract)", style="dim"))
+    return _Screen(console, row["id"], lines, abstract or Text("(no abstract)", style="dim"))
 
 
 def _head(nxt: Next, name: str, seed: int) -> list[Text]:

@@ -57,11 +57,14 @@ def screen_simulate(
     simulation.check_options(runs, prior_included, prior_excluded, model)
     if plot is not None and not (plot.parent if str(plot.parent) else Path(".")).is_dir():
         raise InputFileError(f"{plot}: the folder {plot.parent} does not exist")
-    labelled = simulation.read_labels(labels)
+    by_pmid = simulation.read_labels(labels)
     with open_store(db) as store:
         rows = list(store.texts())
         db_path = store.path
-    missing = sorted(set(labelled) - {row[0] for row in rows})
+        ids = store.ids_by_pmid(by_pmid)
+    live = {row[0] for row in rows}
+    labelled = {ids[pmid]: value for pmid, value in by_pmid.items() if ids.get(pmid) in live}
+    missing = sorted(pmid for pmid in by_pmid if ids.get(pmid) not in live)
     if missing:
         shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise InputFileError(f"{labels}: {len(missing)} labelled PMID(s) are not in the "

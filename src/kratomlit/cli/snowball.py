@@ -11,12 +11,13 @@ from typer.core import TyperCommand
 
 from kratomlit.cli.app import app, open_store, stderr_console
 from kratomlit.cli.fetch import ApiKey, BatchSize, Email
-from kratomlit.cli.options import DbOption, QuietOption, ViewFormat, pmid_value
+from kratomlit.cli.options import DbOption, PaperRef, QuietOption, ViewFormat, paper_ref
 from kratomlit.errors import InputFileError, UsageError
 from kratomlit.wording import plural
 
 if TYPE_CHECKING:
     from kratomlit.jobs.follow_links import SnowballPlan, SnowballResult
+    from kratomlit.store import Store
 
 
 
@@ -36,8 +37,9 @@ class _OptionalSimilar(TyperCommand):
 
 Seeds = Annotated[list[str] | None, typer.Option(
     "--seeds", help="Where to start: included (the studies screened in; the default once "
-    "there are any), all (every paper), or PMIDs (repeatable or comma-separated) and @FILE "
-    "(PMIDs, one or more a line, # comments).", show_default=False, metavar="SEEDS")]
+    "there are any), all (every paper), or papers (PMIDs, doi:… or id:N; repeatable or "
+    "comma-separated) and @FILE (papers, one or more a line, # comments).",
+    show_default=False, metavar="SEEDS")]
 Backward = Annotated[bool, typer.Option(
     "--backward", help="Follow the seeds' references (default: references and citations).")]
 Forward = Annotated[bool, typer.Option(
@@ -54,7 +56,7 @@ Max = Annotated[int | None, typer.Option(
     "1000 at depth 2].", show_default=False, metavar="N")]
 
 
-def _seed_file(path: Path) -> list[int]:
+def _seed_file(path: Path) -> list[PaperRef]:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
@@ -67,7 +69,7 @@ def _seed_file(path: Path) -> list[int]:
     for number, line in enumerate(text.splitlines(), 1):
         for token in line.split("#", 1)[0].replace(",", " ").split():
             try:
-                pmids.append(pmid_value(token))
+                pmids.append(paper_ref(token))
             except typer.BadParameter as exc:
                 raise InputFileError(f"{path}, line {number}: {exc.message}") from None
     if not pmids:
@@ -75,10 +77,10 @@ def _seed_file(path: Path) -> list[int]:
     return pmids
 
 
-def _seeds(values: list[str]) -> tuple[str | None, list[int]]:
-    """(included, all or None; the PMIDs given) from the --seeds values."""
+def _seeds(values: list[str]) -> tuple[str | None, list[PaperRef]]:
+    """(included, all or None; the papers given: PMIDs, doi:, id:) from the --seeds values."""
     words: list[str] = []
-    pmids: list[int] = []
+    pmids: list[PaperRef] = []
     for token in (t for value in values for t in value.replace(",", " ").split()):
         if token.lower() in ("included", "all"):
             words.append(token.lower())
@@ -86,7 +88,7 @@ def _seeds(values: list[str]) -> tuple[str | None, list[int]]:
             pmids += _seed_file(Path(token[1:]))
         else:
             try:
-                pmids.append(pmid_value(token))
+                pmids.append(paper_ref(token))
             except typer.BadParameter as exc:
                 raise UsageError(f"--seeds: {exc.message}") from None
     if len(set(words)) + bool(pmids) > 1:
@@ -94,6 +96,24 @@ def _seeds(values: list[str]) -> tuple[str | None, list[int]]:
     if values and not (words or pmids):
         raise UsageError("--seeds is empty")
     return (words[0] if words else None), list(dict.fromkeys(pmids))
+
+
+def _seed_pmids(store: Store, given: list[PaperRef]) -> list[int]:
+    """The PMIDs of the seeds given: a PMID as it is (ELink knows papers the database lacks);
+    doi: and id: name stored papers, which need a PMID for ELink to follow."""
+    from kratomlit.cli.options import resolve
+
+    pmids = []
+    for ref in given:
+        if ref.kind == "pmid":
+            pmids.append(int(ref.value))
+            continue
+        found = store.pmids_of([resolve(store, ref)])
+        if not found:
+            raise UsageError(f"--seeds: {ref.label} has no PMID, so PubMed cannot follow its "
+                             "citations")
+        pmids += found
+    return list(dict.fromkeys(pmids))
 
 
 def _summary(result: SnowballResult, plan: SnowballPlan, db: str) -> list[str]:
@@ -152,8 +172,8 @@ def snowball_command(
     settings = Settings.resolve(db=db, api_key=api_key, email=email)
     console = stderr_console(quiet)
     with open_store(db, settings=settings, create=bool(given), write=True) as store:
-        named, pmids = ((plural(len(given), "PMID") + " given", given) if given
-                        else seed_pmids(store, choice))
+        named, pmids = ((plural(len(given), "PMID") + " given", _seed_pmids(store, given))
+                        if given else seed_pmids(store, choice))
         if not settings.email:
             say(console, "Warning: no contact e-mail for NCBI, which asks every tool for one: "
                          "set NCBI_EMAIL or pass --email")

@@ -188,23 +188,29 @@ def _last_run(store: Store) -> str:
 
 
 def _citing(store: Store, day: Any) -> tuple[str, dict[int, list[int]]]:
-    """(heading, citing PMID -> the included studies it cites) of ``digest --citing``: the
-    links the last snowball run found first, or those first found since ``day``."""
+    """(heading, citing paper's id -> the PMIDs of the included studies it cites) of ``digest
+    --citing``: the links the last snowball run found first, or those first found since
+    ``day``. Links are PubMed's, between PMIDs: a study without one has none."""
     from kratomlit.review.screening import pmids_with_status
 
-    included = sorted(pmids_with_status(store, "included") or ())
+    included = store.pmids_of(pmids_with_status(store, "included") or ())
     if not included:
         return "No included studies yet: screening decides what is followed", {}
     if day:
-        found = store.citing(included, since=day.isoformat())
+        found = _by_id(store, store.citing(included, since=day.isoformat()))
         return f"Papers citing your included studies, first linked since {day}", found
     run = store.last_citation_run()
     if run is None:
         return "No snowball run yet: `kratomlit snowball` follows the citations", {}
-    found = store.citing(included, run_id=run["id"])
+    found = _by_id(store, store.citing(included, run_id=run["id"]))
     when = (run["finished_at"] or "").replace("T", " ").replace("Z", " UTC")
     return (f"New papers citing your included studies, found by snowball run {run['id']} "
             f"(finished {when}): {plural(len(found), 'paper')}"), found
+
+
+def _by_id(store: Store, cites: dict[int, list[int]]) -> dict[int, list[int]]:
+    ids = store.ids_by_pmid(cites)
+    return {ids[pmid]: cited for pmid, cited in cites.items() if pmid in ids}
 
 
 @app.command()
@@ -235,11 +241,12 @@ def digest(since: Annotated[str | None, typer.Option(
         if citing:
             heading, cites = _citing(store, day)
         groups: dict[str, list[dict]] = {}
-        keep = ("pmid", "year", "design", "outcomes", "title", "journal_iso", "retracted", "url")
+        keep = ("pmid", "id", "reference", "year", "design", "outcomes", "title", "journal_iso",
+                "retracted", "url")
         for row in selection.rows(store, filters, only=None if cites is None else list(cites)):
             kept = {k: row[k] for k in keep}  # not the abstracts: a big run is held whole
             if cites is not None:
-                kept["cites"] = cites[row["pmid"]]
+                kept["cites"] = cites[row["id"]]
             for outcome in row["outcomes"] or [NO_OUTCOME]:
                 groups.setdefault(outcome, []).append(kept)
     order = [*OUTCOMES, NO_OUTCOME]

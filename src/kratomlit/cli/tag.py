@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kratomlit.cli.app import app, make_app, open_store, stderr_console, stdout_console
-from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat
+from kratomlit.cli.options import DbOption, PmidArgument, QuietOption, ViewFormat, resolve
 from kratomlit.errors import UsageError
 from kratomlit.tagging.taxonomy import OUTCOMES
 from kratomlit.wording import plural
@@ -71,7 +71,7 @@ def tag(
 
 @tag_app.command("set")
 def tag_set(
-    pmid: PmidArgument,
+    paper: PmidArgument,
     design: Annotated[str | None, typer.Option(
         "--design", help="The study design (see TAXONOMY: rct, cohort, case-report, ...).",
         show_default=False)] = None,
@@ -107,19 +107,20 @@ def tag_set(
         raise UsageError("nothing to set: give --design, --outcome, --finding, --substances, "
                          "--countries or --measures")
     with open_store(db, create=True) as store:
+        paper_id = resolve(store, paper)
         files = _rule_files(store, rules)
         values = _extraction_values(finding, lists, files)
         if design is not None or outcomes is not None:
-            set_manual(store, pmid, design=design, outcomes=outcomes, note=note,
+            set_manual(store, paper_id, design=design, outcomes=outcomes, note=note,
                        rule_files=files)
         if values:
             from kratomlit.jobs.extract_papers import set_manual_extraction
 
-            for warning in set_manual_extraction(store, pmid, values, note, files):
+            for warning in set_manual_extraction(store, paper_id, values, note, files):
                 stderr_console(False).print(f"Warning: {warning}", markup=False,
                                             highlight=False, soft_wrap=True)
-        effective = _effective(store, pmid)
-    typer.echo(f"PMID {pmid}: {effective}" + "".join(f"; {name} set" for name in values))
+        effective = _effective(store, paper_id)
+    typer.echo(f"{paper.label}: {effective}" + "".join(f"; {name} set" for name in values))
 
 
 def _extraction_values(finding: str | None, lists: dict[str, str | None],
@@ -138,8 +139,8 @@ def _extraction_values(finding: str | None, lists: dict[str, str | None],
     return values
 
 
-def _effective(store: Store, pmid: int) -> str:
-    tags = store.stored_tags(pmid)
+def _effective(store: Store, paper_id: int) -> str:
+    tags = store.stored_tags(paper_id)
     if tags is None:  # only extracted fields were set on a paper never tagged
         return "not tagged yet (run `kratomlit tag`)"
     return f"design {tags.design}, outcomes {', '.join(tags.outcomes) or 'none'}"
@@ -147,7 +148,7 @@ def _effective(store: Store, pmid: int) -> str:
 
 @tag_app.command("clear")
 def tag_clear(
-    pmid: PmidArgument,
+    paper: PmidArgument,
     design: Annotated[bool, typer.Option("--design", help="Clear only the manual design.")] = False,
     outcome: Annotated[bool, typer.Option("--outcome",
                                           help="Clear only the manual outcomes.")] = False,
@@ -171,22 +172,23 @@ def tag_clear(
     everything = not any([design, outcome, *chosen.values()])
     fields = [name for name, wanted in chosen.items() if wanted or everything]
     with open_store(db, write=True) as store:
+        paper_id = resolve(store, paper)
         files = _rule_files(store, rules)
         removed = []
         if design or outcome or everything:
-            removed = clear_manual(store, pmid, design=design or everything,
+            removed = clear_manual(store, paper_id, design=design or everything,
                                    outcomes=outcome or everything, rule_files=files)
         if fields:
-            removed += clear_manual_extraction(store, pmid, fields, files)
-        effective = _effective(store, pmid)
+            removed += clear_manual_extraction(store, paper_id, fields, files)
+        effective = _effective(store, paper_id)
     cleared = {"design": "design", "outcome": "outcomes"}
     what = (f"manual {' and '.join(cleared.get(a, a) for a in removed)} removed" if removed
             else "no manual tags to remove")
-    typer.echo(f"PMID {pmid}: {what}; {effective}")
+    typer.echo(f"{paper.label}: {what}; {effective}")
 
 
 @app.command()
-def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
+def explain(paper: PmidArgument, rules: RulesOption = None, db: DbOption = None,
             output_format: ViewFormat = "text") -> None:
     """Which rules fire on a paper, on which words, and the tags stored for it; where its
     finding comes from and which words named its substances, countries and measures."""
@@ -194,12 +196,14 @@ def explain(pmid: PmidArgument, rules: RulesOption = None, db: DbOption = None,
     from kratomlit.jobs.tag_papers import explain as explain_paper
 
     with open_store(db) as store:
-        found = explain_paper(store, pmid, _rule_files(store, rules))
-        extraction = explain_extraction(store, pmid, _rule_files(store, rules))
+        paper_id = resolve(store, paper)
+        found = explain_paper(store, paper_id, _rule_files(store, rules))
+        extraction = explain_extraction(store, paper_id, _rule_files(store, rules))
     current = found.current
     if output_format == "json":
         typer.echo(json.dumps({
-            "pmid": pmid, "title": found.title, "stored": found.stored, "manual": found.manual,
+            "pmid": found.pmid, "id": found.paper_id, "title": found.title,
+            "stored": found.stored, "manual": found.manual,
             "current_rules": {"design": current.design, "design_rule": current.design_rule,
                               "runner_up": current.runner_up,
                               "outcomes": current.outcomes,
@@ -234,8 +238,9 @@ def evaluate(
 
     wanted = read_labels(labels)
     with open_store(db) as store:
-        predicted = store.effective_tags()
-    result = run(wanted, predicted)
+        tagged = store.effective_tags()  # by paper id; the labels name PMIDs
+        ids = store.ids_by_pmid(label.pmid for label in wanted)
+    result = run(wanted, {pmid: tagged[i] for pmid, i in ids.items() if i in tagged})
     if not result.compared:
         raise UsageError("none of the labelled papers is tagged in this database "
                          "(import them, then run `kratomlit tag`)")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kratomlit.errors import UsageError
-from kratomlit.records import AbstractSection
+from kratomlit.records import AbstractSection, label
 from kratomlit.store import Store
 from kratomlit.store.extraction import MANUAL_FIELDS, ExtractionSource
 from kratomlit.store.tags import TagSource
@@ -100,8 +100,8 @@ def set_manual_extraction(store: Store, pmid: int, values: dict[str, Any], note:
         abstract = " ".join((store.tag_source(pmid)[2] or "").split())
         finding = values.get("finding")
         if finding and " ".join(finding.removesuffix("…").split()) not in abstract:
-            warnings.append(f"PMID {pmid}: the finding is not the abstract's own words; "
-                            "kept as the reviewer's")
+            warnings.append(f"{label(store.identity(pmid)[1])}: the finding is not the "
+                            "abstract's own words; kept as the reviewer's")
         store.set_manual_extraction(pmid, values, note, _now())
         reextract(store, pmid, vocabulary)
     return warnings

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from kratomlit.errors import EutilsError, UsageError
+from kratomlit.jobs.match_dois import pubmed_into
 from kratomlit.parse.dates import parse_date, tomorrow
 from kratomlit.sources import eutils
 from kratomlit.sources.eutils import EutilsClient
@@ -266,7 +267,8 @@ def _fetch(store: Store, client: EutilsClient, plan: FetchPlan, window: Slice,
 def _to_fetch(store: Store, client: EutilsClient, plan: FetchPlan, listing: IdList,
               result: FetchResult) -> list[int]:
     """The PMIDs to efetch: those not stored (all with --full), plus --refresh-since's."""
-    stored = store.stored_pmids(include_deleted=False)
+    # A record another database gave with its PMID is fetched, so PubMed's metadata wins.
+    stored = store.stored_pmids(include_deleted=False, pubmed_only=True)
     already = [i for i in listing.ids if i in stored]
     if already:
         store.record_hits(plan.query, already, result.run_id)
@@ -308,7 +310,8 @@ def _save(store: Store, query: str, batch: FetchedBatch, result: FetchResult,
           progress: FetchProgress) -> None:
     """One batch, its deletions and its query hits, committed together or not at all."""
     with store.transaction():
-        counts = store.save_papers(batch.papers, source=SOURCE, run_id=result.run_id)
+        counts = store.save_papers(batch.papers, source=SOURCE, run_id=result.run_id,
+                                   into=pubmed_into(store, batch.papers))
         if batch.deletions:
             counts.deleted += store.mark_deleted(batch.deletions, run_id=result.run_id)
         store.record_hits(query, sorted(batch.pmids), result.run_id)

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from kratomlit.errors import EutilsError, NotFoundError, UsageError
 from kratomlit.jobs.fetch_pubmed import DEFAULT_BATCH, check_batch_size
+from kratomlit.jobs.match_dois import pubmed_into
 from kratomlit.records import LINK_DIRECTIONS, Link
 from kratomlit.sources.eutils import ELINK_BATCH, EutilsClient, batched
 from kratomlit.store import SaveCounts, Store
@@ -205,8 +206,9 @@ def seed_pmids(store: Store, choice: str | None) -> tuple[str, list[int]]:
         if not kept:
             raise UsageError("the database holds no papers to start from; give seeds: "
                              "--seeds PMID[,PMID...] or --seeds @FILE")
-        return f"all {plural(len(kept), 'paper')}", sorted(kept)
-    included = sorted((pmids_with_status(store, "included") or set()) & kept)
+        found = store.pmids_of(kept)  # ELink knows PMIDs: a record without one is no seed
+        return f"all {plural(len(found), 'paper')}", found
+    included = store.pmids_of((pmids_with_status(store, "included") or set()) & kept)
     if not included:
         raise UsageError("no included studies to start from yet; give seeds: --seeds all, "
                          "--seeds PMID[,PMID...] or --seeds @FILE")
@@ -279,7 +281,8 @@ def _step(store: Store, client: EutilsClient, plan: SnowballPlan, seeds: list[in
         batch = client.efetch_ids(chunk)
         came = batch.pmids
         with store.transaction():  # the papers and the links to them, whole or not at all
-            counts = store.save_papers(batch.papers, source=SOURCE, run_id=result.run_id)
+            counts = store.save_papers(batch.papers, source=SOURCE, run_id=result.run_id,
+                                       into=pubmed_into(store, batch.papers))
             if batch.deletions:
                 counts.deleted += store.mark_deleted(batch.deletions, run_id=result.run_id)
             result.new_links += store.save_links(

@@ -320,24 +320,27 @@ def clear_manual(store: Store, pmid: int, *, design: bool = True, outcomes: bool
 
 @dataclass
 class Explanation:
-    pmid: int
+    pmid: int | None
     title: str
     current: TagResult
     stored: dict[str, Any] | None
     manual: list[dict[str, Any]]
     rules_fired: list[Evidence]
     thresholds: dict[str, float]  # the score each outcome needs
+    paper_id: int = 0
+    reference: str = ""  # how output names the paper (records.reference)
 
 
 def explain(store: Store, pmid: int, rule_files: list[Path] | None = None) -> Explanation:
-    """Every rule that matches the paper now (negated matches too), the stored tags, and
-    the reviewer's manual tags."""
+    """Every rule that matches the paper (``pmid``: its id) now (negated matches too), the
+    stored tags, and the reviewer's manual tags."""
     with store.reading():
         row = _paper_row(store, pmid)
         rules = _ruleset(rule_files)
         result = tag_document(document(row[1:]), rules, complete=True)
         stored = store.stored_tags(pmid)
         manual = store.manual_tag_rows(pmid)
+        real_pmid, reference = store.identity(pmid)
     stored_dict = stored.as_dict() if stored else None
-    return Explanation(pmid, row[1], result, stored_dict, manual, result.evidence,
-                       rules.scoring.threshold)
+    return Explanation(real_pmid, row[1], result, stored_dict, manual, result.evidence,
+                       rules.scoring.threshold, pmid, reference)

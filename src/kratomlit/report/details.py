@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -11,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kratomlit.records import reference
 from kratomlit.wording import plural
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -83,12 +85,12 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
     if paper["deleted"]:
         header = Text("WITHDRAWN BY NLM  ", style="bold white on red") + header
     body: list[Any] = [header, Text(_authors(paper)), Text(_citation(paper), style="italic")]
-    links = [PUBMED_URL.format(pmid=paper["pmid"])]
+    links = [PUBMED_URL.format(pmid=paper["pmid"])] if paper["pmid"] else []
     if paper["doi"]:
         links.append(DOI_URL.format(doi=paper["doi"]))
-    ids = [f"PMID {paper['pmid']}"] + [
-        f"{label} {paper[key]}" for label, key in (("PMCID", "pmcid"), ("DOI", "doi"))
-        if paper[key]
+    ids = [f"PMID {paper['pmid']}" if paper["pmid"] else f"id:{paper['id']}"] + [
+        f"{label} {paper[key]}" for label, key in (("PMCID", "pmcid"), ("DOI", "doi"),
+                                                    ("Accession", "accession")) if paper[key]
     ]
     body.append(Text(" · ".join(ids), style="dim"))
     body.append(Text("\n".join(links), style="blue"))
@@ -100,7 +102,13 @@ def render_paper(console: Console, paper: dict[str, Any]) -> None:
         if value:
             grid.add_row(label, Text(value))  # Text: brackets in a note are not markup
     body.extend([Text(""), grid])
-    console.print(Panel(Group(*body), title=f"PMID {paper['pmid']}", title_align="left"))
+    console.print(Panel(Group(*body), title=_label(paper), title_align="left"))
+
+
+def _label(paper: dict[str, Any]) -> str:
+    """A paper as output names it: "PMID 123", "doi:10.…" or "id:7"."""
+    found = reference(paper.get("pmid"), paper.get("doi"), paper["id"])
+    return f"PMID {found}" if paper.get("pmid") else found
 
 
 def _abstract(sections: list[dict[str, Any]]) -> list[Text]:
@@ -128,6 +136,7 @@ def _facts(paper: dict[str, Any]) -> list[tuple[str, str]]:
         ("Entrez date", paper["entrez_date"] or ""),
         ("Errata", ", ".join(paper["errata"])),
         ("First seen", paper["first_seen"] or ""),
+        ("Sources", "\n".join(_source(s) for s in paper.get("sources") or [])),
     ]
     tags = paper.get("tags")
     if tags:
@@ -175,6 +184,17 @@ def _citations(links: dict[str, Any] | None) -> list[tuple[str, str]]:
     return facts
 
 
+def _source(found: dict[str, Any]) -> str:
+    """One source record: "Embase, AN 2039990001 (embase.ris, joined by doi)"."""
+    ids = ", ".join(f"{label} {found[key]}" for label, key in (("AN", "accession"),
+                                                             ("PMID", "pmid")) if found[key])
+    where = ", ".join(w for w in (found["file"] and Path(found["file"]).name,
+                                  f"joined by {found['matched_by']}"
+                                  if found["matched_by"] != "new" else "") if w)
+    return f"{found['source_db'] or 'unknown'}{', ' + ids if ids else ''}" + (
+        f" ({where})" if where else "")
+
+
 def _noted(item: dict[str, Any]) -> str:
     """A reviewer's note and the day it was written, after what it is about."""
     note = f" — note: {item['note']}" if (item["note"] or "").strip() else ""
@@ -200,7 +220,7 @@ def render_hits(console: Console, text: str, hits: list[dict[str, Any]], total: 
         console.print(f"No papers match {text!r}.", highlight=False)
         return
     for hit in hits:
-        head = Text(f"{hit['pmid']}  ", style="bold cyan")
+        head = Text(f"{reference(hit['pmid'], hit['doi'], hit['id'])}  ", style="bold cyan")
         head.append(f"{hit['year'] or '----'}  {hit['first_author'] or ''}  ")
         head.append(hit["journal_iso"] or "", style="italic")
         if hit["retracted"]:
@@ -223,7 +243,8 @@ def _split_marks(snippet: str) -> list[str]:
 
 def render_explanation(console: Console, found: Any) -> None:
     """``explain``: the stored tags, then every rule that matches now and on which words."""
-    console.print(f"[bold]PMID {found.pmid}[/bold] {escape(found.title)}")
+    shown = f"PMID {found.pmid}" if found.pmid else found.reference
+    console.print(f"[bold]{escape(shown)}[/bold] {escape(found.title)}")
     if found.stored:
         stored = found.stored
         console.print(f"Stored: design [bold]{stored['design']}[/bold] ({stored['design_source']}),"
@@ -353,7 +374,7 @@ def _flow_table(console: Console, found: Any, sources: list[Any], included: str)
          Panel(f"Removed before screening: {found.duplicates_removed}\n"
                f"  duplicates found by more than one source: "
                f"{found.duplicates_across_sources}\n"
-               f"  confirmed duplicates of another PMID: {found.duplicate_records}")),
+               f"  confirmed duplicates of another record: {found.duplicate_records}")),
         ("Screening", down, "→", Panel(f"Awaiting screening: {found.awaiting}")),
         ("", Panel(f"Records screened: {found.screened}"), "→",
          Panel(f"Excluded: {found.excluded}{reasons}")),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
+from kratomlit.records import label
 from kratomlit.report.extraction import countries_cell, extraction_notes
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ FIELDS = ("pmid", "title", "abstract", "year", "journal", "journal_iso", "volume
           "pages", "authors", "doi", "pmcid", "design", "outcomes", "n_participants",
           "population", "finding", "substances", "countries", "countries_inferred", "measures",
           "retracted", "url", "screening", "screening_reason", "screening_notes",
-          "duplicate_of")
+          "duplicate_of", "id", "accession", "source_databases")
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def marked_title(row: dict[str, Any]) -> str:
     """The title, after RETRACTED and DUPLICATE marks where they apply."""
     marks = ["RETRACTED"] if row.get("retracted") else []
     if row.get("duplicate_of"):
-        marks.append(f"DUPLICATE of PMID {row['duplicate_of']}")
+        marks.append(f"DUPLICATE of {label(str(row['duplicate_of']))}")
     return "".join(f"{mark}: " for mark in marks) + (row.get("title") or "")
 
 
@@ -108,7 +109,8 @@ def write_md(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         count += 1
         authors = row.get("authors") or []
         first = (authors[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
-        cells = {**row, "authors": first, "outcomes": ", ".join(row.get("outcomes") or []),
+        cells = {**row, "pmid": row["reference"], "authors": first,
+                 "outcomes": ", ".join(row.get("outcomes") or []),
                  "screening": _screening(row), "title": marked_title(row),
                  "substances": ", ".join(row.get("substances") or []),
                  "countries": countries_cell(row),
@@ -229,7 +231,8 @@ def write_html(rows: Iterable[dict[str, Any]], out: TextIO, *, source: str = "",
         doi = row.get("doi") or ""
         link = esc(DOI_URL.format(doi=quote(doi, safe="/()._-;:")))
         cells = [
-            f'<td><a href="{esc(row["url"])}">{row["pmid"]}</a>',
+            (f'<td><a href="{esc(row["url"])}">{esc(row["reference"])}</a>' if row["url"]
+             else f'<td>{esc(row["reference"])}'),
             f'<td>{esc(str(row.get("year") or ""))}', f"<td>{esc(authors[0] if authors else '')}",
             f'<td>{esc(row.get("journal_iso") or "")}',
             f'<td data-sort="{rank.get(design, len(rank))}">{esc(design)}',
@@ -292,7 +295,7 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "SP", start
         if end:
             yield "EP", end
-    yield "AN", str(row["pmid"])
+    yield "AN", str(row["pmid"] or row["id"])
     if row.get("pmcid"):
         yield "C2", row["pmcid"]
     for word in _keywords(row):
@@ -300,7 +303,7 @@ def _ris_lines(row: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if row.get("retracted"):
         yield "N1", "Retracted publication"
     if row.get("duplicate_of"):
-        yield "N1", f"Duplicate of PMID {row['duplicate_of']}"
+        yield "N1", f"Duplicate of {label(str(row['duplicate_of']))}"
     for note in _notes(row):
         yield "N1", note
     yield "ER", ""
@@ -343,11 +346,12 @@ def write_bibtex(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             ("url", row.get("url")), ("abstract", row.get("abstract")),
             ("keywords", ", ".join(_keywords(row)) or None),
             ("note", "; ".join((["Retracted publication"] if row.get("retracted") else [])
-                               + ([f"Duplicate of PMID {row['duplicate_of']}"]
+                               + ([f"Duplicate of {label(str(row['duplicate_of']))}"]
                                   if row.get("duplicate_of") else [])
                                + _notes(row)) or None),
         ]
-        out.write(f"@article{{pmid{row['pmid']},\n")
+        key = f"pmid{row['pmid']}" if row["pmid"] else f"id{row['id']}"
+        out.write(f"@article{{{key},\n")
         body = [f"  {name} = {{{_bib(value)}}}" for name, value in fields if value not in
                 (None, "")]
         out.write(",\n".join(body) + "\n}\n\n")

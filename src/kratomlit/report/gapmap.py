@@ -29,7 +29,7 @@ from kratomlit.tagging.taxonomy import DESIGNS, FAMILIES, OUTCOMES
 OPTIONAL = ("substances", "countries", "finding")
 # Most often present first, so that dropping trailing nulls saves the most.
 FIELDS = ("pmid", "title", "year", "author", "journal", "design", "outcomes", "doi", "finding",
-          "n", "population", "substances", "countries", "screening", "retracted")
+          "n", "population", "substances", "countries", "screening", "retracted", "id")
 LOOKUP = ("journal", "design")  # few distinct values, repeated on every row
 _MARK = "__GAPMAP_DATA__"
 # Inside <script type="application/json"> only "</script" or "<!--" could end the data
@@ -53,7 +53,8 @@ def _json(value: Any) -> str:
 
 def study(row: dict[str, Any]) -> dict[str, Any]:
     """The fields the page shows, without empty ones."""
-    found = {"pmid": row["pmid"], "title": row.get("title"), "year": row.get("year"),
+    found = {"pmid": row["pmid"], "id": None if row["pmid"] else row["id"],
+             "title": row.get("title"), "year": row.get("year"),
              "author": row.get("first_author"),
              "journal": row.get("journal_iso") or row.get("journal"),
              "design": row.get("design") or "untagged", "outcomes": row.get("outcomes"),
@@ -127,6 +128,6 @@ def select(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
 
     decisions = effective_decisions(store)
     for row in rows(store, replace(filters, include_retracted=True)):
-        decision = decisions.get(row["pmid"])
+        decision = decisions.get(row["id"])
         row["screening"] = decision.decision if decision else None
         yield row

@@ -11,15 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kratomlit.records import reference
 from kratomlit.store import Store
 from kratomlit.store.selection import Filters
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, UNTAGGED
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+DOI_URL = "https://doi.org/{doi}"
 
 
 def _screened(store: Store, filters: Filters) -> set[int] | None:
-    """The PMIDs a screening-status filter keeps (None: no such filter), worked out after the
+    """The papers (ids) a screening-status filter keeps (None: no such filter), worked out after the
     other filters are checked, so the first bad one is the one reported."""
     status = filters.check().screening
     if not status:
@@ -41,18 +43,23 @@ def design_counts(store: Store, filters: Filters) -> dict[str, int]:
 
 
 def pmids(store: Store, filters: Filters) -> list[int]:
-    """Only the PMIDs of the selected studies, in table order (cheap on any database)."""
+    """Only the paper ids of the selected studies, in table order (cheap on any database)."""
     return store.selected_pmids(filters, _screened(store, filters))
 
 
 def rows(store: Store, filters: Filters, *, only: list[int] | None = None
          ) -> Iterator[dict[str, Any]]:
     """The selected studies, strongest design first then newest, as plain dicts
-    (``only``: just these PMIDs)."""
+    (``only``: just these paper ids), each with the ``reference`` output names it by."""
     for row in store.selected_rows(filters, _screened(store, filters), only):
         row["design"] = row["design"] or UNTAGGED
         row["retracted"] = bool(row["retracted"])
-        row["url"] = PUBMED_URL.format(pmid=row["pmid"])
+        row["reference"] = reference(row["pmid"], row["doi"], row["id"])
+        row["url"] = (PUBMED_URL.format(pmid=row["pmid"]) if row["pmid"]
+                      else DOI_URL.format(doi=row["doi"]) if row["doi"] else None)
+        if row["duplicate_of"] is not None:  # named as output names papers
+            kept = store.references([row["duplicate_of"]])[row["duplicate_of"]]
+            row["duplicate_of"] = int(kept) if kept.isdigit() else kept
         yield row
 
 
@@ -66,13 +73,15 @@ def with_details(store: Store, selected: Iterator[dict[str, Any]], *, batch: int
     pending: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
-        authors = store.author_lists([r["pmid"] for r in pending])
+        authors = store.author_lists([r["id"] for r in pending])
+        databases = store.source_databases(r["id"] for r in pending)
         for row in pending:
-            row["authors"] = authors.get(row["pmid"], [])
-            decision = decisions.get(row["pmid"])
+            row["authors"] = authors.get(row["id"], [])
+            decision = decisions.get(row["id"])
             row["screening"] = decision.decision if decision else None
             row["screening_reason"] = decision.reason if decision else None
-            row["screening_notes"] = noted.get(row["pmid"], [])
+            row["screening_notes"] = noted.get(row["id"], [])
+            row["source_databases"] = databases.get(row["id"], [])
             yield row
 
     for row in selected:

@@ -150,6 +150,12 @@ class Rows:
         self.lines = []
 
 
+def _short_ref(row: dict[str, Any]) -> str:
+    """The paper in the 8-column PMID column: its PMID, else id:N (a DOI would fold over
+    several lines there; piped and exported tables give doi:…)."""
+    return str(row["pmid"]) if row.get("pmid") else f"id:{row['id']}"
+
+
 FINDING_WIDE = 160  # from this width the table also shows each study's key finding
 # What `table --columns` may name, in the default order; title and finding share the rest
 # of the line.
@@ -188,7 +194,7 @@ def table_columns(width: int, names: list[str] | None = None) -> list[Column]:
 def _table_cells(row: dict[str, Any], short: bool, card: bool) -> dict[str, str | list[str]]:
     design = row.get("design") or "untagged"
     n = _n(row)
-    return {"pmid": str(row["pmid"]), "year": str(row.get("year") or ""),
+    return {"pmid": _short_ref(row), "year": str(row.get("year") or ""),
             "first_author": _clean(row.get("first_author")),
             "journal_iso": _clean(row.get("journal_iso")),
             "design": SHORT_DESIGN.get(design, design) if short else design,
@@ -236,7 +242,8 @@ def write_tsv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
     shown = 0
     for row in rows:
         shown += 1
-        cells = {**row, **{name: "; ".join(row.get(name) or []) for name in _LISTS},
+        cells = {**row, "pmid": row["reference"],
+                 **{name: "; ".join(row.get(name) or []) for name in _LISTS},
                  "retracted": "yes" if row.get("retracted") else "no"}
         out.write("\t".join(_clean(cells.get(name)) for name in TSV_FIELDS) + "\n")
     return shown
@@ -320,7 +327,7 @@ def render_digest(console: Console, heading: str, groups: dict[str, list[dict[st
     for outcome, rows in groups.items():
         out.add(f"{outcome} ({len(rows)})", "bold")
         for row in rows:
-            out.row({"pmid": str(row["pmid"]), "year": str(row.get("year") or ""),
+            out.row({"pmid": _short_ref(row), "year": str(row.get("year") or ""),
                      "design": row.get("design") or "",
                      "title": _clean(marked_title(row)) + _cited(row)},
                     "red" if row.get("retracted") else None)

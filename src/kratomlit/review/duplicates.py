@@ -26,8 +26,8 @@ def normalise_title(title: str) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
-    pmid: int  # the record to remove (the later PMID)
-    duplicate_of: int  # the record kept
+    pmid: int  # the record to remove (the later one: its paper id)
+    duplicate_of: int  # the record kept (paper id)
     method: str
 
 
@@ -36,7 +36,9 @@ def find(store: Store) -> list[Candidate]:
     seen_doi: dict[str, int] = {}
     seen_title: dict[tuple[str, int | None, str], int] = {}
     found: dict[int, Candidate] = {}
+    live: set[int] = set()
     for pmid, doi, title, year, author in store.identities(_NOTICES):
+        live.add(pmid)
         if doi:
             key = doi.strip().lower()
             if key in seen_doi:
@@ -51,14 +53,23 @@ def find(store: Store) -> list[Candidate]:
                                                  "title-year-author"))
             else:
                 seen_title[title_key] = pmid
+    # Pairs an import found (a similar title, year and first author in another database's
+    # record) are stored when found, as candidates.
+    for (paper, kept), _ in store.duplicate_statuses().items():
+        if paper in live and kept in live:
+            found.setdefault(paper, Candidate(paper, kept, store.duplicate_method(paper, kept)))
     return list(found.values())
 
 
 def record(store: Store, candidates: list[Candidate], *, confirm: bool = False) -> int:
     """Store candidates (status candidate, or confirmed = removed from screening), in one
     statement. Finding a pair again never undoes a confirmation or its date."""
-    store.save_duplicates([(c.pmid, c.duplicate_of, c.method) for c in candidates], confirm,
-                          now())
+    with store.transaction():
+        store.save_duplicates([(c.pmid, c.duplicate_of, c.method) for c in candidates],
+                              confirm, now())
+        if confirm:  # the kept study lists every database that found it
+            for c in candidates:
+                store.move_source_records(c.pmid, c.duplicate_of)
     return len(candidates)
 
 

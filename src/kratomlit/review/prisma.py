@@ -63,7 +63,7 @@ class Column:
     identified: int = 0
     duplicates_removed: int = 0  # duplicates_across_sources + duplicate_records
     duplicates_across_sources: int = 0  # the same PMID found again by another source
-    duplicate_records: int = 0  # confirmed duplicates: the same article, another PMID
+    duplicate_records: int = 0  # confirmed duplicates: the same article, another record
     screened: int = 0
     included: int = 0
     excluded: int = 0
@@ -93,9 +93,11 @@ def _sources(store: Store) -> list[Source]:
     searches, imports, unrecorded = store.source_counts()
     found = [(run or 0, Source(f"PubMed: {query}", SEARCH, n, first, last))
              for query, n, first, last, run in searches]
-    for paths, n, first, last, run in imports:
+    for paths, n, first, last, run, database in imports:
         files = [Path(f).name for f in paths]
         name = f"File{'s' if len(files) > 1 else ''}: {', '.join(files) or 'unknown'}"
+        if database and database not in files:  # named by --source or the file itself
+            name = f"{database} ({name[0].lower()}{name[1:]})"
         found.append((run, Source(name, IMPORT, n, first, last)))
     ordered = [source for _, source in sorted(found, key=lambda item: item[0])]
     for origin, n in unrecorded:
@@ -184,7 +186,7 @@ def markdown(found: Flow) -> str:
     lines += [source(s) for s in found.sources]
     lines += [counts("Duplicate records removed", "duplicates_removed"),
               counts("— found by more than one source", "duplicates_across_sources"),
-              counts("— confirmed duplicates of another PMID", "duplicate_records"),
+              counts("— confirmed duplicates of another record", "duplicate_records"),
               phase("Screening"), counts("Records awaiting screening", "awaiting"),
               counts("Records screened", "screened"), counts("Records excluded", "excluded")]
     lines += [row(f"— {reason}", [c.excluded_reasons.get(reason, 0) for c in columns])
@@ -318,7 +320,7 @@ def _identification(draw: _Drawing, column: Column, sources: list[Source], x: fl
     removed = draw.box(side_x, top, "Records removed before screening:", [
         f"Duplicate records removed (n = {column.duplicates_removed}): "
         f"{column.duplicates_across_sources} found by more than one source, "
-        f"{column.duplicate_records} confirmed duplicates of another PMID"])
+        f"{column.duplicate_records} confirmed duplicates of another record"])
     middle = top + min(identified.h, removed.h) / 2
     draw.arrow(x + BOX_W, middle, side_x, middle)
     return max(identified.bottom, removed.bottom), identified

@@ -198,7 +198,7 @@ def check_model(model: str) -> None:
 
 @dataclass
 class Ranker:
-    """One reviewer's model over a database's features. ``priors`` are PMIDs the reviewer
+    """One reviewer's model over a database's features. ``priors`` are papers (ids) the reviewer
     names as relevant to start the model."""
 
     features: Features

@@ -17,6 +17,7 @@ from typing import Any
 
 from kratomlit.config import reasons_file
 from kratomlit.errors import InputFileError, UsageError
+from kratomlit.records import label
 from kratomlit.store import Store
 
 DECISIONS = ("include", "exclude", "maybe")
@@ -84,7 +85,8 @@ def record(store: Store, pmid: int, decision: str, *, reviewer: str, reason: str
     with store.transaction():
         store.require_paper(pmid)
         if final and not store.screened_by_anyone(pmid):
-            raise UsageError(f"nobody has screened PMID {pmid}, so there is nothing to "
+            raise UsageError(f"nobody has screened {label(store.identity(pmid)[1])}, so "
+                             "there is nothing to "
                              "resolve; record a decision with `kratomlit screen set` first")
         store.add_decision(pmid, reviewer.strip(), decision, (reason or "").strip() or None,
                            note, final, _now())
@@ -189,13 +191,16 @@ def conflicts(store: Store) -> list[dict[str, Any]]:
     pending = [pmid for pmid, d in effective_decisions(store).items()
                if d.decision == "conflict"]
     found: dict[int, dict[str, Any]] = {}
-    for pmid, title, reviewer, decision, reason, note, at in store.votes(pending):
-        item = found.setdefault(pmid, {"pmid": pmid, "title": title, "votes": {}})
+    for paper_id, pmid, ref, title, reviewer, decision, reason, note, at in store.votes(
+            pending):
+        item = found.setdefault(paper_id, {"pmid": pmid, "id": paper_id, "paper": ref,
+                                           "title": title, "votes": {}})
         item["votes"][reviewer] = {"decision": decision, "reason": reason, "note": note,
                                    "decided_at": at}  # the latest row wins
     for item in found.values():
         item["votes"] = dict(sorted(item["votes"].items()))
-    return [found[pmid] for pmid in sorted(found)]
+    return sorted(found.values(), key=lambda item: (item["pmid"] is None, item["pmid"],
+                                                    item["id"]))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The SQLite store, the only place that holds SQL: ``Store`` joins its parts (connection,
-papers, search, runs, tags, extraction, review, selection, links), each in a module of its own.
+papers, search, runs, tags, extraction, review, selection, sources, links), each in a module of
+its own.
 
 Writes go through ``Store.transaction()``, so a batch of papers with their
 authors, MeSH headings and publication types is committed whole or not at all.
@@ -17,11 +18,12 @@ from kratomlit.store.papers import PAPER_COLUMNS, PaperQueries, SaveCounts, pape
 from kratomlit.store.review import ReviewQueries
 from kratomlit.store.search import fts_expression, search_expression
 from kratomlit.store.selection import SelectionQueries
+from kratomlit.store.sources import SourceQueries
 from kratomlit.store.tags import TagQueries
 
 
-class Store(SelectionQueries, PaperQueries, TagQueries, ReviewQueries, LinkQueries,
-            ExtractionQueries):
+class Store(SelectionQueries, PaperQueries, TagQueries, ReviewQueries, SourceQueries,
+            LinkQueries, ExtractionQueries):
     """One open kratomlit database, migrated to the current schema (see ``Connection``)."""
 
     def __enter__(self) -> Store:

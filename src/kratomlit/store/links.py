@@ -19,7 +19,7 @@ from kratomlit.store.review import LIVE, NOT_DUPLICATE
 SOURCE = "snowball"  # papers.source of a paper first stored by citation searching
 # Papers no PubMed search and no import found: first stored by citation searching.
 _CITATION_ONLY = (f"p.source = '{SOURCE}' AND {LIVE} AND p.pmid NOT IN (SELECT pmid FROM "
-                  "query_hits UNION SELECT pmid FROM import_hits)")
+                  "query_hits) AND p.id NOT IN (SELECT paper_id FROM import_hits)")
 # The other end of each link of paper ? in one relation, as (pmid) rows; each takes ? twice.
 _RELATIONS = {
     "cites": "SELECT linked FROM links WHERE seed = ? AND direction = 'backward' "
@@ -57,10 +57,11 @@ class LinkQueries(Connection):
                                   [run_id]).fetchone()[0])
 
     def citation_only_pmids(self) -> set[int]:
-        """Papers only citation searching found (no PubMed search, no import), not withdrawn."""
+        """Papers (ids, despite the older name) only citation searching found (no PubMed
+        search, no import), not withdrawn."""
         with self.reading() as db:
             return {row[0] for row in db.execute(
-                f"SELECT p.pmid FROM papers p WHERE {_CITATION_ONLY}")}
+                f"SELECT p.id FROM papers p WHERE {_CITATION_ONLY}")}
 
     def citation_searches(self) -> tuple[int, str | None, str | None, list[str]]:
         """(snowball runs that finished, first started, last finished, directions of the

@@ -375,6 +375,106 @@ def m010_extraction(db: Database) -> None:
     )
 
 
+# Tables whose ``pmid`` column named the paper; after m011 it is ``paper_id`` (papers.id).
+# (query_hits keeps ``pmid``: it is what a PubMed query returned.)
+_PAPER_CHILDREN = ("authors", "mesh", "publication_types", "run_papers", "import_hits", "tags",
+                   "paper_tags", "screening", "duplicates", "paper_extraction",
+                   "extraction_manual")
+
+
+@_register
+def m011_paper_ids(db: Database) -> None:
+    # Records from databases other than PubMed may have no PMID, so a paper's identity
+    # becomes an opaque rowid ``id`` and ``pmid`` a nullable unique attribute beside doi,
+    # pmcid and the source database's accession. Existing rows keep id = their PMID, so
+    # the full-text index (keyed by rowid) stays valid and child rows only rename their
+    # column; SQLite's RENAME COLUMN rewrites indexes and foreign keys with it. The views
+    # are rebuilt on the new names.
+    db.execute("DROP VIEW IF EXISTS studies")
+    db.execute("DROP VIEW IF EXISTS screening_decisions")
+    db.execute("ALTER TABLE papers RENAME COLUMN pmid TO id")
+    # Setting pmid below touches no indexed text: re-indexing every row would be wasted.
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_au'").fetchone()
+    db.execute("DROP TRIGGER IF EXISTS papers_au")
+    db.execute("ALTER TABLE papers ADD COLUMN pmid INTEGER")
+    db.execute("ALTER TABLE papers ADD COLUMN accession TEXT")
+    db.execute("ALTER TABLE papers ADD COLUMN source_db TEXT")
+    db.execute("UPDATE papers SET pmid = id")
+    if trigger is not None:
+        db.execute(trigger[0])
+    db.execute("CREATE UNIQUE INDEX idx_papers_pmid ON papers (pmid)")
+    for table in _PAPER_CHILDREN:
+        db.execute(f"ALTER TABLE {table} RENAME COLUMN pmid TO paper_id")
+    # Every record each source (a PubMed search, an imported file) contributed, as received,
+    # and the study it belongs to: a study found by three databases has three.
+    db.table("source_records").create(
+        {
+            "id": int,
+            "paper_id": int,
+            "run_id": int,
+            "source_db": str,  # the database that found it: "PubMed", "Embase", ...
+            "accession": str,  # the source's own id (RIS AN, EndNote accession...)
+            "pmid": int,
+            "doi": str,
+            "title": str,
+            "year": int,
+            "first_author": str,
+            "record": str,  # JSON: the metadata as the file gave it
+            "matched_by": str,  # "new" | "pmid" | "doi" | "duplicate": how it joined
+        },
+        pk="id",
+        foreign_keys=[("paper_id", "papers", "id"), ("run_id", "fetch_runs", "id")],
+    )
+    db.table("source_records").create_index(["paper_id"])
+    db.table("source_records").create_index(["run_id"])
+    _m011_views(db)
+
+
+def _m011_views(db: Database) -> None:
+    # As m007's views, keyed by paper id; a record without a PMID has no PubMed url.
+    db.execute("""
+        CREATE VIEW studies AS
+        WITH ranked AS (
+            SELECT paper_id, decision, reason,
+                   row_number() OVER (PARTITION BY paper_id, reviewer ORDER BY id DESC)
+                       AS newest,
+                   min(id) OVER (PARTITION BY paper_id, reviewer) AS first_id
+            FROM screening WHERE is_final = 0),
+        latest AS (SELECT * FROM ranked WHERE newest = 1),
+        agreed AS (
+            SELECT paper_id,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN max(decision)
+                        ELSE 'conflict' END AS decision,
+                   CASE WHEN count(DISTINCT decision) = 1 THEN (
+                       SELECT r.reason FROM latest r WHERE r.paper_id = latest.paper_id
+                       AND r.reason <> '' ORDER BY r.first_id DESC LIMIT 1) END AS reason
+            FROM latest GROUP BY paper_id),
+        final AS (
+            SELECT paper_id, decision, reason,
+                   row_number() OVER (PARTITION BY paper_id ORDER BY id DESC) AS newest
+            FROM screening WHERE is_final = 1),
+        effective AS (
+            SELECT paper_id, decision, reason FROM final WHERE newest = 1
+            UNION ALL
+            SELECT paper_id, decision, reason FROM agreed
+            WHERE paper_id NOT IN (SELECT paper_id FROM final))
+        SELECT p.id, p.pmid, p.year, p.title, p.first_author, p.journal_iso AS journal,
+               coalesce(t.design, 'untagged') AS design, t.design_source, t.outcomes,
+               t.n_participants, t.population, e.decision AS screening,
+               e.reason AS screening_reason, p.retracted, p.doi, p.source_db, p.accession,
+               CASE WHEN p.pmid IS NOT NULL
+                    THEN 'https://pubmed.ncbi.nlm.nih.gov/' || p.pmid || '/' END AS url
+        FROM papers p
+        LEFT JOIN paper_tags t ON t.paper_id = p.id
+        LEFT JOIN effective e ON e.paper_id = p.id
+        WHERE p.deleted = 0""")
+    db.execute("""
+        CREATE VIEW screening_decisions AS
+        SELECT s.id, s.paper_id, p.pmid, p.title, s.reviewer, s.decision, s.reason, s.note,
+               s.is_final AS final, s.created_at
+        FROM screening s JOIN papers p ON p.id = s.paper_id""")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

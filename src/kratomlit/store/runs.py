@@ -114,13 +114,13 @@ class RunQueries(Connection):
                 ((query, pmid, run_id) for pmid in pmids),
             )
 
-    def record_import_hits(self, run_id: int, pmids: Iterable[int]) -> None:
-        """Remember every PMID an import run contained, whether it was new or not."""
+    def record_import_hits(self, run_id: int, paper_ids: Iterable[int]) -> None:
+        """Remember every paper an import run contained, whether it was new or not."""
         with self.transaction() as db:
             db.conn.executemany(
-                "INSERT INTO import_hits (run_id, pmid) VALUES (?, ?) "
-                "ON CONFLICT (run_id, pmid) DO NOTHING",
-                ((run_id, pmid) for pmid in pmids),
+                "INSERT INTO import_hits (run_id, paper_id) VALUES (?, ?) "
+                "ON CONFLICT (run_id, paper_id) DO NOTHING",
+                ((run_id, paper_id) for paper_id in paper_ids),
             )
 
     def run_actions(self, run_id: int) -> dict[str, int]:
@@ -136,7 +136,8 @@ class RunQueries(Connection):
 
     def last_run_pmids(self, actions: tuple[str, ...] = ("new",)
                        ) -> tuple[dict[str, Any] | None, set[int]]:
-        """The latest finished fetch or import and the PMIDs it added (``--new``, digests).
+        """The latest finished fetch or import and the papers it added (``--new``, digests),
+        as paper ids (the name is older than records without PMIDs).
 
         Whatever its status: a run that added nothing leaves nothing new (never an older
         batch again), and an interrupted fetch's kept records count as new.
@@ -147,11 +148,11 @@ class RunQueries(Connection):
             if not runs:
                 return None, set()
             marks = ",".join("?" * len(actions))
-            pmids = {
+            paper_ids = {
                 row[0]
                 for row in db.execute(
-                    f"SELECT pmid FROM run_papers WHERE run_id = ? AND action IN ({marks})",
+                    f"SELECT paper_id FROM run_papers WHERE run_id = ? AND action IN ({marks})",
                     [runs[0]["id"], *actions],
                 )
             }
-            return runs[0], pmids
+            return runs[0], paper_ids

@@ -79,10 +79,10 @@ class SearchQueries(Connection):
         Each hit's ``snippet`` marks matched words with \\x02 ... \\x03 (bytes no text has).
         """
         expression, negated = search_expression(text)
-        columns = "p.pmid, p.year, p.first_author, p.journal_iso, p.title, p.retracted"
+        columns = "p.id, p.pmid, p.doi, p.year, p.first_author, p.journal_iso, p.title, p.retracted"
         if negated:
             sql = (f"SELECT {columns}, NULL AS snippet FROM papers p WHERE p.deleted = 0 AND "
-                   f"p.rowid NOT IN ({_MATCHING}) ORDER BY p.pmid DESC LIMIT ?")
+                   f"p.rowid NOT IN ({_MATCHING}) ORDER BY p.pmid DESC, p.id DESC LIMIT ?")
         else:
             sql = (f"SELECT {columns}, snippet(papers_fts, -1, char(2), char(3), '…', 14) "
                    "AS snippet FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
@@ -98,7 +98,8 @@ class SearchQueries(Connection):
         return int(self._match(sql, text, params).fetchone()[0])
 
     def matching_pmids(self, text: str) -> set[int]:
-        """PMIDs whose text matches a search, for filters in tables and exports."""
+        """Paper ids (not PMIDs, despite the older name) whose text matches a search, for
+        filters in tables and exports."""
         clause, params = self.match_clause(text)
         return {row[0] for row in self._match(f"SELECT p.rowid FROM papers p WHERE {clause}",
                                               text, params)}

@@ -22,13 +22,14 @@ from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, UNTAGGED
 
 _DESIGN_RANK = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(DESIGNS))
 ORDER_BY = (f"CASE t.design {_DESIGN_RANK} ELSE {len(DESIGNS)} END, "
-            "p.year IS NULL, p.year DESC, p.pmid DESC")
-_FROM = ("FROM papers p LEFT JOIN paper_tags t ON t.pmid = p.pmid "
-         "LEFT JOIN paper_extraction e ON e.pmid = p.pmid")
-COLUMNS = ("p.pmid, p.year, p.first_author, p.journal, p.journal_iso, p.volume, p.issue, "
-           "p.pages, p.title, p.abstract, p.doi, p.pmcid, p.retracted, p.first_seen, "
-           "p.pub_date, t.design, t.outcomes, t.n_participants, t.population, "
-           "e.finding, e.substances, e.countries, e.countries_inferred, e.measures")
+            "p.year IS NULL, p.year DESC, p.pmid DESC, p.id DESC")
+_FROM = ("FROM papers p LEFT JOIN paper_tags t ON t.paper_id = p.id "
+         "LEFT JOIN paper_extraction e ON e.paper_id = p.id")
+COLUMNS = ("p.id, p.pmid, p.accession, p.source_db, p.year, p.first_author, p.journal, "
+           "p.journal_iso, p.volume, p.issue, p.pages, p.title, p.abstract, p.doi, p.pmcid, "
+           "p.retracted, p.first_seen, p.pub_date, t.design, t.outcomes, t.n_participants, "
+           "t.population, e.finding, e.substances, e.countries, e.countries_inferred, "
+           "e.measures")
 _NAMES = [c.strip().split(".")[1] for c in COLUMNS.split(",")] + ["duplicate_of"]
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
 # An automatic tag whose decision was closer than this (score points between the design
@@ -78,7 +79,7 @@ class Filters:
 
 
 class SelectionQueries(SearchQueries, RunQueries, Connection):
-    """``screened``: the PMIDs a screening-status filter keeps (the review layer works them
+    """``screened``: the paper ids a screening-status filter keeps (the review layer works them
     out), or None for no such filter."""
 
     def _where(self, filters: Filters, screened: set[int] | None
@@ -111,7 +112,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
             clauses.append(clause)
             params.extend(values)
         if filters.new:
-            clauses.append(f"p.pmid {_IN_JSON}")
+            clauses.append(f"p.id {_IN_JSON}")
             params.append(json.dumps(sorted(self.last_run_pmids()[1])))
         if filters.added_since:
             # first_seen is an ISO timestamp, so it sorts as text against an ISO date.
@@ -128,7 +129,7 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                                f"{_IN_JSON})")
                 params.append(json.dumps(names))
         if screened is not None:
-            clauses.append(f"p.pmid {_IN_JSON}")
+            clauses.append(f"p.id {_IN_JSON}")
             params.append(json.dumps(sorted(screened)))
         return clauses, params
 
@@ -149,9 +150,10 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
         return {d: found[d] for d in (*DESIGNS, UNTAGGED) if d in found}
 
     def selected_pmids(self, filters: Filters, screened: set[int] | None = None) -> list[int]:
-        """Only the PMIDs of the selected studies, in table order (cheap on any database)."""
+        """Only the paper ids of the selected studies (the name is older than records
+        without PMIDs), in table order (cheap on any database)."""
         clauses, params = self._where(filters.check(), screened)
-        sql = (f"SELECT p.pmid {_FROM} WHERE {' AND '.join(clauses)} "
+        sql = (f"SELECT p.id {_FROM} WHERE {' AND '.join(clauses)} "
                f"ORDER BY {filters.order_by()}")
         with self.reading() as db:
             return [row[0] for row in db.execute(sql, params)]
@@ -159,10 +161,10 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
     def selected_rows(self, filters: Filters, screened: set[int] | None = None,
                       only: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
         """The selected studies, strongest design first then newest, as dicts of COLUMNS and
-        duplicate_of (``only``: just these PMIDs), outcomes decoded."""
+        duplicate_of (``only``: just these paper ids), outcomes decoded."""
         clauses, params = self._where(filters.check(), screened)
         if only is not None:
-            clauses.append(f"p.pmid {_IN_JSON}")
+            clauses.append(f"p.id {_IN_JSON}")
             params.append(json.dumps(list(only)))
         duplicate_of = DUPLICATE_OF if filters.include_duplicates else "NULL"
         sql = (f"SELECT {COLUMNS}, {duplicate_of} {_FROM} WHERE {' AND '.join(clauses)} "
@@ -177,16 +179,16 @@ class SelectionQueries(SearchQueries, RunQueries, Connection):
                     row["outcomes"] = json.loads(row["outcomes"]) if row["outcomes"] else []
                     yield decoded(row)
 
-    def author_lists(self, pmids: Sequence[int]) -> dict[int, list[str]]:
-        """pmid -> its authors as "Last, Fore" (or the collective name), in order."""
+    def author_lists(self, paper_ids: Sequence[int]) -> dict[int, list[str]]:
+        """paper id -> its authors as "Last, Fore" (or the collective name), in order."""
         authors: dict[int, list[str]] = {}
-        sql = ("SELECT pmid, last_name, fore_name, initials, collective_name FROM authors "
-               f"WHERE pmid {_IN_JSON} ORDER BY pmid, position")
+        sql = ("SELECT paper_id, last_name, fore_name, initials, collective_name FROM authors "
+               f"WHERE paper_id {_IN_JSON} ORDER BY paper_id, position")
         with self.reading() as db:
-            for pmid, last, fore, initials, collective in db.execute(sql, [json.dumps(
-                    list(pmids))]):
+            for paper_id, last, fore, initials, collective in db.execute(sql, [json.dumps(
+                    list(paper_ids))]):
                 name = collective or ", ".join(p for p in (last, fore or initials) if p)
-                authors.setdefault(pmid, []).append(name)
+                authors.setdefault(paper_id, []).append(name)
         return authors
 
     def map_counts(self, filters: Filters, no_outcome: str, screened: set[int] | None = None
