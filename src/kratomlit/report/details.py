@@ -42,8 +42,7 @@ def render_status(console: Console, path: str, stats: dict[str, Any],
         table.add_row(
             str(run["id"]), run["kind"], (run["started_at"] or "")[:16].replace("T", " "),
             Text(run["status"], style=style), str(run["found"]), str(run["new"]),
-            str(run["updated"]), Text(_shorten(run["query"] or "", 60)),
-        )
+            str(run["updated"]), Text(_shorten(run["query"] or "", 60)))
     console.print(table)
     failed = [r for r in runs if r["status"] == "failed" and r["error"]]
     if failed:
