@@ -240,7 +240,7 @@ def screen_duplicates(
         state = duplicates.statuses(store)
         ids = [i for c in found for i in (c.pmid, c.duplicate_of)]
         refs, databases = store.references(ids), store.source_databases(ids)
-        titles = {i: store.get_paper(i)["title"] for i in ids}
+        titles = store.titles(ids)
     lines = []
     for c in found:
         lines.append(f"{refs[c.pmid]} duplicates {refs[c.duplicate_of]} ({c.method}, "

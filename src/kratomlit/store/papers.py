@@ -257,9 +257,7 @@ class PaperQueries(Connection):
     def _record_actions(self, actions: list[tuple[int, int, str]]) -> None:
         self.db.conn.executemany(
             "INSERT INTO run_papers (run_id, paper_id, action) VALUES (?, ?, ?) "
-            "ON CONFLICT (run_id, paper_id) DO UPDATE SET action = excluded.action",
-            actions,
-        )
+            "ON CONFLICT (run_id, paper_id) DO UPDATE SET action = excluded.action", actions)
 
     def mark_deleted(self, pmids: Iterable[int], *, run_id: int | None = None) -> int:
         """Flag withdrawn PMIDs (``DeleteCitation``); their rows stay for the audit trail."""
@@ -268,11 +266,8 @@ class PaperQueries(Connection):
         with self.transaction() as db:
             for chunk in _chunks(wanted):
                 marks = ",".join("?" * len(chunk))
-                cursor = db.execute(
-                    f"UPDATE papers SET deleted = 1, updated_at = ? "
-                    f"WHERE deleted = 0 AND pmid IN ({marks})",
-                    [now(), *chunk],
-                )
+                cursor = db.execute(f"UPDATE papers SET deleted = 1, updated_at = ? "
+                                    f"WHERE deleted = 0 AND pmid IN ({marks})", [now(), *chunk])
                 marked += cursor.rowcount
                 if run_id is not None:
                     hit = db.execute(
@@ -321,6 +316,12 @@ class PaperQueries(Connection):
                 "SELECT id, pmid, doi FROM papers WHERE id IN (SELECT value FROM json_each(?))",
                 [json.dumps(sorted(set(paper_ids)))])}
 
+    def titles(self, paper_ids: Iterable[int]) -> dict[int, str]:
+        """paper id -> title, in one query for any number of papers."""
+        with self.reading() as db:
+            return dict(db.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM "
+                                   "json_each(?))", [json.dumps(sorted(set(paper_ids)))]))
+
     def pmids_of(self, paper_ids: Iterable[int]) -> list[int]:
         """The PMIDs of these papers (those without one left out), ascending."""
         with self.reading() as db:
@@ -331,9 +332,8 @@ class PaperQueries(Connection):
     def ids_by_pmid(self, pmids: Iterable[int]) -> dict[int, int]:
         """PMID -> paper id of those stored."""
         with self.reading() as db:
-            return dict(db.execute(
-                "SELECT pmid, id FROM papers WHERE pmid IN (SELECT value FROM json_each(?))",
-                [json.dumps(sorted(set(pmids)))]).fetchall())
+            return dict(db.execute("SELECT pmid, id FROM papers WHERE pmid IN (SELECT value FROM "
+                                   "json_each(?))", [json.dumps(sorted(set(pmids)))]))
 
     def get_paper(self, paper_id: int) -> dict[str, Any]:
         with self.reading() as db:
