@@ -102,8 +102,7 @@ def tag_set(
     if design is not None:
         check_design(design)
     lists = {"substances": substances, "countries": countries, "measures": measures}
-    if design is None and outcome is None and finding is None and not any(
-            v is not None for v in lists.values()):
+    if all(v is None for v in (design, outcome, finding, *lists.values())):
         raise UsageError("nothing to set: give --design, --outcome, --finding, --substances, "
                          "--countries or --measures")
     with open_store(db, create=True) as store:
