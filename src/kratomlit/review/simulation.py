@@ -42,20 +42,13 @@ from kratomlit.review.ranking import (
     check_model,
     remaining_relevant,
 )
+from kratomlit.tagging.evaluate import label_lines
 
 
 def read_labels(path: Path) -> dict[int, bool]:
     """JSON lines ``{"pmid": 123, "included": true}`` -> {pmid: included}."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such labels file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read labels ({exc})") from None
     labels: dict[int, bool] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in label_lines(path):
         try:
             raw = json.loads(line)
             pmid, included = int(raw["pmid"]), raw["included"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,18 +21,22 @@ class Label:
     confidence: str | None = None
 
 
-def read_labels(path: Path) -> list[Label]:
-    """JSON lines with ``pmid``, ``design`` and ``outcomes`` (``confidence`` optional)."""
+def label_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a JSON-lines labels file, blank lines left out; an unreadable
+    file is an InputFileError."""
     try:
         lines = path.read_text("utf-8").splitlines()
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such labels file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path}: cannot read labels ({exc})") from None
+    return ((number, line) for number, line in enumerate(lines, 1) if line.strip())
+
+
+def read_labels(path: Path) -> list[Label]:
+    """JSON lines with ``pmid``, ``design`` and ``outcomes`` (``confidence`` optional)."""
     labels = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in label_lines(path):
         try:
             raw = json.loads(line)
             label = Label(int(raw["pmid"]), str(raw["design"]),
