@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,7 @@ def main() -> None:
         for _ in range(args.repeat):
             copy = Path(tmp) / "bench.db"
             shutil.copy(source, copy)
+            os.sync()  # the copy's writeback is not part of tagging
             out = subprocess.run([sys.executable, "-c", TIMED, str(copy)], check=True,
                                  capture_output=True, text=True)
             runs.append(json.loads(out.stdout))

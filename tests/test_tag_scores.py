@@ -18,6 +18,8 @@ from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store, migrations
 from kratomlit.store.selection import UNCERTAIN_MARGIN
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, tag_document
+from kratomlit.tagging.patterns import _later_words
+from kratomlit.tagging.prepared import _words
 from kratomlit.tagging.rules import literal_keys, load, parse_rules
 
 from conftest import LABELS, PUBMED, needs_pubmed, one_line_error
@@ -259,6 +261,26 @@ def test_pattern_keys_see_through_classes_and_optional_separators(real_db: Path)
     assert literal_keys("cd-?1 mice") != frozenset({"cd"})
     uteri = _doc(real_db, 26702426)  # "... in uterus of nulligravida CD1 mice"
     assert any(e.matched == "CD1 mice" for e in tag_document(uteri, RuleSet(*load())).evidence)
+
+
+def test_words_a_pattern_needs_later_are_needed_by_every_match() -> None:
+    # A word after an optional group is needed ("random" starts "randomised" or
+    # "randomized"); one that may be glued to the word before it ("andpost") is not, nor
+    # one whose end is optional.
+    assert _later_words("was (?:then )?randomi[sz]ed") == ((frozenset({"random"}), False),)
+    assert _later_words("patients (?:who )?underwent") == ((frozenset({"underwent"}), True),)
+    assert _later_words("pre-? ?(?:and|/) ?post-?operative") == ()
+    assert _later_words("at (?:the )?follow-? ?up") == ((frozenset({"follow"}), False),)
+    pattern = "was (?:then )?randomi[sz]ed"
+    for text in ("it was randomised", "it was then randomized"):
+        assert re.search(pattern, text)
+        assert "random" in {w[:6] for w in text.split()}
+
+
+def test_words_of_ascii_text_are_the_regex_words() -> None:
+    text = "PTSD_score (n=12): 7-OH-mitragynine, users' & non-users; 0.5 mg/kg"
+    for sample in (text.lower(), text.lower() + " µg naïve", ""):
+        assert _words(sample) == set(re.findall(r"\w+", sample))
 
 
 @pytest.mark.parametrize(("view", "design", "outcomes"), [

@@ -10,7 +10,7 @@ import pytest
 from kratomlit.errors import InputFileError
 from kratomlit.jobs.tag_papers import document, tag_store
 from kratomlit.store import Store
-from kratomlit.tagging.engine import TEXT_FIELDS, Document, RuleSet, tag_document
+from kratomlit.tagging.engine import Document, RuleSet, tag_document
 from kratomlit.tagging.evaluate import evaluate, read_labels
 from kratomlit.tagging.rules import DESIGNS, builtin_rules, load_rules, parse_rules
 
@@ -70,9 +70,8 @@ class _EveryPattern(RuleSet):
     """The same rules without the literal-key index: every pattern runs on every field."""
 
     def candidates(self, doc):  # type: ignore[no-untyped-def]
-        return {r: [(f, a) for f, name in enumerate(TEXT_FIELDS) if name in rule.fields
-                    and doc.lowered[name] for a in range(len(rule.alternatives))]
-                for r, rule in enumerate(self.rules) if rule.alternatives}
+        return sorted(candidate for candidate, (_, _, name, *_) in self.run.items()
+                      if doc.lowered[name])
 
 
 def test_the_rule_index_skips_only_patterns_that_cannot_match(real_db_template: Path) -> None:

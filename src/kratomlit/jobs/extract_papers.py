@@ -20,6 +20,9 @@ from kratomlit.store.extraction import MANUAL_FIELDS, ExtractionSource
 from kratomlit.store.tags import TagSource
 from kratomlit.tagging.extract import Extraction, Vocabulary, load_vocabulary
 
+# One encoder for every row (json.dumps with options builds a new one per call).
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -61,7 +64,7 @@ def extraction_row(pmid: int, found: Extraction, manual: dict[str, Any], stamp: 
     values.update(manual)
     if "countries" in manual:
         values["countries_inferred"] = []
-    lists = [json.dumps(values[name], ensure_ascii=False) for name in
+    lists = [_json(values[name]) if values[name] else "[]" for name in
              ("substances", "countries", "countries_inferred", "measures")]
     chosen = [name for name in MANUAL_FIELDS if name in manual]
     return (pmid, values["finding"], *lists, json.dumps(chosen) if chosen else None, stamp)

@@ -34,12 +34,12 @@ from kratomlit.tagging.engine import (
     population,
     tag_document,
 )
-from kratomlit.tagging.extract import Extraction, Vocabulary, load_vocabulary
+from kratomlit.tagging.extract import Vocabulary, load_vocabulary
 from kratomlit.tagging.participants import participants
 from kratomlit.tagging.rules import load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
 
-CHUNK = 2000  # papers read, tagged and written per step: flat memory on any database
+CHUNK = 500  # papers read, tagged and written per step: flat memory on any database
 EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word
 
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
@@ -71,11 +71,6 @@ def document(row: dict[str, Any] | tuple[Any, ...]) -> Document:
         publication_types=tuple(json.loads(pub_types) if pub_types else ()),
         keywords=tuple(json.loads(keywords) if keywords else ()),
     )
-
-
-def _chunks(store: Store, everything: bool) -> Iterator[list[TagSource]]:
-    """Papers to tag, in PMID order, a chunk at a time."""
-    return store.papers_to_tag(everything, CHUNK)
 
 
 def _manual(store: Store, pmids: list[int]) -> dict[int, list[ManualTag]]:
@@ -131,9 +126,9 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
     per_rule: Counter[str] = Counter()
     rows = []
     chosen = {result.design, *result.outcomes}
-    for item in sorted(result.evidence, key=lambda e: -e.weight):
-        if (not item.counts or item.value not in chosen or per_tag[item.value] >= EVIDENCE_PER_TAG
-                or per_rule[item.rule_id] >= 2):
+    counting = [e for e in result.evidence if e.value in chosen and e.counts]
+    for item in sorted(counting, key=lambda e: -e.weight):
+        if per_tag[item.value] >= EVIDENCE_PER_TAG or per_rule[item.rule_id] >= 2:
             continue
         per_tag[item.value] += 1
         per_rule[item.rule_id] += 1
@@ -142,12 +137,26 @@ def _evidence_rows(pmid: int, result: TagResult, stamp: str) -> list[tuple[Any, 
     return rows
 
 
-@dataclass(frozen=True)
-class _Tagged:
-    pmid: int
-    result: TagResult  # evidence trimmed to what is stored
-    evidence: list[tuple[Any, ...]]
-    extraction: Extraction = Extraction()
+@dataclass
+class _Chunk:
+    """A chunk of papers tagged: the rows to write, and what the summary counts. Rows of
+    plain values are what a worker sends back: they cross the process boundary fast."""
+
+    pmids: list[int]
+    extraction: list[tuple[Any, ...]] = field(default_factory=list)
+    evidence: list[tuple[Any, ...]] = field(default_factory=list)
+    paper_tags: list[tuple[Any, ...]] = field(default_factory=list)
+    summary: TagSummary = field(default_factory=TagSummary)
+
+
+@dataclass
+class _Inputs:
+    """What tagging a chunk reads besides the papers: read in the parent, which owns the
+    store, and sent along to a worker."""
+
+    sources: dict[int, ExtractionSource]
+    manual: dict[int, list[ManualTag]]
+    manual_extraction: dict[int, dict[str, Any]]
 
 
 # The rules (and extraction vocabulary) compiled in the parent; forked workers inherit them
@@ -156,49 +165,59 @@ _worker_rules: RuleSet | None = None
 _worker_vocabulary: Vocabulary | None = None
 
 
-def _tag_rows(rows: list[tuple[Any, ...]], rules: RuleSet | None = None,
-              stamp: str = "", sources: dict[int, ExtractionSource] | None = None,
-              vocabulary: Vocabulary | None = None) -> list[_Tagged]:
+def _tag_rows(rows: list[TagSource], inputs: _Inputs, stamp: str, rules: RuleSet | None = None,
+              vocabulary: Vocabulary | None = None) -> _Chunk:
     rules = rules or _worker_rules
     vocabulary = vocabulary or _worker_vocabulary
-    assert rules is not None
-    tagged = []
+    assert rules is not None and vocabulary is not None
+    chunk = _Chunk([row[0] for row in rows])
+    summary = chunk.summary
     for row in rows:
+        pmid = row[0]
         result = tag_document(document(row[1:]), rules)
-        evidence = _evidence_rows(row[0], result, stamp)
-        result.evidence, result.cues = [], []  # what crosses the process boundary stays small
-        extraction = (Extraction() if vocabulary is None else
-                      extract_paper(vocabulary, row, (sources or {}).get(row[0])))
-        tagged.append(_Tagged(row[0], result, evidence, extraction))
-    return tagged
+        chunk.evidence.extend(_evidence_rows(pmid, result, stamp))
+        manual = inputs.manual.get(pmid, [])
+        tags = effective(result, manual, functools.partial(_text, row[2]))
+        chunk.paper_tags.append(_paper_tags_row(pmid, tags, stamp))
+        summary.manual_kept += bool(manual)
+        summary.designs[tags.design] += 1
+        summary.outcomes.update(tags.outcomes)
+        chunk.extraction.append(extraction_row(
+            pmid, extract_paper(vocabulary, row, inputs.sources.get(pmid)),
+            inputs.manual_extraction.get(pmid, {}), stamp))
+    summary.tagged = len(rows)
+    return chunk
+
+
+def _text(value: str | None) -> str:
+    return value or ""
+
+
+def _inputs(store: Store, rows: list[TagSource]) -> _Inputs:
+    pmids = [row[0] for row in rows]
+    return _Inputs(store.extraction_sources(pmids), store.manual_tags(pmids),
+                   store.manual_extraction(pmids))
 
 
 def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str,
-                   vocabulary: Vocabulary | None = None
-                   ) -> Iterator[tuple[list[int], list[_Tagged]]]:
+                   vocabulary: Vocabulary) -> Iterator[_Chunk]:
     """Tag chunk after chunk; with several workers, a few chunks run ahead in parallel."""
     global _worker_rules, _worker_vocabulary
-    chunks = _chunks(store, everything)
+    chunks = store.papers_to_tag(everything, CHUNK)
     if workers <= 1:
         for rows in chunks:
-            pmids = [r[0] for r in rows]
-            yield pmids, _tag_rows(rows, rules, stamp, store.extraction_sources(pmids),
-                                   vocabulary)
+            yield _tag_rows(rows, _inputs(store, rows), stamp, rules, vocabulary)
         return
     _worker_rules, _worker_vocabulary = rules, vocabulary  # before the fork
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[tuple[list[int], Future[list[_Tagged]]]] = deque()
+        pending: deque[Future[_Chunk]] = deque()
         for rows in chunks:
-            pmids = [r[0] for r in rows]
-            pending.append((pmids, pool.submit(_tag_rows, rows, None, stamp,
-                                               store.extraction_sources(pmids))))
+            pending.append(pool.submit(_tag_rows, rows, _inputs(store, rows), stamp))
             if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
-                pmids, future = pending.popleft()
-                yield pmids, future.result()
+                yield pending.popleft().result()
         while pending:
-            pmids, future = pending.popleft()
-            yield pmids, future.result()
+            yield pending.popleft().result()
 
 
 def _workers(total: int) -> int:
@@ -217,25 +236,14 @@ def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] 
     stamp = _now()
     with store.transaction():
         total = store.count_to_tag(everything)
-        for pmids, tagged in _tagged_chunks(store, everything, rules, _workers(total), stamp,
-                                            vocabulary):
-            manual = _manual(store, pmids)
-            manual_extraction = store.manual_extraction(pmids)
-            store.replace_extraction([extraction_row(item.pmid, item.extraction,
-                                                     manual_extraction.get(item.pmid, {}), stamp)
-                                      for item in tagged])
-            evidence: list[tuple[Any, ...]] = []
-            effective_rows = []
-            for item in tagged:
-                tags = effective(item.result, manual.get(item.pmid, []),
-                                 functools.partial(_abstract, store, item.pmid))
-                summary.manual_kept += item.pmid in manual
-                evidence.extend(item.evidence)
-                effective_rows.append(_paper_tags_row(item.pmid, tags, stamp))
-                summary.designs[tags.design] += 1
-                summary.outcomes.update(tags.outcomes)
-            store.replace_auto_tags(pmids, evidence, effective_rows)
-            summary.tagged += len(pmids)
+        for chunk in _tagged_chunks(store, everything, rules, _workers(total), stamp,
+                                    vocabulary):
+            store.replace_extraction(chunk.extraction)
+            store.replace_auto_tags(chunk.pmids, chunk.evidence, chunk.paper_tags)
+            summary.tagged += chunk.summary.tagged
+            summary.manual_kept += chunk.summary.manual_kept
+            summary.designs.update(chunk.summary.designs)
+            summary.outcomes.update(chunk.summary.outcomes)
             if progress:
                 progress(summary.tagged, total)
     return summary
@@ -245,10 +253,6 @@ def _paper_tags_row(pmid: int, tags: Effective, stamp: str) -> tuple[Any, ...]:
     return (pmid, tags.design, json.dumps(tags.outcomes), tags.n_participants,
             tags.population, tags.source, stamp, tags.margin,
             json.dumps(tags.margins) if tags.margins else None)
-
-
-def _abstract(store: Store, pmid: int) -> str:
-    return store.tag_source(pmid)[2] or ""
 
 
 def _paper_row(store: Store, pmid: int) -> TagSource:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 from kratomlit.tagging.participants import participants
@@ -19,10 +20,13 @@ from kratomlit.tagging.patterns import Alternative
 from kratomlit.tagging.prepared import (
     COMPLETE,
     TEXT_FIELDS,
+    Candidate,
     Index,
     Prepared,
     Unless,
+    WordKeys,
     field_index,
+    numbering,
     occurs,
 )
 from kratomlit.tagging.rules import LIST_FIELDS, Rule, Scoring, load
@@ -133,13 +137,22 @@ class RuleSet:
     def __init__(self, rules: list[Rule], scoring: Scoring | None = None):
         self.rules = list(rules)
         self.scoring = scoring or load()[1]
-        # Per field, the (rule, pattern) pairs by the words they need (see field_index).
+        # Per field, the candidates by the words they need (see field_index).
         self.by_word: dict[str, Index] = {}
         self.by_key: dict[str, Index] = {}
-        self.unkeyed: dict[str, list[tuple[int, int]]] = {}
+        self.unkeyed: dict[str, list[Candidate]] = {}
         for name in TEXT_FIELDS:
             self.by_word[name], self.by_key[name], self.unkeyed[name] = field_index(
                 self.rules, name)
+        # What each candidate runs: its rule, its field (index and name), and of its pattern
+        # the literal start, the regex, whether the left word boundary is checked by hand,
+        # and which of the rule's patterns it comes from.
+        number = numbering(self.rules)
+        self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative.regex,
+                                      alternative.check_left, alternative.pattern)
+                    for r, rule in enumerate(self.rules)
+                    for f, name in enumerate(TEXT_FIELDS) if name in rule.fields
+                    for a, alternative in enumerate(rule.alternatives)}
         self.word_sets = {name: set(index) for name, index in self.by_word.items()}
         self.key_sets = {name: set(index) for name, index in self.by_key.items()}
         self.list_rules = {name: [r for r, rule in enumerate(self.rules) if name in rule.fields]
@@ -160,34 +173,37 @@ class RuleSet:
                     keyed.setdefault(key, []).append(alternative)
             self.unless.append((frozenset(keyed), keyed,
                                 [a for a in rule.unless if a.keys is None]))
+        # Every key a document's words are looked up by: patterns', unless and absent
+        # patterns', and those of the words patterns need further on.
+        self.word_keys = WordKeys(
+            key for rule in self.rules
+            for alternative in (*rule.alternatives, *rule.unless, *rule.absent)
+            for key in chain(alternative.keys or (), *(
+                need for need, exact in alternative.then if not exact)))
 
-    def candidates(self, doc: Prepared) -> dict[int, list[tuple[int, int]]]:
-        """Per rule, the (text field index, pattern) pairs whose literal start the document
-        has, in field and pattern order (so evidence comes out in a stable order)."""
-        found: dict[int, list[tuple[int, int]]] = {}
-        for f, name in enumerate(TEXT_FIELDS):
+    def candidates(self, doc: Prepared) -> list[Candidate]:
+        """The patterns, per text field, whose literal start the document has, sorted by
+        rule, field and pattern (so evidence comes out in a stable order)."""
+        found: set[Candidate] = set()
+        for name in TEXT_FIELDS:
             if not doc.lowered[name]:
                 continue
-            pairs = set(self.unkeyed[name])
+            found.update(self.unkeyed[name])
             keys, words = doc.keys[name], doc.words[name]
             for index, present in ((self.by_word[name], self.word_sets[name] & words),
                                    (self.by_key[name], self.key_sets[name] & keys)):
                 for key in present:
                     plain, needing = index[key]
-                    pairs.update(plain)
-                    for r, a, then, whole in needing:
+                    found.update(plain)
+                    for candidate, then, whole in needing:
                         if not whole <= words:
                             continue
                         for need, exact in then:
                             if need.isdisjoint(words if exact else keys):
                                 break
                         else:
-                            pairs.add((r, a))
-            for r, a in pairs:
-                found.setdefault(r, []).append((f, a))
-        for listed in found.values():
-            listed.sort()
-        return found
+                            found.add(candidate)
+        return sorted(found)
 
     def list_matches(self, doc: Document) -> dict[int, list[Evidence]]:
         """Per rule, its matches among the paper's MeSH terms and publication types."""
@@ -211,33 +227,40 @@ class RuleSet:
                         for name in rule.fields for item in hits.get((r, name), ())]
         return found
 
-    def rule_matches(self, r: int, doc: Prepared, pairs: list[tuple[int, int]]
-                     ) -> list[Evidence]:
-        """Every place rule ``r`` matches, negated matches flagged (``explain`` shows them)."""
+    def absent_matches(self, r: int, doc: Prepared) -> list[Evidence]:
+        """Where an ``absent`` rule matches: once for a whole field, a complete text (a
+        field cut off mid-sentence may have lost the words) without any of its words."""
         rule = self.rules[r]
         factors = self.scoring.zones[rule.axis]
+        found = []
+        for name in rule.fields:
+            if doc.lowered[name].rstrip()[-1:] in COMPLETE and not any(
+                    occurs(alternative, doc, name) for alternative in rule.absent):
+                zone = "other" if name == "abstract" else name
+                found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
+                                      rule.weight * factors[zone], zone=zone))
+        return found
+
+    def text_matches(self, doc: Prepared, candidates: list[Candidate],
+                     listed: dict[int, list[Evidence]]) -> list[Evidence]:
+        """Every place the candidates match, negated matches flagged, at most MAX_MATCHES
+        per rule; in rule order, each rule's ``listed`` matches (MeSH, publication types)
+        first. Runs for every paper: kept lean."""
         found: list[Evidence] = []
-        if rule.absent:
-            # One match for the whole field: a complete text (a field cut off mid-sentence
-            # may have lost the words), and none of the rule's words in it.
-            for name in rule.fields:
-                if doc.lowered[name].rstrip()[-1:] in COMPLETE and not any(
-                        occurs(alternative, doc, name) for alternative in rule.absent):
-                    zone = "other" if name == "abstract" else name
-                    found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
-                                          rule.weight * factors[zone], zone=zone))
-            return found
-        if not pairs:
-            return found
-        alternatives = rule.alternatives
-        weight = rule.weight
-        firsts = doc.firsts
-        lowered_fields = doc.lowered
-        for f, a in pairs:
-            alternative = alternatives[a]
-            name = TEXT_FIELDS[f]
+        pending = sorted(listed, reverse=True)
+        firsts, lowered_fields, texts = doc.firsts, doc.lowered, doc.texts
+        current, count = -1, 0
+        run = self.run
+        for candidate in candidates:
+            r, f, name, prefix, regex, check_left, pattern = run[candidate]
+            if r != current:
+                while pending and pending[-1] <= r:
+                    found.extend(listed[pending.pop()])
+                current, count, rule = r, 0, self.rules[r]
+                factors, unless = self.scoring.zones[rule.axis], self.unless[r]
+            elif count >= MAX_MATCHES:
+                continue  # repeats add less and less: the first few tell the story
             lowered = lowered_fields[name]
-            prefix = alternative.prefix
             first = 0
             if prefix:
                 # Patterns of many rules start alike ("patients ", "we "): find each once.
@@ -246,62 +269,64 @@ class RuleSet:
                     first = firsts[f][prefix] = lowered.find(prefix)
                 if first < 0:
                     continue
-            for hit in alternative.regex.finditer(lowered, first):
+            found_at = regex.search(lowered, first)  # most fail here, with no iterator made
+            if found_at is None:
+                continue
+            for hit in regex.finditer(lowered, found_at.start()):
                 start, end = hit.span()
-                if alternative.check_left and start and (
+                if check_left and start and (
                         lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
                     continue
-                if len(found) >= MAX_MATCHES:
-                    break  # repeats add less and less: the first few tell the story
-                negated = bool(rule.unless) and doc.negated(rule, self.unless[r], name, start,
-                                                            end)
+                if count >= MAX_MATCHES:
+                    break
+                count += 1
+                negated = bool(rule.unless) and doc.negated(rule, unless, name, start, end)
                 zone = doc.zone(name, start)
-                found.append(Evidence(rule.axis, rule.tag, rule.id, name,
-                                      doc.texts[name][start:end], weight * factors[zone],
-                                      negated, alternative.pattern, zone, start, end))
+                found.append(Evidence(rule.axis, rule.tag, rule.id, name, texts[name][start:end],
+                                      rule.weight * factors[zone], negated, pattern, zone,
+                                      start, end))
+        while pending:
+            found.extend(listed[pending.pop()])
         return found
 
 
 def matches(doc: Document, rules: RuleSet) -> list[Evidence]:
     """Every place any rule matches the document, negated ones included."""
-    prepared = Prepared(doc)
+    prepared = Prepared(doc, rules.word_keys)
     return _matches(prepared, rules) + [e for r in rules.absent_rules
-                                        for e in rules.rule_matches(r, prepared, [])]
+                                        for e in rules.absent_matches(r, prepared)]
 
 
 def _matches(prepared: Prepared, rules: RuleSet) -> list[Evidence]:
     """Where the rules with patterns match (the ``absent`` rules aside)."""
-    candidates = rules.candidates(prepared)
     doc = prepared.doc
     listed = rules.list_matches(doc) if doc.mesh or doc.publication_types else {}
-    evidence: list[Evidence] = []
-    for r in sorted(candidates.keys() | listed.keys()):
-        evidence.extend(listed.get(r, ()))
-        if r in candidates:
-            evidence.extend(rules.rule_matches(r, prepared, candidates[r]))
-    return _one_cue_per_place(evidence, rules)
+    return _one_cue_per_place(rules.text_matches(prepared, rules.candidates(prepared), listed),
+                              rules)
 
 
 def _one_cue_per_place(evidence: list[Evidence], rules: RuleSet) -> list[Evidence]:
     """Words that several rules of one tag match are one piece of evidence: the rule of
     highest priority counts them ("cross-sectional survey" is not also a bare "survey")."""
+    places: dict[tuple[str, str], list[int]] = {}
+    for i, item in enumerate(evidence):
+        if item.start >= 0 and not item.negated:
+            places.setdefault((item.value, item.field), []).append(i)
     rank = rules.rank
-    if len({(e.value, e.field) for e in evidence if e.start >= 0}) == sum(
-            e.start >= 0 for e in evidence):
-        return evidence  # no tag matched twice in one field: nothing can overlap
-    order = sorted(range(len(evidence)), key=lambda i: (
-        evidence[i].value, evidence[i].field, rank[evidence[i].rule_id], evidence[i].start))
-    taken: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    result = list(evidence)
-    for i in order:
-        item = evidence[i]
-        if item.start < 0 or item.negated:
-            continue
-        spans = taken.setdefault((item.value, item.field), [])
-        if any(item.start < end and start < item.end for start, end in spans):
-            result[i] = item._replace(covered=True)
-        else:
-            spans.append((item.start, item.end))
+    result = evidence
+    for found in places.values():
+        if len(found) < 2:
+            continue  # a tag matched once in a field: nothing to overlap
+        found.sort(key=lambda i: (rank[evidence[i].rule_id], evidence[i].start))
+        spans: list[tuple[int, int]] = []
+        for i in found:
+            item = evidence[i]
+            if any(item.start < end and start < item.end for start, end in spans):
+                if result is evidence:
+                    result = list(evidence)
+                result[i] = item._replace(covered=True)
+            else:
+                spans.append((item.start, item.end))
     return result
 
 
@@ -309,7 +334,7 @@ def cues(evidence: list[Evidence], rules: RuleSet) -> list[Cue]:
     """The counting matches grouped by rule and zone, with the points each group adds."""
     counts: dict[tuple[str, str, str, str], int] = {}
     for item in evidence:
-        if item.counts:
+        if item.weight > 0 and not (item.negated or item.covered):  # item.counts, inlined
             key = (item.axis, item.value, item.rule_id, item.zone)
             counts[key] = counts.get(key, 0) + 1
     weights = rules.weights
@@ -355,7 +380,7 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     """Tag one paper: the highest-scoring design, the outcomes that reach their threshold.
     An ``absent`` rule that could not change the tags is not run unless ``complete``
     (``explain`` shows every rule that matches)."""
-    prepared = Prepared(doc)
+    prepared = Prepared(doc, rules.word_keys)
     evidence = _matches(prepared, rules)
     found = cues(evidence, rules)
     scoring = rules.scoring
@@ -363,7 +388,7 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     for r in rules.absent_rules:
         rule = rules.rules[r]
         if complete or _may_change(rule, found, scores, scoring):
-            more = rules.rule_matches(r, prepared, [])
+            more = rules.absent_matches(r, prepared)
             if more:
                 evidence += more
                 found = cues(evidence, rules)
@@ -375,7 +400,7 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     outcomes = [o for o in OUTCOMES if margins[o] >= 0]
     mine = [c for c in found if c.axis == "design" and c.tag in (design, BUILDS_ON.get(design))]
     who = population(design)
-    n = participants(doc.abstract) if who == "human" else None
+    n = participants(doc.abstract, prepared.words["abstract"]) if who == "human" else None
     return TagResult(design, max(mine, key=lambda c: c.points).rule_id if mine else None,
                      outcomes, n, who, evidence, {k: round(v, 3) for k, v in scores.items()},
                      margins, found)

@@ -185,7 +185,7 @@ def _concluding(text: str) -> str:
 
 def _aims_or_lists(sentence: str) -> bool:
     # The pattern only runs where a word it needs occurs (several times faster).
-    return any(word in sentence for word in _AIMS_WORDS) and bool(
+    return any(map(sentence.__contains__, _AIMS_WORDS)) and bool(
         _AIMS_OR_LISTS.search(sentence))
 
 
@@ -194,9 +194,9 @@ def _skipped(lowered: str, start: int, end: int) -> bool:
     paper sets out to do or lists, or mainly a call for more research (one that comes early:
     "Further studies are needed", not "X rose, but more studies are needed")."""
     sentence = lowered[start:end]
-    if any(phrase in sentence for phrase in _BOILERPLATE) or _aims_or_lists(sentence):
+    if any(map(sentence.__contains__, _BOILERPLATE)) or _aims_or_lists(sentence):
         return True
-    further = any(word in sentence for word in _FURTHER_WORDS) and _FURTHER_RESEARCH.search(
+    further = any(map(sentence.__contains__, _FURTHER_WORDS)) and _FURTHER_RESEARCH.search(
         sentence)
     return bool(further and further.start() < 0.4 * len(sentence))
 

@@ -9,6 +9,7 @@ few characters around it.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -25,7 +26,7 @@ _SPELLED = (rf"(?:((?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_LOW_UNITS)}))?)|"
 # A number spelled out where style guides spell them: opening a sentence ("Ten healthy
 # volunteers ...", "Twenty-six users ...") or after the verb naming the sample ("we
 # describe three patients"). Elsewhere a spelled-out number is usually a subgroup.
-_CAPITALISED = [w.capitalize() for w in _WORDS if w != "zero"]
+_CAPITALISED = [(w.capitalize(), w) for w in _WORDS if w != "zero"]
 _COMPOUND = re.compile(r"-(" + "|".join(_LOW_UNITS) + r")(?![\w-])", re.IGNORECASE)
 _AFTER_WE = re.compile(r"we (?:describe|report|present|studied|enrolled|recruited|included|"
                        r"interviewed|followed) " + _SPELLED)
@@ -49,6 +50,7 @@ _TOTAL_BEFORE = re.compile(rf"(?:total of|overall,?) {_NUMBER} {_ADJECTIVES}$")
 _STATED_AFTER = re.compile(r" (?:were|was|who|completed|participated|took part|responded|"
                            r"enrolled|agreed)\b")
 _EQUALS = re.compile(rf"= ?{_DIGITS}(?!\w)")
+_WORD = re.compile(r"\w+")
 _REACH = 80  # characters before a people word where its number can be
 
 
@@ -59,10 +61,12 @@ def _value(tens_form: str | None, single: str | None) -> int:
     return _TENS[tens] + _UNITS.get(unit or "zero", 0)
 
 
-def _spell_out(text: str, lowered: str) -> str:
+def _spell_out(text: str, lowered: str, words: Set[str]) -> str:
     """``lowered`` with spelled-out sample sizes as digits, where authors spell them."""
     found = []
-    for word in _CAPITALISED:  # str.find: a regex over every position costs far more
+    for word, lowered_word in _CAPITALISED:  # str.find: a regex costs far more
+        if lowered_word not in words:
+            continue
         at = text.find(word)
         while at >= 0:
             end = at + len(word)
@@ -92,10 +96,12 @@ def _number(raw: str) -> int | None:
     return number if 0 < number < 10_000_000 and not 1900 <= number <= 2100 else None
 
 
-def _people_words(lowered: str) -> list[tuple[int, int]]:
+def _people_words(lowered: str, words: Set[str]) -> list[tuple[int, int]]:
     """Where the people words stand (str.find is many times faster than one big regex)."""
     found = []
     for word in _PEOPLE:
+        if word not in words:
+            continue
         at = lowered.find(word)
         while at >= 0:
             end = at + len(word)
@@ -106,17 +112,23 @@ def _people_words(lowered: str) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-def participants(abstract: str) -> int | None:
+def participants(abstract: str, words: Set[str] | None = None) -> int | None:
     """The number of human participants an abstract states, when it states one.
 
     A stated total wins ("a total of 129 respondents", "129 respondents completed the
     survey"; the first one); otherwise the largest "<number> <people>" or "n = <number>",
     since subgroups ("48 % (n = 94)") come smaller than the whole.
+
+    ``words``: the abstract's lower-cased words (``\\w+``), when the caller has them: a
+    people or number word that is not among them is not looked for.
     """
-    lowered = _spell_out(abstract, abstract.lower())
+    lowered = abstract.lower()
+    if words is None:
+        words = set(_WORD.findall(lowered))
+    lowered = _spell_out(abstract, lowered, words)
     first: list[int] = []
     counts: list[int] = []
-    for start, end in _people_words(lowered):
+    for start, end in _people_words(lowered, words):
         window = max(0, start - _REACH)
         total = _TOTAL_BEFORE.search(lowered, window, start)
         before = total or _COUNT_BEFORE.search(lowered, window, start)

@@ -20,24 +20,22 @@ KEY_LENGTH = 6
 _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 
+_SPECIAL = re.compile(r"\\.|[()\[\]|]", re.DOTALL)  # an escape, or what nests or splits
+
+
 def _scan(source: str) -> Iterator[tuple[int, str, int]]:
-    """(index, character, nesting depth) for the characters of a regular expression that
-    are not escaped; depth counts open groups and classes. Inside a class ("[^)]") only
-    its closing bracket counts."""
-    depth, escaped, in_class = 0, False, False
-    for i, char in enumerate(source):
-        if escaped:
-            escaped = False
-            continue
-        if char == "\\":
-            escaped = True
-            continue
-        if in_class and char != "]":
+    """(index, character, nesting depth) for the unescaped "(", ")", "[", "]" and "|" of a
+    regular expression; depth counts open groups and classes. Inside a class ("[^)]")
+    only its closing bracket counts."""
+    depth, in_class = 0, False
+    for found in _SPECIAL.finditer(source):
+        char = found.group()
+        if len(char) == 2 or in_class and char != "]":
             continue
         if char in ")]":
             depth -= 1
             in_class = False
-        yield i, char, depth
+        yield found.start(), char, depth
         if char in "([":
             depth += 1
             in_class = char == "["
@@ -45,9 +43,23 @@ def _scan(source: str) -> Iterator[tuple[int, str, int]]:
 
 def _top_level_split(source: str) -> list[str]:
     """Branches of ``source`` separated by "|" outside groups and classes."""
+    if "|" not in source:
+        return [source]  # most patterns: no need to read them character by character
     cuts = [i for i, char, depth in _scan(source) if char == "|" and depth == 0]
     bounds = [-1, *cuts, len(source)]
     return [source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _top_groups(source: str) -> list[tuple[int, int]]:
+    """(index of "(", index of its ")") of every group outside groups and classes."""
+    spans, opened = [], -1
+    for i, char, depth in _scan(source):
+        if depth == 0 and char == "(":
+            opened = i
+        elif depth == 0 and char == ")" and opened >= 0:
+            spans.append((opened, i))
+            opened = -1
+    return spans
 
 
 def _closing(source: str) -> int:
@@ -183,11 +195,8 @@ def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
     if len(_top_level_split(lowered)) > 1:
         return ()
     found = []
-    for i, char, depth in _scan(lowered):
-        if char != "(" or depth or not i or not lowered.startswith("(?:", i):
-            continue
-        end = i + _closing(lowered[i:])
-        if end < i or lowered[end + 1 : end + 2] in _QUANTIFIERS:
+    for i, end in _top_groups(lowered):
+        if not i or not lowered.startswith("(?:", i) or lowered[end + 1 : end + 2] in _QUANTIFIERS:
             continue
         before = lowered[:i]
         if before[-1] in " '-/" or _AFTER_OPTIONAL_WORDS.search(before):
@@ -198,7 +207,70 @@ def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
             keys = words or literal_keys(inner)
             if keys:
                 found.append((keys, words is not None))
+    return tuple(found) + _later_words(lowered)
+
+
+_SEPARATORS = " '-/"
+_LETTERS = set("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    """Words outside groups after the literal start that every match has, each as one
+    needed word (exact: True) or key: "was (?:then )?randomi[sz]ed" needs a word starting
+    with "random", "patients (?:who )?underwent" the word "underwent". A word counts only
+    where it surely starts one: after a separator, or after an optional group of words
+    that itself follows a separator."""
+    found = []
+    depth, opened, i = 0, -1, len(literal_prefix(lowered))
+    while i < len(lowered):
+        char = lowered[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(lowered, i) + 1
+            continue
+        if char == "(":
+            depth += 1
+            opened = i if depth == 1 else opened
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and char in _LETTERS and lowered[i - 1] not in _LETTERS:
+            end = i
+            while end < len(lowered) and lowered[end] in _LETTERS:
+                end += 1
+            if _starts_word(lowered, i, opened):
+                word, following = lowered[i:end], lowered[end : end + 1]
+                quantified = following in _QUANTIFIERS
+                if quantified:
+                    word = word[:-1]
+                if (not following or following in _SEPARATORS) and lowered[
+                        end + 1 : end + 2] not in _QUANTIFIERS:
+                    found.append((frozenset([word]), True))
+                elif len(word) >= 3:
+                    found.append((frozenset([word[:KEY_LENGTH]]), False))
+            i = end
+            continue
+        i += 1
     return tuple(found)
+
+
+def _starts_word(lowered: str, i: int, opened: int) -> bool:
+    """Whether a match has a word start at ``i``: a separator (not an escape's letter, not
+    optional) before it, or an optional group of words after a separator."""
+    before = lowered[:i]
+    if before[-1:] in tuple(_SEPARATORS) and before[-2:-1] != "\\":
+        return True
+    return (_AFTER_OPTIONAL_WORDS.search(before) is not None and 0 < opened
+            and lowered[opened - 1] in _SEPARATORS and lowered[opened - 2 : opened - 1] != "\\")
+
+
+def _class_end(lowered: str, i: int) -> int:
+    """Index of the "]" closing the class that opens at ``i``."""
+    j = i + 1
+    while j < len(lowered) and lowered[j] != "]":
+        j += 2 if lowered[j] == "\\" else 1
+    return j
 
 
 def alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import bisect
 import functools
-import operator
 import re
+from collections.abc import Callable, Iterable
+from itertools import chain, filterfalse
 from typing import TYPE_CHECKING
 
 from kratomlit.tagging.patterns import KEY_LENGTH, Alternative
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 TEXT_FIELDS = ("title", "abstract", "keywords")
 _WORD = re.compile(r"\w+")
-_KEY_STARTS = [operator.itemgetter(slice(0, n)) for n in range(3, KEY_LENGTH + 1)]
 _DIGIT = re.compile(r"\d")
 COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
@@ -31,7 +31,8 @@ _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
 _BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
                                r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
-_SECTION_LABEL = re.compile(r"(?:^|\s)([A-Z][A-Z ,&/-]{2,40}):\s")
+_LABEL = r"([A-Z][A-Z ,&/-]{2,40}):\s"
+_SECTION_LABEL = re.compile(r"(?:^|\s)" + _LABEL)
 _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
     r"the present|here|"
@@ -66,10 +67,13 @@ _SENTENCE_KINDS = (
      ("was to", "were to", "this study", "this survey", "this analysis", "this report",
       "the present study")),
 )
-# A (rule, pattern) pair whose start needs more than its key: the keys of the word groups
-# that must follow, and the whole words of its literal start.
-Needs = tuple[int, int, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
-Index = dict[str, tuple[list[tuple[int, int]], list[Needs]]]
+# A pattern to run in a text field: (rule, field, pattern) numbered in that order, see
+# numbering (sorting numbers is faster than sorting triples).
+Candidate = int
+# A candidate whose start needs more than its key: the keys of the word groups that must
+# follow, and the whole words of its literal start.
+Needs = tuple[Candidate, tuple[tuple[frozenset[str], bool], ...], frozenset[str]]
+Index = dict[str, tuple[list[Candidate], list[Needs]]]
 Unless = tuple[frozenset[str], dict[str, list[Alternative]], list[Alternative]]
 
 
@@ -82,10 +86,46 @@ def _sentence(doc: Prepared, name: str, start: int, end: int) -> str:
     return doc.lowered[name][left:right]
 
 
+# ASCII bytes that are not part of a \w word become spaces (the table for bytes.translate;
+# an ASCII text has no others).
+_ASCII_NOT_WORD = bytes(b if chr(b).isalnum() or chr(b) == "_" else 32 for b in range(256))
+
+
+def _words(text: str) -> set[str]:
+    """The ``\\w+`` words of a text: split at spaces when it is ASCII, as most are (a
+    regex making every word costs three times more)."""
+    if text.isascii():
+        return set(text.encode().translate(_ASCII_NOT_WORD).decode().split())
+    return set(_WORD.findall(text))
+
+
+class WordKeys:
+    """The keys of a rule set (see patterns.literal_keys) that words start with: their
+    first three to KEY_LENGTH characters, where a rule has such a key.
+
+    Worked out once per distinct word and remembered: the words of a literature recur,
+    and four slices of every word of every paper cost more than the rest of reading it.
+    """
+
+    LIMIT = 500_000  # distinct words remembered; then it starts again (memory stays flat)
+
+    def __init__(self, keys: Iterable[str]):
+        self.wanted = frozenset(keys)
+        self._known: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, words: set[str]) -> set[str]:
+        known = self._known
+        if len(known) > self.LIMIT:
+            known.clear()
+        for word in filterfalse(known.__contains__, words):
+            known[word] = tuple({word[:n] for n in range(3, KEY_LENGTH + 1)} & self.wanted)
+        return set(chain.from_iterable(map(known.__getitem__, words)))
+
+
 class Prepared:
     """A document's fields lower-cased once (rules are compiled lower-case)."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, word_keys: WordKeys):
         self.doc = doc
         self._ends: dict[str, list[int]] = {}
         self._zones: dict[int, str] = {}
@@ -102,15 +142,13 @@ class Prepared:
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
             self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
-        # The first three to KEY_LENGTH characters of every word: a rule alternative whose
+        # The rules' keys that the field's words start with: a rule alternative whose
         # literal start is missing cannot match, and is skipped without running its regex.
         self.keys: dict[str, set[str]] = {}
         self.words: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
-            words = self.words[name] = set(_WORD.findall(lowered))
-            keys = self.keys[name] = set()
-            for start in _KEY_STARTS:  # map: no Python bytecode per word
-                keys.update(map(start, words))
+            words = self.words[name] = _words(lowered)
+            self.keys[name] = word_keys(words)
         self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
 
     @property
@@ -134,9 +172,10 @@ class Prepared:
         possible = self._unless.get((rule.id, name))
         if possible is None:  # those whose words the field has at all, once per rule
             keys, by_key, unkeyed = unless
-            possible = self._unless[rule.id, name] = [
-                alternative for key in keys & self.keys[name] for alternative in by_key[key]
-                if _may_occur(alternative, self, name)] + unkeyed
+            possible = self._unless[rule.id, name] = list({
+                id(alternative): alternative for key in keys & self.keys[name]
+                for alternative in by_key[key] if _may_occur(alternative, self, name)
+            }.values()) + unkeyed  # each once, though several of its keys are there
         if not possible:
             return False
         key = (rule.id, name, bisect.bisect_right(self.sentence_ends(name), start))
@@ -166,7 +205,7 @@ class Prepared:
         right = ends[i] if i < len(ends) else len(text)
         if self._sections is None:
             self._sections = [(m.start(1), _label_zone(m.group(1)))
-                              for m in _SECTION_LABEL.finditer(text)
+                              for m in _section_labels(text)
                               if not m.start() or text[m.start() - 1] in ".?!:)"
                               ] if ": " in text else []
         # Labels open sentences: the last one before this sentence's end is its section.
@@ -178,11 +217,25 @@ class Prepared:
         if left <= self.background_end and self._turns:
             return "aims"  # the first sentence about the study states its aims
         sentence = self.lowered["abstract"][left:right]
-        words = set(_WORD.findall(sentence))
+        words = _words(sentence)
         for zone, cues, phrases in _SENTENCE_KINDS:
-            if not cues.isdisjoint(words) or any(phrase in sentence for phrase in phrases):
+            if not cues.isdisjoint(words) or any(map(sentence.__contains__, phrases)):
                 return zone
         return "results" if _DIGIT.search(sentence) else "other"
+
+
+# _SECTION_LABEL in two parts: after a space (re skips fast to a space, not to "^ or a
+# space"), and at the very start.
+_LABEL_AFTER_SPACE = re.compile(r"\s" + _LABEL)
+_LABEL_AT_START = re.compile(_LABEL)
+
+
+def _section_labels(text: str) -> list[re.Match[str]]:
+    """What ``_SECTION_LABEL.finditer(text)`` finds, twice as fast."""
+    first = _LABEL_AT_START.match(text)
+    found = [first] if first else []
+    found.extend(_LABEL_AFTER_SPACE.finditer(text, first.end() if first else 0))
+    return found
 
 
 @functools.lru_cache(maxsize=512)
@@ -197,7 +250,7 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
     """Where the background ends, and whether a sentence about the study starts there."""
     labelled = _BACKGROUND_LABEL.match(abstract)
     if labelled:
-        section = _SECTION_LABEL.search(abstract, labelled.end())
+        section = _LABEL_AFTER_SPACE.search(abstract, labelled.end())  # not at 0
         limit = section.start() if section else len(abstract)
     elif _SECTION_LABEL.match(abstract):
         return 0, False  # structured, opening with its aims or methods
@@ -250,22 +303,31 @@ def occurs(alternative: Alternative, doc: Prepared, name: str, text: str | None 
     return False
 
 
-def field_index(rules: list[Rule], name: str
-                 ) -> tuple[Index, Index, list[tuple[int, int]]]:
-    """One text field's (rule, pattern) pairs under the rarest word their literal start
-    needs: a whole word (looked up among a document's words) when it has one, else the
-    start of one (among its word starts, see Prepared.keys); and those without a literal
-    start. Pairs that need more words carry them, and are checked one by one."""
+def numbering(rules: list[Rule]) -> Callable[[int, int, int], Candidate]:
+    """The number of each (rule, text field, pattern) triple: numbers sort as the triples
+    do."""
+    stride = 1 + max((len(rule.alternatives) for rule in rules), default=0)
+    return lambda r, f, a: (r * len(TEXT_FIELDS) + f) * stride + a
+
+
+def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candidate]]:
+    """One text field's candidates under the rarest word their literal start needs: a
+    whole word (looked up among a document's words) when it has one, else the start of one
+    (among its word starts, see Prepared.keys); and those without a literal start.
+    Candidates that need more words carry them, and are checked one by one."""
     by_word: Index = {}
     by_key: Index = {}
-    always: list[tuple[int, int]] = []
+    always: list[Candidate] = []
+    f = TEXT_FIELDS.index(name)
+    number = numbering(rules)
     for r, rule in enumerate(rules):
         if name not in rule.fields:
             continue
         for a, alternative in enumerate(rule.alternatives):
             words = alternative.words
+            candidate = number(r, f, a)
             if alternative.keys is None:
-                always.append((r, a))
+                always.append(candidate)
                 continue
             if words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
@@ -276,7 +338,7 @@ def field_index(rules: list[Rule], name: str
             for index, key in entries:
                 plain, needing = index.setdefault(key, ([], []))
                 if alternative.then or more:
-                    needing.append((r, a, alternative.then, words))
+                    needing.append((candidate, alternative.then, words))
                 else:
-                    plain.append((r, a))
+                    plain.append(candidate)
     return by_word, by_key, always
