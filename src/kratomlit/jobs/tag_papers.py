@@ -102,6 +102,9 @@ def effective(result: TagResult, manual: list[tuple[str, str, int]],
               abstract: Callable[[], str] = lambda: "") -> Effective:
     """The effective tags; ``abstract`` is read only when a manual design makes a paper
     human that the rules did not count participants for."""
+    if not manual:  # most papers: the automatic tags as they are
+        return Effective(result.design, result.outcomes, "auto", result.n_participants,
+                         result.population, result.margins)
     design, source = result.design, "auto"
     outcomes = set(result.outcomes)
     margins = dict(result.margins)
