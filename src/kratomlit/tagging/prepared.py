@@ -177,20 +177,30 @@ class Prepared:
         (once per rule and sentence)."""
         possible = self._unless.get((rule.id, name))
         if possible is None:  # those whose words the field has at all, once per rule
-            keys, by_key, unkeyed = unless
-            possible = self._unless[rule.id, name] = list({
-                id(alternative): alternative for key in keys & self.keys[name]
-                for alternative in by_key[key] if _may_occur(alternative, self, name)
-            }.values()) + unkeyed  # each once, though several of its keys are there
+            possible = self._unless[rule.id, name] = self._possible(unless, name)
         if not possible:
             return False
         key = (rule.id, name, bisect.bisect_right(self.sentence_ends(name), start))
         found = self._negated.get(key)
         if found is None:
             sentence = _sentence(self, name, start, end)
-            found = self._negated[key] = any(occurs(alternative, self, name, sentence)
+            found = self._negated[key] = any(_in_text(alternative, sentence)
                                              for alternative in possible)
         return found
+
+    def _possible(self, unless: Unless, name: str) -> list[Alternative]:
+        """The unless patterns whose words the field has (each once, though several of its
+        keys may be there)."""
+        keys, by_key, unkeyed = unless
+        doc_keys, words = self.keys[name], self.words[name]
+        found: dict[int, Alternative] = {}
+        for key in keys & doc_keys:
+            for alternative in by_key[key]:
+                if alternative.words <= words and (not alternative.then or all(
+                        not need.isdisjoint(words if exact else doc_keys)
+                        for need, exact in alternative.then)):
+                    found[id(alternative)] = alternative
+        return [*found.values(), *unkeyed]
 
     def zone(self, name: str, start: int) -> str:
         """The zone of a match starting at ``start`` in a text field."""
@@ -280,24 +290,15 @@ def _fold(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _may_occur(alternative: Alternative, doc: Prepared, name: str) -> bool:
-    """Whether the field has the words a pattern needs (its key, its literal start's whole
-    words, one of each group of words it needs later)."""
-    keys, words = doc.keys[name], doc.words[name]
-    if alternative.keys is None:
-        return True
-    if alternative.keys.isdisjoint(keys) or not alternative.words <= words:
-        return False
-    return all(not need.isdisjoint(words if exact else keys) for need, exact in alternative.then)
-
-
-def occurs(alternative: Alternative, doc: Prepared, name: str, text: str | None = None
-            ) -> bool:
-    """Whether one pattern occurs (as whole words) in a text field, or in ``text``, a part
-    of it."""
+def occurs(alternative: Alternative, doc: Prepared, name: str) -> bool:
+    """Whether one pattern occurs (as whole words) in a text field."""
     if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
         return False
-    lowered = doc.lowered[name] if text is None else text
+    return _in_text(alternative, doc.lowered[name])
+
+
+def _in_text(alternative: Alternative, lowered: str) -> bool:
+    """Whether one pattern occurs (as whole words) in a lower-cased text."""
     first = lowered.find(alternative.prefix) if alternative.prefix else 0
     if first < 0:
         return False
