@@ -31,13 +31,12 @@ from kratomlit.tagging.engine import (
     Evidence,
     RuleSet,
     TagResult,
-    population,
     tag_document,
 )
 from kratomlit.tagging.extract import Vocabulary, load_vocabulary
 from kratomlit.tagging.participants import participants
 from kratomlit.tagging.rules import load
-from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
 
 CHUNK = 500  # papers read, tagged and written per step: flat memory on any database
 EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word

@@ -30,18 +30,13 @@ from kratomlit.tagging.prepared import (
     occurs,
 )
 from kratomlit.tagging.rules import LIST_FIELDS, Rule, Scoring, load
-from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, POPULATION_OF
+from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
 
 MAX_MATCHES = 12  # per rule and paper: more would add little to a score (see strength)
 # A meta-analysis pools a systematic review, a randomised trial randomises a controlled
 # trial: their scores include the cues of the design they build on, so the design that
 # adds pooling or randomisation wins when its own cues are there.
 BUILDS_ON = {"meta-analysis": "systematic-review", "rct": "controlled-trial"}
-
-
-def population(design: str) -> str | None:
-    """The population a design implies: animal, in-vitro, human, or none (no data)."""
-    return POPULATION_OF.get(design, "human")
 
 
 def strength(count: int) -> float:
@@ -123,8 +118,6 @@ class TagResult:
         return max(rest, key=lambda d: self.scores.get(d, 0.0))
 
 
-
-
 class RuleSet:
     """Rules indexed by the literal starts of their patterns, per text field, with the
     scoring that turns their matches into tags.
@@ -144,9 +137,8 @@ class RuleSet:
         for name in TEXT_FIELDS:
             self.by_word[name], self.by_key[name], self.unkeyed[name] = field_index(
                 self.rules, name)
-        # What each candidate runs: its rule, its field (index and name), and of its pattern
-        # the literal start, the regex, whether the left word boundary is checked by hand,
-        # and which of the rule's patterns it comes from.
+        # What each candidate runs: its rule, field (index, name), and its pattern's literal
+        # start, regex, left boundary checked by hand, and index among the rule's patterns.
         number = numbering(self.rules)
         self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative.regex,
                                       alternative.check_left, alternative.pattern)

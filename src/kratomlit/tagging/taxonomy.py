@@ -37,3 +37,8 @@ FAMILIES = (
     ("Animal and in vitro", ("animal", "in-vitro")),
     ("Reviews and other", ("review", "other", UNTAGGED)),
 )
+
+
+def population(design: str) -> str | None:
+    """The population a design implies: animal, in-vitro, human, or none (no data)."""
+    return POPULATION_OF.get(design, "human")
