@@ -226,7 +226,10 @@ def _workers(total: int) -> int:
     # Process start-up costs more than it saves on a few thousand papers.
     if total < 4 * CHUNK or sys.platform == "win32":
         return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    # The cores this process may run on (a container or taskset may allow fewer than the
+    # machine has): a worker more than the cores only adds switching.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 4))
 
 
 def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
