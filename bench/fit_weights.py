@@ -106,8 +106,9 @@ def labelled_documents() -> tuple[list[Document], list[dict[str, object]]]:
     labels = [json.loads(line) for line in (SHARED / "labels" / "dev.jsonl").open()]
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "fit.db") as store:
         import_files(store, record_files())
-        return [document(store.tag_source(int(str(label["pmid"])))[1:]) for label in labels
-                ], labels
+        ids = store.ids_by_pmid(int(str(label["pmid"])) for label in labels)
+        return [document(store.tag_source(ids[int(str(label["pmid"]))])[1:])
+                for label in labels], labels
 
 
 def view(doc: Document, name: str) -> Document:
