@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlite_utils import Database
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import UsageError
 from kratomlit.report import selection
 from kratomlit.review import screening
-from kratomlit.store import Store
+from kratomlit.store import Store, migrations
 
 from conftest import paper_id
 
@@ -36,6 +37,19 @@ def test_a_new_database_has_the_views(isolated_env: Path) -> None:
     views = {r["name"] for r in _query(isolated_env, "SELECT name FROM sqlite_master "
                                                      "WHERE type = 'view'")}
     assert {"studies", "screening_decisions"} <= views
+
+
+def test_an_older_database_gets_the_extraction_columns(isolated_env: Path) -> None:
+    db = Database(isolated_env)
+    migrations.migrations.apply(db, stop_before="m012_studies_extraction")
+    db.close()
+    columns = [r["name"] for r in _query(isolated_env, "PRAGMA table_info(studies)")]
+    assert "finding" not in columns
+    with Store(isolated_env) as store:
+        assert store.upgraded == ["m012_studies_extraction"]
+    columns = [r["name"] for r in _query(isolated_env, "PRAGMA table_info(studies)")]
+    assert columns[columns.index("population") + 1:][:5] == [
+        "finding", "substances", "countries", "countries_inferred", "measures"]
 
 
 @pytest.fixture
@@ -65,11 +79,18 @@ def test_studies_is_the_table_with_retracted_papers_marked(screened: Path) -> No
             study["title"], study["year"], study["design"], study["outcomes"],
             study["n_participants"], study["population"], study["retracted"], study["doi"],
             study["url"])
+        # What the study found, as the table says it (lists as JSON).
+        assert (row["finding"] or "", *(json.loads(row[name] or "[]") for name in (
+            "substances", "countries", "countries_inferred", "measures"))) == (
+            study["finding"], study["substances"], study["countries"],
+            study["countries_inferred"], study["measures"])
         decision = decisions.get(row["id"])
         assert (row["screening"], row["screening_reason"]) == (
             (decision.decision, decision.reason) if decision else (None, None))
     assert view[28786991]["screening"] == "conflict"
     assert view[26702254]["screening_reason"] == "not about kratom"
+    assert any(row["finding"] for row in view.values())
+    assert any(json.loads(row["countries"] or "[]") for row in view.values())
 
 
 def test_screening_decisions_lists_every_decision_with_its_title(screened: Path) -> None:

@@ -430,10 +430,9 @@ def m011_paper_ids(db: Database) -> None:
     _m011_views(db)
 
 
-def _m011_views(db: Database) -> None:
-    # As m007's views, keyed by paper id; a record without a PMID has no PubMed url.
-    db.execute("""
-        CREATE VIEW studies AS
+# The effective screening decision of each paper, as screening.py works it out (see m007):
+# the CTEs of the ``studies`` view, by paper id.
+_EFFECTIVE_DECISIONS = """
         WITH ranked AS (
             SELECT paper_id, decision, reason,
                    row_number() OVER (PARTITION BY paper_id, reviewer ORDER BY id DESC)
@@ -457,22 +456,45 @@ def _m011_views(db: Database) -> None:
             SELECT paper_id, decision, reason FROM final WHERE newest = 1
             UNION ALL
             SELECT paper_id, decision, reason FROM agreed
-            WHERE paper_id NOT IN (SELECT paper_id FROM final))
+            WHERE paper_id NOT IN (SELECT paper_id FROM final))"""
+
+
+def _studies(found: str = "", join: str = "") -> str:
+    """The ``studies`` view: m011's, and m012's with what each study found (``found``:
+    more columns after the population, ``join``: the table they come from)."""
+    return f"""
+        CREATE VIEW studies AS {_EFFECTIVE_DECISIONS}
         SELECT p.id, p.pmid, p.year, p.title, p.first_author, p.journal_iso AS journal,
                coalesce(t.design, 'untagged') AS design, t.design_source, t.outcomes,
-               t.n_participants, t.population, e.decision AS screening,
+               t.n_participants, t.population, {found}e.decision AS screening,
                e.reason AS screening_reason, p.retracted, p.doi, p.source_db, p.accession,
                CASE WHEN p.pmid IS NOT NULL
                     THEN 'https://pubmed.ncbi.nlm.nih.gov/' || p.pmid || '/' END AS url
         FROM papers p
-        LEFT JOIN paper_tags t ON t.paper_id = p.id
+        LEFT JOIN paper_tags t ON t.paper_id = p.id{join}
         LEFT JOIN effective e ON e.paper_id = p.id
-        WHERE p.deleted = 0""")
+        WHERE p.deleted = 0"""
+
+
+def _m011_views(db: Database) -> None:
+    # As m007's views, keyed by paper id; a record without a PMID has no PubMed url.
+    db.execute(_studies())
     db.execute("""
         CREATE VIEW screening_decisions AS
         SELECT s.id, s.paper_id, p.pmid, p.title, s.reviewer, s.decision, s.reason, s.note,
                s.is_final AS final, s.created_at
         FROM screening s JOIN papers p ON p.id = s.paper_id""")
+
+
+@_register
+def m012_studies_extraction(db: Database) -> None:
+    # The studies view says what each study found, as the evidence table and the exports
+    # do: m010's finding, substances, countries (stated, and inferred from the first
+    # author's affiliation) and measures, the lists as JSON (Datasette facets them).
+    db.execute("DROP VIEW IF EXISTS studies")
+    db.execute(_studies(
+        "x.finding, x.substances, x.countries, x.countries_inferred, x.measures, ",
+        "\n        LEFT JOIN paper_extraction x ON x.paper_id = p.id"))
 
 
 def apply(db: Database) -> None:
