@@ -19,7 +19,7 @@ from kratomlit.store import Store, migrations
 from kratomlit.store.selection import UNCERTAIN_MARGIN
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, tag_document
 from kratomlit.tagging.patterns import _later_words
-from kratomlit.tagging.prepared import _words
+from kratomlit.tagging.prepared import word_set
 from kratomlit.tagging.rules import literal_keys, load, parse_rules
 
 from conftest import LABELS, PUBMED, needs_pubmed, one_line_error
@@ -280,7 +280,7 @@ def test_words_a_pattern_needs_later_are_needed_by_every_match() -> None:
 def test_words_of_ascii_text_are_the_regex_words() -> None:
     text = "PTSD_score (n=12): 7-OH-mitragynine, users' & non-users; 0.5 mg/kg"
     for sample in (text.lower(), text.lower() + " µg naïve", ""):
-        assert _words(sample) == set(re.findall(r"\w+", sample))
+        assert word_set(sample) == set(re.findall(r"\w+", sample))
 
 
 @pytest.mark.parametrize(("view", "design", "outcomes"), [

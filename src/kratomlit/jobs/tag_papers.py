@@ -72,10 +72,6 @@ def document(row: dict[str, Any] | tuple[Any, ...]) -> Document:
     )
 
 
-def _manual(store: Store, pmids: list[int]) -> dict[int, list[ManualTag]]:
-    return store.manual_tags(pmids)
-
-
 def _ruleset(rule_files: list[Path] | None) -> RuleSet:
     return RuleSet(*load(rule_files))
 
@@ -268,7 +264,7 @@ def _retag(store: Store, pmid: int, rules: RuleSet) -> None:
     """Recompute one paper's effective tags after a manual change (inside a transaction)."""
     row = _paper_row(store, pmid)
     result = tag_document(document(row[1:]), rules)
-    tags = effective(result, _manual(store, [pmid]).get(pmid, []), lambda: row[2] or "")
+    tags = effective(result, store.manual_tags([pmid]).get(pmid, []), lambda: row[2] or "")
     stamp = _now()
     store.replace_auto_tags([pmid], _evidence_rows(pmid, result, stamp),
                             [_paper_tags_row(pmid, tags, stamp)])

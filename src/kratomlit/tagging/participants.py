@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from kratomlit.tagging.prepared import word_set
+
 _UNITS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen".split())}
@@ -50,7 +52,6 @@ _TOTAL_BEFORE = re.compile(rf"(?:total of|overall,?) {_NUMBER} {_ADJECTIVES}$")
 _STATED_AFTER = re.compile(r" (?:were|was|who|completed|participated|took part|responded|"
                            r"enrolled|agreed)\b")
 _EQUALS = re.compile(rf"= ?{_DIGITS}(?!\w)")
-_WORD = re.compile(r"\w+")
 _REACH = 80  # characters before a people word where its number can be
 
 
@@ -124,7 +125,7 @@ def participants(abstract: str, words: Set[str] | None = None) -> int | None:
     """
     lowered = abstract.lower()
     if words is None:
-        words = set(_WORD.findall(lowered))
+        words = word_set(lowered)
     lowered = _spell_out(abstract, lowered, words)
     first: list[int] = []
     counts: list[int] = []

@@ -92,7 +92,7 @@ _NOT_WORD = bytes(b if b >= 128 or chr(b).isalnum() or chr(b) == "_" else 32
                   for b in range(256))
 
 
-def _words(text: str) -> set[str]:
+def word_set(text: str) -> set[str]:
     """The ``\\w+`` words of a text, split at bytes by bytes.translate (a regex making
     every word costs twice as much); only runs with other than ASCII characters in them
     (a "±", "naïve") go through the regex."""
@@ -153,7 +153,7 @@ class Prepared:
         self.keys: dict[str, set[str]] = {}
         self.words: dict[str, set[str]] = {}
         for name, lowered in self.lowered.items():
-            words = self.words[name] = _words(lowered)
+            words = self.words[name] = word_set(lowered)
             self.keys[name] = word_keys(words)
         self.firsts: list[dict[str, int]] = [{} for _ in TEXT_FIELDS]  # where a prefix is
 
@@ -233,7 +233,7 @@ class Prepared:
         if left <= self.background_end and self._turns:
             return "aims"  # the first sentence about the study states its aims
         sentence = self.lowered["abstract"][left:right]
-        words = _words(sentence)
+        words = word_set(sentence)
         for zone, cues, phrases in _SENTENCE_KINDS:
             if not cues.isdisjoint(words) or any(map(sentence.__contains__, phrases)):
                 return zone
