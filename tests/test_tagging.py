@@ -140,6 +140,21 @@ def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rul
     assert not any(e.counts for e in tagged.evidence if e.axis == "outcome" and e.background)
 
 
+def test_an_objectives_section_opening_with_what_is_known_is_background(
+        real_db: Path, rules: RuleSet) -> None:
+    # A real cohort whose OBJECTIVES open with "Animal studies suggest that exposure to
+    # pesticides may alter thyroid function; ..." before "We evaluated ...".
+    with Store(real_db) as store:
+        result = tag_document(_doc(store, 28775130), rules)
+    known = [e for e in result.evidence if e.matched == "Animal studies suggest"]
+    assert known and all(e.background for e in known)
+    assert not any(e.background for e in result.evidence if e.matched == "Self-reported")
+    # An objectives section that opens with the aim has no background.
+    aim = tag_document(Document(abstract="OBJECTIVE: To determine whether kratom users report "
+                                "adverse effects. METHODS: We surveyed 500 users."), rules)
+    assert not any(e.background for e in aim.evidence)
+
+
 def test_kratom_vocabulary_tags_local_names_and_alkaloids(rules: RuleSet) -> None:
     ketum = Document(title="Ketum dependence among rural users in northern Malaysia")
     assert "safety" in tag_document(ketum, rules).outcomes

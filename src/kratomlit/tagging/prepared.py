@@ -31,6 +31,10 @@ _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
 _BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
                                r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
+# An objectives section may open with what is known ("OBJECTIVES: Animal studies suggest
+# ...; few studies have examined this. We evaluated ..."): background until it turns to
+# the study, unless it opens with the aim itself ("To determine ...").
+_AIMS_LABEL = re.compile(r"\s*(?:OBJECTIVES?|AIMS?|PURPOSE):\s+(?![Tt]o )")
 _LABEL = r"([A-Z][A-Z ,&/-]{2,40}):\s"
 _SECTION_LABEL = re.compile(r"(?:^|\s)" + _LABEL)
 _THIS_STUDY = re.compile(
@@ -265,21 +269,24 @@ def _label_zone(label: str) -> str:
 def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, bool]:
     """Where the background ends, and whether a sentence about the study starts there."""
     labelled = _BACKGROUND_LABEL.match(abstract)
-    if labelled:
-        section = _LABEL_AFTER_SPACE.search(abstract, labelled.end())  # not at 0
+    aims = None if labelled else _AIMS_LABEL.match(abstract)
+    opened = labelled or aims
+    if opened:
+        section = _LABEL_AFTER_SPACE.search(abstract, opened.end())  # not at 0
         limit = section.start() if section else len(abstract)
     elif _SECTION_LABEL.match(abstract):
         return 0, False  # structured, opening with its aims or methods
     else:
         limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
-    start = labelled.end() if labelled else 0
+    start = opened.end() if opened else 0
     cue = _THIS_STUDY.search(lowered, start)
     if cue:
         # The background ends where the first sentence about the study starts, if that
-        # sentence starts within the background's limit.
+        # sentence starts within the background's limit (an objectives section that
+        # opens with the study has none).
         i = bisect.bisect_right(ends, cue.start())
         sentence = max(start, ends[i - 1] if i else 0)
-        if sentence <= limit:
+        if sentence <= limit and not (aims and sentence == start):
             return sentence, True
     # A labelled section is background to its end; an unstructured abstract that never
     # turns to "this study" (a commentary, a review, one cut short) is all content.
