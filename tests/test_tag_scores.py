@@ -18,7 +18,7 @@ from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store, migrations
 from kratomlit.store.selection import UNCERTAIN_MARGIN
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, tag_document
-from kratomlit.tagging.patterns import _later_words
+from kratomlit.tagging.patterns import _later_words, _spelled
 from kratomlit.tagging.prepared import word_set
 from kratomlit.tagging.rules import literal_keys, load, parse_rules
 
@@ -275,6 +275,15 @@ def test_words_a_pattern_needs_later_are_needed_by_every_match() -> None:
     for text in ("it was randomised", "it was then randomized"):
         assert re.search(pattern, text)
         assert "random" in {w[:6] for w in text.split()}
+
+
+def test_single_word_patterns_are_spelled_out_and_others_are_not() -> None:
+    assert _spelled("tumou?rs?") == {"tumor", "tumors", "tumour", "tumours"}
+    assert _spelled("therap(?:y|ies)") == {"therapy", "therapies"}
+    for pattern in ("guinea pigs?", "virus\\w*", "(?:a|b)?", "rats?|mice", "café"):
+        assert _spelled(pattern) is None, pattern
+    for word in _spelled("clinical(?:ly)?") or ():
+        assert re.fullmatch("clinical(?:ly)?", word)
 
 
 def test_words_of_ascii_text_are_the_regex_words() -> None:

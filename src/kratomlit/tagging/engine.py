@@ -25,6 +25,7 @@ from kratomlit.tagging.prepared import (
     Prepared,
     Unless,
     WordKeys,
+    absent_index,
     field_index,
     numbering,
     occurs,
@@ -152,7 +153,7 @@ class RuleSet:
         # MeSH terms and publication types come from a fixed vocabulary: which rules match
         # an item is worked out once per item, not once per paper.
         self._item_rules: dict[tuple[str, str], tuple[int, ...]] = {}
-        self.absent_rules = [r for r, rule in enumerate(self.rules) if rule.absent]
+        self.absent_words = absent_index(self.rules)
         # Which rule counts words that several rules match: highest priority, then first.
         self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
         self.weights = {rule.id: rule.weight for rule in self.rules}
@@ -188,8 +189,8 @@ class RuleSet:
                     plain, needing = index[key]
                     found.update(plain)
                     for candidate, then, whole in needing:
-                        if not whole <= words:
-                            continue
+                        if candidate in found or not whole <= words:
+                            continue  # (filed under several words, it may be in already)
                         for need, exact in then:
                             if need.isdisjoint(words if exact else keys):
                                 break
@@ -224,10 +225,11 @@ class RuleSet:
         field cut off mid-sentence may have lost the words) without any of its words."""
         rule = self.rules[r]
         factors = self.scoring.zones[rule.axis]
+        spelled, others = self.absent_words[r]
         found = []
         for name in rule.fields:
-            if doc.lowered[name].rstrip()[-1:] in COMPLETE and not any(
-                    occurs(alternative, doc, name) for alternative in rule.absent):
+            if doc.lowered[name].rstrip()[-1:] in COMPLETE and spelled.isdisjoint(
+                    doc.words[name]) and not any(occurs(a, doc, name) for a in others):
                 zone = "other" if name == "abstract" else name
                 found.append(Evidence(rule.axis, rule.tag, rule.id, name, "(none of its words)",
                                       rule.weight * factors[zone], zone=zone))
@@ -285,7 +287,7 @@ class RuleSet:
 def matches(doc: Document, rules: RuleSet) -> list[Evidence]:
     """Every place any rule matches the document, negated ones included."""
     prepared = Prepared(doc, rules.word_keys)
-    return _matches(prepared, rules) + [e for r in rules.absent_rules
+    return _matches(prepared, rules) + [e for r in rules.absent_words
                                         for e in rules.absent_matches(r, prepared)]
 
 
@@ -350,20 +352,19 @@ def _scores(found: list[Cue], scoring: Scoring) -> dict[str, float]:
 
 def _top_two(found: list[Cue], scores: dict[str, float]) -> tuple[str, str]:
     if any(cue.axis == "design" for cue in found):
-        ranked = sorted(DESIGNS, key=lambda d: -scores[d])  # stable: ties in taxonomy order
-        return ranked[0], ranked[1]
-    return "other", max(DESIGNS[:-1], key=lambda d: scores[d])
+        first = max(DESIGNS, key=scores.__getitem__)  # the first of equals: taxonomy order
+        return first, max((d for d in DESIGNS if d != first), key=scores.__getitem__)
+    return "other", max(DESIGNS[:-1], key=scores.__getitem__)
 
 
-def _may_change(rule: Rule, found: list[Cue], scores: dict[str, float], scoring: Scoring
-                ) -> bool:
+def _may_change(rule: Rule, found: list[Cue], scores: dict[str, float], scoring: Scoring,
+                top: tuple[str, str]) -> bool:
     """Whether an ``absent`` rule (one match at most per field) could change the design,
-    its runner-up or the margin between them, or an outcome's score."""
+    its runner-up (``top``) or the margin between them, or an outcome's score."""
     if rule.axis != "design" or not any(cue.axis == "design" for cue in found):
         return True
     gain = rule.weight * max(scoring.zones["design"]["other" if name == "abstract" else name]
                              for name in rule.fields)
-    top = _top_two(found, scores)
     raised = [rule.tag, *(d for d, base in BUILDS_ON.items() if base == rule.tag)]
     return any(d in top or scores[d] + gain >= scores[top[1]] for d in raised)
 
@@ -377,18 +378,18 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     found = cues(evidence, rules)
     scoring = rules.scoring
     scores = _scores(found, scoring)
-    for r in rules.absent_rules:
-        rule = rules.rules[r]
-        if complete or _may_change(rule, found, scores, scoring):
+    top = _top_two(found, scores)
+    for r in rules.absent_words:
+        if complete or _may_change(rules.rules[r], found, scores, scoring, top):
             more = rules.absent_matches(r, prepared)
             if more:
                 evidence += more
                 found = cues(evidence, rules)
                 scores = _scores(found, scoring)
-    design, runner_up = _top_two(found, scores)
-    margins = {"design": round(scores[design] - scores[runner_up], 3)}
-    for outcome in OUTCOMES:
-        margins[outcome] = round(scores[outcome] - scoring.threshold[outcome], 3)
+                top = _top_two(found, scores)
+    design, runner_up = top
+    margins = {"design": round(scores[design] - scores[runner_up], 3), **{
+        o: round(scores[o] - scoring.threshold[o], 3) for o in OUTCOMES}}
     outcomes = [o for o in OUTCOMES if margins[o] >= 0]
     mine = [c for c in found if c.axis == "design" and c.tag in (design, BUILDS_ON.get(design))]
     who = population(design)

@@ -142,6 +142,9 @@ class Alternative:
     check_left: bool  # the word boundary before the match is checked by hand
     pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
+    # Every word the pattern can match when it matches single words only ("patients?" ->
+    # patient, patients): looked up among a paper's words, no regex needed (``absent``).
+    spelled: frozenset[str] | None = None
     # Further words the pattern needs, each a choice of keys ("were (?:recruited|enrolled)"
     # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
     then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
@@ -273,7 +276,8 @@ def _class_end(lowered: str, i: int) -> int:
     return j
 
 
-def alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
+def alternatives(patterns: list[str], where: str, *, spell: bool = False
+                 ) -> tuple[Alternative, ...]:
     compiled = []
     for index, pattern in enumerate(patterns):
         for lowered in _branches(lower_pattern(pattern)):
@@ -290,9 +294,45 @@ def alternatives(patterns: list[str], where: str) -> tuple[Alternative, ...]:
             if cut and words and prefix[-1:].isalnum():
                 words.pop()  # a word cut short by the end of the literal start
             compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
+                                        _spelled(lowered) if spell else None,
                                         _then_keys(lowered) if keys else (),
                                         frozenset(words)))
     return tuple(compiled)
+
+
+def _spelled(lowered: str, limit: int = 256) -> frozenset[str] | None:
+    """The single words a pattern of letters, optional letters and groups of choices
+    matches ("tumou?rs?", "therap(?:y|ies)"), or None for any other pattern."""
+
+    def sequence(i: int) -> tuple[set[str], int]:
+        found = {""}
+        while i < len(lowered) and lowered[i] not in "|)":
+            if lowered.startswith("(?:", i):
+                choices, i = set(), i + 3
+                while True:
+                    part, i = sequence(i)
+                    choices |= part
+                    if i >= len(lowered):
+                        raise ValueError(lowered)
+                    i += 1
+                    if lowered[i - 1] == ")":
+                        break
+            elif lowered[i].isalnum() and lowered[i].isascii():
+                choices, i = {lowered[i]}, i + 1
+            else:
+                raise ValueError(lowered)
+            if lowered[i:i + 1] == "?":
+                choices, i = choices | {""}, i + 1
+            found = {a + b for a in found for b in choices}
+            if len(found) > limit:
+                raise ValueError(lowered)
+        return found, i
+
+    try:
+        words, end = sequence(0)
+    except ValueError:
+        return None
+    return frozenset(words) if end == len(lowered) and "" not in words else None
 
 
 def lower_pattern(source: str) -> str:

@@ -324,6 +324,14 @@ def numbering(rules: list[Rule]) -> Callable[[int, int, int], Candidate]:
     return lambda r, f, a: (r * len(TEXT_FIELDS) + f) * stride + a
 
 
+def absent_index(rules: list[Rule]) -> dict[int, tuple[frozenset[str], list[Alternative]]]:
+    """Per rule with ``absent`` patterns, the words its single-word patterns match (one
+    set lookup among a paper's words) and its other patterns (run one by one)."""
+    return {r: (frozenset().union(*(a.spelled for a in rule.absent if a.spelled)),
+                [a for a in rule.absent if not a.spelled])
+            for r, rule in enumerate(rules) if rule.absent}
+
+
 def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candidate]]:
     """One text field's candidates under the rarest word their literal start needs: a
     whole word (looked up among a document's words) when it has one, else the start of one
@@ -346,6 +354,14 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
             if words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
                 more = len(words) > 1
+                # A later word may be rarer than the words it starts with ("is ... safe"):
+                # filed under it, the candidate is looked at only when a paper has it (the
+                # words it starts with stay required).
+                later = max(alternative.then, key=lambda then: min(map(len, then[0])),
+                            default=None)
+                if later and min(map(len, later[0])) > len(entries[0][1]):
+                    entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
+                    more = True
             else:
                 entries = [(by_key, key) for key in alternative.keys]
                 more = bool(words)

@@ -117,7 +117,7 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
         unless=alternatives(unless, where),
         priority=priority, weight=float(weight), description=str(raw.get("description", "")),
         alternatives=alternatives(patterns, where) if set(fields) - LIST_FIELDS else (),
-        absent=alternatives(absent, where),  # tried in the file's order
+        absent=alternatives(absent, where, spell=True),  # tried in the file's order
     )
 
 
