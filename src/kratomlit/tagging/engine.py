@@ -154,6 +154,11 @@ class RuleSet:
         # an item is worked out once per item, not once per paper.
         self._item_rules: dict[tuple[str, str], tuple[int, ...]] = {}
         self.absent_words = absent_index(self.rules)
+        # An absent design rule's greatest gain, and the designs whose scores it raises.
+        self.absent_reach = {r: (rule.weight * max(self.scoring.zones["design"][
+            "other" if name == "abstract" else name] for name in rule.fields), (
+            rule.tag, *(d for d, base in BUILDS_ON.items() if base == rule.tag)))
+            for r in self.absent_words if (rule := self.rules[r]).axis == "design"}
         # Which rule counts words that several rules match: highest priority, then first.
         self.rank = {rule.id: (-rule.priority, r) for r, rule in enumerate(self.rules)}
         self.weights = {rule.id: rule.weight for rule in self.rules}
@@ -357,18 +362,6 @@ def _top_two(found: list[Cue], scores: dict[str, float]) -> tuple[str, str]:
     return "other", max(DESIGNS[:-1], key=scores.__getitem__)
 
 
-def _may_change(rule: Rule, found: list[Cue], scores: dict[str, float], scoring: Scoring,
-                top: tuple[str, str]) -> bool:
-    """Whether an ``absent`` rule (one match at most per field) could change the design,
-    its runner-up (``top``) or the margin between them, or an outcome's score."""
-    if rule.axis != "design" or not any(cue.axis == "design" for cue in found):
-        return True
-    gain = rule.weight * max(scoring.zones["design"]["other" if name == "abstract" else name]
-                             for name in rule.fields)
-    raised = [rule.tag, *(d for d, base in BUILDS_ON.items() if base == rule.tag)]
-    return any(d in top or scores[d] + gain >= scores[top[1]] for d in raised)
-
-
 def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> TagResult:
     """Tag one paper: the highest-scoring design, the outcomes that reach their threshold.
     An ``absent`` rule that could not change the tags is not run unless ``complete``
@@ -378,15 +371,19 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     found = cues(evidence, rules)
     scoring = rules.scoring
     scores = _scores(found, scoring)
-    top = _top_two(found, scores)
+    top, designed = _top_two(found, scores), any(cue.axis == "design" for cue in found)
     for r in rules.absent_words:
-        if complete or _may_change(rules.rules[r], found, scores, scoring, top):
+        # An absent design rule (one match at most per field) is run only when it could
+        # change the design, its runner-up or the margin between them.
+        gain, raised = rules.absent_reach.get(r, (0.0, ()))
+        if complete or not raised or not designed or any(
+                d in top or scores[d] + gain >= scores[top[1]] for d in raised):
             more = rules.absent_matches(r, prepared)
             if more:
                 evidence += more
                 found = cues(evidence, rules)
                 scores = _scores(found, scoring)
-                top = _top_two(found, scores)
+                top, designed = _top_two(found, scores), designed or raised != ()
     design, runner_up = top
     margins = {"design": round(scores[design] - scores[runner_up], 3), **{
         o: round(scores[o] - scoring.threshold[o], 3) for o in OUTCOMES}}
