@@ -7,6 +7,7 @@ Pure: rules.py reads and validates rules files and builds rules from these.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def _closing(source: str) -> int:
     return next((i for i, char, depth in _scan(source) if char == ")" and depth == 0), -1)
 
 
+@functools.lru_cache(maxsize=8192)  # alternatives share their parts: analysed once each
 def literal_keys(alternative: str) -> frozenset[str] | None:
     """The literal starts (first word-part, at most KEY_LENGTH characters) that a lower-cased
     pattern can begin with: "randomi" for "randomi[sz]ed", {"perf", "cond"} for
@@ -107,6 +109,7 @@ def literal_keys(alternative: str) -> frozenset[str] | None:
     return frozenset([max(words, key=len)[:KEY_LENGTH]])
 
 
+@functools.lru_cache(maxsize=8192)
 def _literal_start(alternative: str) -> tuple[str, bool]:
     """The literal text a lower-cased pattern starts with ("randomi" for "randomi[sz]ed",
     "e. coli" for "e\\. coli"), and whether it stops inside a word (cut short)."""
