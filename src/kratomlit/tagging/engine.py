@@ -383,7 +383,7 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
                 evidence += more
                 found = cues(evidence, rules)
                 scores = _scores(found, scoring)
-                top, designed = _top_two(found, scores), designed or raised != ()
+                top, designed = _top_two(found, scores), designed or bool(raised)
     design, runner_up = top
     margins = {"design": round(scores[design] - scores[runner_up], 3), **{
         o: round(scores[o] - scoring.threshold[o], 3) for o in OUTCOMES}}
