@@ -105,10 +105,39 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
     ("Mitragynine and memory in rats",
      "Rats received mitragynine for 28 days. Mitragynine impaired spatial learning in the water "
      "maze."),
+    ("Constipation induced by kratom alkaloids in mice", ""),
+    ("Accidental kratom powder ingestions in dogs", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
     assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom use among adults with social anxiety disorder",
+     "We surveyed 200 adults with social anxiety disorder about their kratom use."),
+    ("Kratom consumers and state bans",
+     "We surveyed 900 consumers about their attitudes toward kratom regulation and bans."),
+])
+def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
+        rules: RuleSet, title: str, abstract: str) -> None:
+    assert "social" not in tag_document(Document(title=title, abstract=abstract),
+                                        rules).outcomes
+
+
+def test_patients_discharged_from_a_series_are_not_one_patient_described(
+        rules: RuleSet) -> None:
+    doc = Document(title="Kratom use disorder treated in hospital",
+                   abstract="We reviewed charts of patients treated for kratom use disorder. "
+                   "Sixteen patients were discharged on buprenorphine.")
+    assert tag_document(doc, rules).design != "case-report"
+
+
+def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None:
+    doc = Document(title="What have surveys of kratom users taught us?",
+                   abstract="More than twenty surveys of people who use kratom have been "
+                   "published. This article synthesises their findings and")
+    assert tag_document(doc, rules).design == "review"
 
 
 @pytest.mark.parametrize(("title", "abstract"), [
