@@ -107,16 +107,21 @@ class TagResult:
     n_participants: int | None
     population: str | None
     evidence: list[Evidence] = field(default_factory=list)
-    scores: dict[str, float] = field(default_factory=dict)  # every design and outcome
+    # Every design's and outcome's score (rounded when read: most papers never show theirs).
+    exact_scores: dict[str, float] = field(default_factory=dict)
     # How clear each decision is: the design's lead over the runner-up; an outcome's
     # score minus its threshold (negative: not tagged).
     margins: dict[str, float] = field(default_factory=dict)
     cues: list[Cue] = field(default_factory=list)
 
     @property
+    def scores(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.exact_scores.items()}
+
+    @property
     def runner_up(self) -> str:
-        rest = [d for d in DESIGNS if d != self.design]
-        return max(rest, key=lambda d: self.scores.get(d, 0.0))
+        scores = self.scores
+        return max((d for d in DESIGNS if d != self.design), key=lambda d: scores.get(d, 0.0))
 
 
 class RuleSet:
@@ -392,5 +397,5 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     who = population(design)
     n = participants(doc.abstract, prepared.words["abstract"]) if who == "human" else None
     return TagResult(design, max(mine, key=lambda c: c.points).rule_id if mine else None,
-                     outcomes, n, who, evidence, {k: round(v, 3) for k, v in scores.items()},
+                     outcomes, n, who, evidence, scores,
                      margins, found)
