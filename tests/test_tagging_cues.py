@@ -107,6 +107,9 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "maze."),
     ("Constipation induced by kratom alkaloids in mice", ""),
     ("Accidental kratom powder ingestions in dogs", ""),
+    ("Adulterants found in kratom capsules sold online", ""),
+    ("Erectile dysfunction among men who drink ketum daily", ""),
+    ("Interactions between kratom and quetiapine", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -123,6 +126,41 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
         rules: RuleSet, title: str, abstract: str) -> None:
     assert "social" not in tag_document(Document(title=title, abstract=abstract),
                                         rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Kratom use among university students",
+     "Students completed a self-administered questionnaire about kratom use.", "safety"),
+    ("Mitragynine in urine specimens from addiction treatment programs", "", "safety"),
+    ("Kratom withdrawal in a 30-year-old man",
+     "A 30-year-old man developed withdrawal after his state banned kratom.", "legal"),
+])
+def test_a_setting_or_a_passing_mention_is_not_an_outcome(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome not in tag_document(Document(title=title, abstract=abstract),
+                                       rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "design"), [
+    ("Kratom use among university students",
+     "Students completed a self-administered questionnaire about kratom use.", "cross-sectional"),
+    ("Calls about kratom to a poisons information centre, 2010-2020", "", "cross-sectional"),
+    ("YouTube videos about kratom: content and tone", "", "cross-sectional"),
+    ("Kratom-associated deaths: a systematic review of case reports and autopsy series", "",
+     "systematic-review"),
+    ("Kidney function in kratom users: a prospective cohort study",
+     "We enrolled 100 kratom users and 100 non-users and followed them for 12 months.", "cohort"),
+])
+def test_designs_named_the_way_kratom_papers_name_them(
+        rules: RuleSet, title: str, abstract: str, design: str) -> None:
+    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
+
+
+def test_a_typeset_hyphen_reads_as_a_hyphen_and_evidence_keeps_it(rules: RuleSet) -> None:
+    result = tag_document(Document(title="Kratom use and liver injury: a case\u2013control "
+                                   "study"), rules)
+    assert result.design == "case-control"
+    assert "case\u2013control study" in {e.matched for e in result.evidence}
 
 
 def test_patients_discharged_from_a_series_are_not_one_patient_described(

@@ -151,7 +151,12 @@ class Prepared:
             text = self.texts[name]
             lowered = text.lower()
             # A few characters change length when lower-cased; keep offsets valid.
-            self.lowered[name] = lowered if len(lowered) == len(text) else _fold(text)
+            lowered = lowered if len(lowered) == len(text) else _fold(text)
+            if not lowered.isascii():
+                # Typeset hyphens ("case–control", "cross‐sectional") read as the hyphen
+                # the patterns spell: one character for one, so offsets hold.
+                lowered = lowered.translate(_HYPHENS)
+            self.lowered[name] = lowered
         # The rules' keys that the field's words start with: a rule alternative whose
         # literal start is missing cannot match, and is skipped without running its regex.
         self.keys: dict[str, set[str]] = {}
@@ -291,6 +296,9 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
     # A labelled section is background to its end; an unstructured abstract that never
     # turns to "this study" (a commentary, a review, one cut short) is all content.
     return limit if labelled else 0, False
+
+
+_HYPHENS = str.maketrans("\u2010\u2011\u2012\u2013\u2212", "-----")
 
 
 def _fold(text: str) -> str:
