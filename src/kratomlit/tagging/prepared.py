@@ -154,8 +154,11 @@ class Prepared:
             lowered = lowered if len(lowered) == len(text) else _fold(text)
             if not lowered.isascii():
                 # Typeset hyphens ("case–control", "cross‐sectional") read as the hyphen
-                # the patterns spell: one character for one, so offsets hold.
-                lowered = lowered.translate(_HYPHENS)
+                # the patterns spell: one character for one, so offsets hold. (replace, not
+                # translate: a hundred times faster on a whole abstract)
+                for hyphen in _HYPHENS:
+                    if hyphen in lowered:
+                        lowered = lowered.replace(hyphen, "-")
             self.lowered[name] = lowered
         # The rules' keys that the field's words start with: a rule alternative whose
         # literal start is missing cannot match, and is skipped without running its regex.
@@ -298,7 +301,7 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
     return limit if labelled else 0, False
 
 
-_HYPHENS = str.maketrans("\u2010\u2011\u2012\u2013\u2212", "-----")
+_HYPHENS = "\u2010\u2011\u2012\u2013\u2212"
 
 
 def _fold(text: str) -> str:
