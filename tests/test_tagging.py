@@ -51,7 +51,7 @@ def test_representative_real_records_match_their_hand_labels(
 
 
 def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
-    # A regression guard below today's figures (design 0.87, outcome micro-F1 0.78: one
+    # A regression guard below today's figures (design 0.87, outcome micro-F1 0.83: one
     # clear outcome cue tags, which costs precision on these general-PubMed labels and
     # gains recall on the kratom literature); the measured figures are reported by
     # `kratomlit evaluate` and bench/fit_weights.py, not asserted here.
@@ -63,7 +63,7 @@ def test_whole_development_set_stays_above_its_floor(real_db: Path) -> None:
     result = evaluate(read_labels(LABELS), predicted)
     assert result.compared == 617 and not result.missing
     assert result.design_accuracy >= 0.85
-    assert result.outcome_micro_f1 >= 0.76
+    assert result.outcome_micro_f1 >= 0.82
 
 
 class _EveryPattern(RuleSet):
