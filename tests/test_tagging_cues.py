@@ -184,6 +184,9 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "kratom drinking marked breaks and bonds among co-workers."),
     ("Social and cultural aspects of kratom use: a narrative review",
      "We summarise what is known about kratom use in Southeast Asia."),
+    ("Adolescent exposure to mitragynine and social play in rats",
+     "Rats given mitragynine from day 30 to 45 showed less social play and less social "
+     "preference in the three-chamber test."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
