@@ -134,6 +134,11 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Mitragynine in urine specimens from addiction treatment programs", "", "safety"),
     ("Kratom withdrawal in a 30-year-old man",
      "A 30-year-old man developed withdrawal after his state banned kratom.", "legal"),
+    ("Reinforcing effects of mitragynine in rats",
+     "Rats self-administered mitragynine. These findings should inform regulatory decisions on "
+     "kratom.", "legal"),
+    ("Kratom use among patients in office-based buprenorphine treatment",
+     "We reviewed charts of 300 adults treated for opioid use disorder.", "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -150,6 +155,11 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "systematic-review"),
     ("Kidney function in kratom users: a prospective cohort study",
      "We enrolled 100 kratom users and 100 non-users and followed them for 12 months.", "cohort"),
+    ("Dependence and distress among kratom users over 12 months: a prospective cohort study",
+     "An online survey of 400 respondents who use kratom daily was repeated at 6 and 12 "
+     "months.", "cohort"),
+    ("Subjective effects of ascending doses of oral mitragynine in recreational opioid users", "",
+     "controlled-trial"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
