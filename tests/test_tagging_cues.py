@@ -129,16 +129,16 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
 
 
 @pytest.mark.parametrize(("title", "abstract", "outcome"), [
-    ("Kratom use among university students",
-     "Students completed a self-administered questionnaire about kratom use.", "safety"),
-    ("Mitragynine in urine specimens from addiction treatment programs", "", "safety"),
+    ("Herbal product use in a nursing workforce",
+     "We surveyed 400 nurses, who completed a self-administered, anonymous questionnaire on "
+     "kratom and other botanicals.", "safety"),
+    ("Mitragynine positivity among clients of addiction treatment services", "", "safety"),
     ("Kratom withdrawal in a 30-year-old man",
      "A 30-year-old man developed withdrawal after his state banned kratom.", "legal"),
-    ("Reinforcing effects of mitragynine in rats",
-     "Rats self-administered mitragynine. These findings should inform regulatory decisions on "
-     "kratom.", "legal"),
-    ("Kratom use among patients in office-based buprenorphine treatment",
-     "We reviewed charts of 300 adults treated for opioid use disorder.", "safety"),
+    ("Speciogynine and locomotor activity in mice",
+     "Mice received speciogynine. The results may inform kratom regulation.", "legal"),
+    ("Kratom use reported at intake to a methadone clinic",
+     "We reviewed intake records of adults treated for opioid use disorder.", "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -147,19 +147,20 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
 
 
 @pytest.mark.parametrize(("title", "abstract", "design"), [
-    ("Kratom use among university students",
-     "Students completed a self-administered questionnaire about kratom use.", "cross-sectional"),
-    ("Calls about kratom to a poisons information centre, 2010-2020", "", "cross-sectional"),
-    ("YouTube videos about kratom: content and tone", "", "cross-sectional"),
-    ("Kratom-associated deaths: a systematic review of case reports and autopsy series", "",
+    ("Herbal product use in a nursing workforce",
+     "We surveyed 400 nurses, who completed a self-administered, anonymous questionnaire on "
+     "kratom and other botanicals.", "cross-sectional"),
+    ("Mitragynine enquiries to poisons information centres in two countries", "",
+     "cross-sectional"),
+    ("Kratom in Twitter posts and YouTube content", "", "cross-sectional"),
+    ("Seizures with mitragynine: a systematic review of case reports and case series", "",
      "systematic-review"),
-    ("Kidney function in kratom users: a prospective cohort study",
-     "We enrolled 100 kratom users and 100 non-users and followed them for 12 months.", "cohort"),
-    ("Dependence and distress among kratom users over 12 months: a prospective cohort study",
-     "An online survey of 400 respondents who use kratom daily was repeated at 6 and 12 "
-     "months.", "cohort"),
-    ("Subjective effects of ascending doses of oral mitragynine in recreational opioid users", "",
-     "controlled-trial"),
+    ("Blood pressure in daily kratom drinkers",
+     "Drinkers and non-users from three villages were enrolled, and we followed them for two "
+     "years.", "cohort"),
+    ("Kratom use, mood and sleep in an online survey panel: a prospective cohort study",
+     "Respondents answered the survey questionnaire three times.", "cohort"),
+    ("Pupil size after single doses of mitragynine in healthy adults", "", "controlled-trial"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -182,9 +183,9 @@ def test_patients_discharged_from_a_series_are_not_one_patient_described(
 
 
 def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None:
-    doc = Document(title="What have surveys of kratom users taught us?",
-                   abstract="More than twenty surveys of people who use kratom have been "
-                   "published. This article synthesises their findings and")
+    doc = Document(title="Kratom consumers: what have ten years of surveys shown us?",
+                   abstract="Dozens of surveys of kratom consumers have been published since "
+                   "2016. This article synthesises what they report about dose and")
     assert tag_document(doc, rules).design == "review"
 
 
@@ -194,9 +195,8 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "kratom drinking marked breaks and bonds among co-workers."),
     ("Social and cultural aspects of kratom use: a narrative review",
      "We summarise what is known about kratom use in Southeast Asia."),
-    ("Adolescent exposure to mitragynine and social play in rats",
-     "Rats given mitragynine from day 30 to 45 showed less social play and less social "
-     "preference in the three-chamber test."),
+    ("Juvenile rats given mitragynine",
+     "Treated rats engaged in less social play and showed less social preference."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
