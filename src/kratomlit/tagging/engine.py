@@ -397,5 +397,4 @@ def tag_document(doc: Document, rules: RuleSet, *, complete: bool = False) -> Ta
     who = population(design)
     n = participants(doc.abstract, prepared.words["abstract"]) if who == "human" else None
     return TagResult(design, max(mine, key=lambda c: c.points).rule_id if mine else None,
-                     outcomes, n, who, evidence, scores,
-                     margins, found)
+                     outcomes, n, who, evidence, scores, margins, found)
