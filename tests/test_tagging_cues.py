@@ -1,6 +1,7 @@
 """Design cue families that weigh against the words around them: cell work carried on into
 animals, people who use a substance compared with people who do not, laboratory casework
-counted in aggregate, isolated-tissue pharmacology, and MeSH terms matched once per term."""
+counted in aggregate, isolated-tissue pharmacology, MeSH terms matched once per term, and
+phrase-level outcome and design cues of the kratom literature (written for these tests)."""
 
 from __future__ import annotations
 
@@ -223,3 +224,60 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
         abstract="Unsuccessful recruitment was rare. Biomechanical turkeys were not studied."),
         rules)]
     assert found == ["Mechanical Turk", "Unsuccessful recruitment"]
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kidney and liver function in long-term ketum drinkers", ""),
+    ("Hypothyroidism in a woman taking kratom", ""),
+    ("Mitragynine blocks the hERG channel in transfected cells", ""),
+    ("Alkaloid inhibition of P-glycoprotein: potential for clinically relevant interactions",
+     ""),
+])
+def test_organ_function_endocrine_harms_and_interaction_potential_are_safety(
+        rules: RuleSet, title: str, abstract: str) -> None:
+    assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Kratom tea for heroin withdrawal on a detoxification ward", "", "safety"),
+    ("Kratom use among people in recovery",
+     "Participants said kratom helped them get through opioid withdrawal.", "safety"),
+    ("Jaundice after kratom use",
+     "A 40-year-old man with depression presented with jaundice after six weeks of kratom "
+     "use. He had a history of anxiety.", "mood"),
+    ("Jaundice in a man who used kratom", "He took kratom powder for energy at work.",
+     "social"),
+    ("Mitragynine in urine specimens from a pain clinic",
+     "Few patients had disclosed kratom use to their clinicians.", "social"),
+])
+def test_a_treated_condition_a_history_or_work_in_passing_is_not_an_outcome(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome not in tag_document(Document(title=title, abstract=abstract),
+                                       rules).outcomes
+
+
+def test_a_job_found_and_family_contact_resumed_are_social(rules: RuleSet) -> None:
+    doc = Document(title="Kratom in place of heroin: one man's course",
+                   abstract="He stopped heroin, found employment and resumed contact with his "
+                   "daughter.")
+    assert "social" in tag_document(doc, rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "design"), [
+    ("Mitragynine capsules for chronic pain",
+     "This protocol describes a trial. Adults will be randomised to mitragynine or placebo in "
+     "a double-blind design.", "other"),
+    ("Withdrawal symptoms in regular ketum drinkers",
+     "A structured questionnaire developed from focus groups was administered to 300 adults "
+     "who drink ketum.", "cross-sectional"),
+    ("Kratom and craving in daily life",
+     "Adults who use kratom were recruited online and followed for 14 days with smartphone "
+     "prompts.", "cohort"),
+    ("Liver stiffness in kratom users", "We compared 60 users with 60 non-using controls.",
+     "cross-sectional"),
+    ("Kratom imports, 2015-2022", "Monthly volumes of kratom shipments came from customs data "
+     "and bills of lading.", "cross-sectional"),
+])
+def test_protocols_questionnaires_follow_up_and_trade_data(
+        rules: RuleSet, title: str, abstract: str, design: str) -> None:
+    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
