@@ -281,3 +281,26 @@ def test_a_job_found_and_family_contact_resumed_are_social(rules: RuleSet) -> No
 def test_protocols_questionnaires_follow_up_and_trade_data(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
     assert tag_document(Document(title=title, abstract=abstract), rules).design == design
+
+
+@pytest.mark.parametrize(("title", "abstract", "design"), [
+    ("Kratom in convenience stores: a retail audit",
+     "Trained auditors visited 150 outlets and recorded product forms, prices and warning "
+     "labels.", "cross-sectional"),
+    ("Mitragynine in urine specimens from pain clinics",
+     "Urine specimens received from patients at 20 clinics were analysed by LC-MS/MS. The "
+     "positivity rate was 1.1%.", "cross-sectional"),
+    ("Kratom-associated deaths: a systematic review",
+     "We included case reports and medical examiner series describing deaths with mitragynine "
+     "detected.", "systematic-review"),
+])
+def test_retail_audits_clinical_specimens_and_reviews_of_death_series(
+        rules: RuleSet, title: str, abstract: str, design: str) -> None:
+    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
+
+
+def test_exposure_in_a_pharmacokinetic_sense_is_not_a_harm(rules: RuleSet) -> None:
+    doc = Document(title="Mitragynine disposition in rats",
+                   abstract="These data will help interpret exposure in people who consume "
+                   "kratom.")
+    assert "safety" not in tag_document(doc, rules).outcomes
