@@ -232,6 +232,8 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Mitragynine blocks the hERG channel in transfected cells", ""),
     ("Alkaloid inhibition of P-glycoprotein: potential for clinically relevant interactions",
      ""),
+    ("Why adults use kratom: an online survey",
+     "Respondents rated perceived benefits and unwanted effects of their use."),
 ])
 def test_organ_function_endocrine_harms_and_interaction_potential_are_safety(
         rules: RuleSet, title: str, abstract: str) -> None:
