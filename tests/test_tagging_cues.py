@@ -227,13 +227,14 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
 
 
 @pytest.mark.parametrize(("title", "abstract"), [
-    ("Kidney and liver function in long-term ketum drinkers", ""),
-    ("Hypothyroidism in a woman taking kratom", ""),
+    ("Serum creatinine and kidney function of daily kratom consumers", ""),
+    ("Thyroid function in regular kratom users", ""),
+    ("Hypothyroidism associated with mitragynine: a letter", ""),
     ("Mitragynine blocks the hERG channel in transfected cells", ""),
     ("Alkaloid inhibition of P-glycoprotein: potential for clinically relevant interactions",
      ""),
     ("Why adults use kratom: an online survey",
-     "Respondents rated perceived benefits and unwanted effects of their use."),
+     "Respondents rated benefits and any unwanted effects on a five-point scale."),
 ])
 def test_organ_function_endocrine_harms_and_interaction_potential_are_safety(
         rules: RuleSet, title: str, abstract: str) -> None:
@@ -241,16 +242,17 @@ def test_organ_function_endocrine_harms_and_interaction_potential_are_safety(
 
 
 @pytest.mark.parametrize(("title", "abstract", "outcome"), [
-    ("Kratom tea for heroin withdrawal on a detoxification ward", "", "safety"),
-    ("Kratom use among people in recovery",
-     "Participants said kratom helped them get through opioid withdrawal.", "safety"),
-    ("Jaundice after kratom use",
-     "A 40-year-old man with depression presented with jaundice after six weeks of kratom "
-     "use. He had a history of anxiety.", "mood"),
+    ("Kratom tea as a heroin withdrawal remedy: kratom for heroin withdrawal in a village", "",
+     "safety"),
+    ("Why people stop opioids with kratom",
+     "Most interviewees said kratom helped them get through heroin withdrawal.", "safety"),
+    ("Cholestatic hepatitis after kratom",
+     "A 52-year-old woman with depression was admitted with pruritus. She had a history of "
+     "anxiety. Liver tests normalised after kratom was stopped.", "mood"),
     ("Jaundice in a man who used kratom", "He took kratom powder for energy at work.",
      "social"),
-    ("Mitragynine in urine specimens from a pain clinic",
-     "Few patients had disclosed kratom use to their clinicians.", "social"),
+    ("Mitragynine positivity in a chronic pain population",
+     "Chart notes showed that some patients had disclosed kratom use.", "social"),
 ])
 def test_a_treated_condition_a_history_or_work_in_passing_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -258,10 +260,22 @@ def test_a_treated_condition_a_history_or_work_in_passing_is_not_an_outcome(
                                        rules).outcomes
 
 
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Overdose among adults with opioid use disorder who use kratom",
+     "Among adults with opioid use disorder, kratom co-use was associated with more "
+     "overdoses.", "safety"),
+    ("Kratom and mood in people with a history of depression",
+     "Among respondents with a history of depression, kratom use was associated with better "
+     "mood.", "mood"),
+])
+def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
 def test_a_job_found_and_family_contact_resumed_are_social(rules: RuleSet) -> None:
     doc = Document(title="Kratom in place of heroin: one man's course",
-                   abstract="He stopped heroin, found employment and resumed contact with his "
-                   "daughter.")
+                   abstract="Once off heroin he found a job and resumed contact with his sons.")
     assert "social" in tag_document(doc, rules).outcomes
 
 
@@ -269,16 +283,23 @@ def test_a_job_found_and_family_contact_resumed_are_social(rules: RuleSet) -> No
     ("Mitragynine capsules for chronic pain",
      "This protocol describes a trial. Adults will be randomised to mitragynine or placebo in "
      "a double-blind design.", "other"),
-    ("Withdrawal symptoms in regular ketum drinkers",
-     "A structured questionnaire developed from focus groups was administered to 300 adults "
-     "who drink ketum.", "cross-sectional"),
+    ("Aspirin in sepsis",
+     "Patients were randomized to aspirin or placebo in a double-blind trial. Mortality was "
+     "lower with aspirin. A phase III trial in which 1,000 patients will be randomized is "
+     "planned.", "rct"),
+    ("Dependence among ketum drinkers",
+     "Questionnaire items adapted from focus groups with users were administered to 300 "
+     "adults who drink ketum.", "cross-sectional"),
+    ("Kratom users' accounts of cutting down",
+     "We interviewed 20 adults. Themes were developed from the transcripts by thematic "
+     "analysis.", "qualitative"),
     ("Kratom and craving in daily life",
      "Adults who use kratom were recruited online and followed for 14 days with smartphone "
      "prompts.", "cohort"),
     ("Liver stiffness in kratom users", "We compared 60 users with 60 non-using controls.",
      "cross-sectional"),
-    ("Kratom imports, 2015-2022", "Monthly volumes of kratom shipments came from customs data "
-     "and bills of lading.", "cross-sectional"),
+    ("Kratom imports, 2015-2022", "Monthly volumes of kratom shipments came from customs data.",
+     "cross-sectional"),
 ])
 def test_protocols_questionnaires_follow_up_and_trade_data(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -286,15 +307,18 @@ def test_protocols_questionnaires_follow_up_and_trade_data(
 
 
 @pytest.mark.parametrize(("title", "abstract", "design"), [
-    ("Kratom in convenience stores: a retail audit",
+    ("Kratom in convenience stores",
      "Trained auditors visited 150 outlets and recorded product forms, prices and warning "
      "labels.", "cross-sectional"),
     ("Mitragynine in urine specimens from pain clinics",
      "Urine specimens received from patients at 20 clinics were analysed by LC-MS/MS. The "
      "positivity rate was 1.1%.", "cross-sectional"),
-    ("Kratom-associated deaths: a systematic review",
-     "We included case reports and medical examiner series describing deaths with mitragynine "
-     "detected.", "systematic-review"),
+    ("Deaths with mitragynine detected",
+     "Reports were identified by a systematic search. We included case reports and medical "
+     "examiner series describing deaths with mitragynine detected.", "systematic-review"),
+    ("Kratom in the United States, 2011-2017",
+     "We included all kratom exposures reported to the National Poison Data System.",
+     "cross-sectional"),
 ])
 def test_retail_audits_clinical_specimens_and_reviews_of_death_series(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -302,7 +326,7 @@ def test_retail_audits_clinical_specimens_and_reviews_of_death_series(
 
 
 def test_exposure_in_a_pharmacokinetic_sense_is_not_a_harm(rules: RuleSet) -> None:
-    doc = Document(title="Mitragynine disposition in rats",
-                   abstract="These data will help interpret exposure in people who consume "
-                   "kratom.")
+    doc = Document(title="Pharmacokinetics of mitragynine in rats",
+                   abstract="The results indicate the exposure of kratom consumers to the "
+                   "alkaloid.")
     assert "safety" not in tag_document(doc, rules).outcomes
