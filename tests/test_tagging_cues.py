@@ -92,6 +92,8 @@ def test_mesh_terms_tag_the_same_on_every_paper_that_has_them(real_db: Path,
     ("Reasons for kratom use in an online survey",
      "We surveyed 500 adults who used kratom in the past month. Most used kratom to manage "
      "opioid withdrawal or chronic pain, and 60% bought it online."),
+    ("Pharmacokinetics of mitragynine in rats",
+     "The results indicate the exposure of kratom consumers to the alkaloid."),
 ])
 def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
         rules: RuleSet, title: str, abstract: str) -> None:
@@ -111,6 +113,14 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
     ("Adulterants found in kratom capsules sold online", ""),
     ("Erectile dysfunction among men who drink ketum daily", ""),
     ("Interactions between kratom and quetiapine", ""),
+    ("Serum creatinine and kidney function of daily kratom consumers", ""),
+    ("Thyroid function in regular kratom users", ""),
+    ("Hypothyroidism associated with mitragynine: a letter", ""),
+    ("Mitragynine blocks the hERG channel in transfected cells", ""),
+    ("Alkaloid inhibition of P-glycoprotein: potential for clinically relevant interactions",
+     ""),
+    ("Why adults use kratom: an online survey",
+     "Respondents rated benefits and any unwanted effects on a five-point scale."),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -140,6 +150,17 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Mice received speciogynine. The results may inform kratom regulation.", "legal"),
     ("Kratom use reported at intake to a methadone clinic",
      "We reviewed intake records of adults treated for opioid use disorder.", "safety"),
+    ("Kratom tea as a heroin withdrawal remedy: kratom for heroin withdrawal in a village", "",
+     "safety"),
+    ("Why people stop opioids with kratom",
+     "Most interviewees said kratom helped them get through heroin withdrawal.", "safety"),
+    ("Cholestatic hepatitis after kratom",
+     "A 52-year-old woman with depression was admitted with pruritus. She had a history of "
+     "anxiety. Liver tests normalised after kratom was stopped.", "mood"),
+    ("Jaundice in a man who used kratom", "He took kratom powder for energy at work.",
+     "social"),
+    ("Mitragynine positivity in a chronic pain population",
+     "Chart notes showed that some patients had disclosed kratom use.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -162,6 +183,38 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom use, mood and sleep in an online survey panel: a prospective cohort study",
      "Respondents answered the survey questionnaire three times.", "cohort"),
     ("Pupil size after single doses of mitragynine in healthy adults", "", "controlled-trial"),
+    ("Mitragynine capsules for chronic pain",
+     "This protocol describes a trial. Adults will be randomised to mitragynine or placebo in "
+     "a double-blind design.", "other"),
+    ("Aspirin in sepsis",
+     "Patients were randomized to aspirin or placebo in a double-blind trial. Mortality was "
+     "lower with aspirin. A phase III trial in which 1,000 patients will be randomized is "
+     "planned.", "rct"),
+    ("Dependence among ketum drinkers",
+     "Questionnaire items adapted from focus groups with users were administered to 300 "
+     "adults who drink ketum.", "cross-sectional"),
+    ("Kratom users' accounts of cutting down",
+     "We interviewed 20 adults. Themes were developed from the transcripts by thematic "
+     "analysis.", "qualitative"),
+    ("Kratom and craving in daily life",
+     "Adults who use kratom were recruited online and followed for 14 days with smartphone "
+     "prompts.", "cohort"),
+    ("Liver stiffness in kratom users", "We compared 60 users with 60 non-using controls.",
+     "cross-sectional"),
+    ("Kratom imports, 2015-2022", "Monthly volumes of kratom shipments came from customs data.",
+     "cross-sectional"),
+    ("Kratom in convenience stores",
+     "Trained auditors visited 150 outlets and recorded product forms, prices and warning "
+     "labels.", "cross-sectional"),
+    ("Mitragynine in urine specimens from pain clinics",
+     "Urine specimens received from patients at 20 clinics were analysed by LC-MS/MS. The "
+     "positivity rate was 1.1%.", "cross-sectional"),
+    ("Deaths with mitragynine detected",
+     "Reports were identified by a systematic search. We included case reports and medical "
+     "examiner series describing deaths with mitragynine detected.", "systematic-review"),
+    ("Kratom in the United States, 2011-2017",
+     "We included all kratom exposures reported to the National Poison Data System.",
+     "cross-sectional"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -198,6 +251,8 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "We summarise what is known about kratom use in Southeast Asia."),
     ("Juvenile rats given mitragynine",
      "Treated rats engaged in less social play and showed less social preference."),
+    ("Kratom in place of heroin: one man's course",
+     "Once off heroin he found a job and resumed contact with his sons."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -226,40 +281,6 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     assert found == ["Mechanical Turk", "Unsuccessful recruitment"]
 
 
-@pytest.mark.parametrize(("title", "abstract"), [
-    ("Serum creatinine and kidney function of daily kratom consumers", ""),
-    ("Thyroid function in regular kratom users", ""),
-    ("Hypothyroidism associated with mitragynine: a letter", ""),
-    ("Mitragynine blocks the hERG channel in transfected cells", ""),
-    ("Alkaloid inhibition of P-glycoprotein: potential for clinically relevant interactions",
-     ""),
-    ("Why adults use kratom: an online survey",
-     "Respondents rated benefits and any unwanted effects on a five-point scale."),
-])
-def test_organ_function_endocrine_harms_and_interaction_potential_are_safety(
-        rules: RuleSet, title: str, abstract: str) -> None:
-    assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
-
-
-@pytest.mark.parametrize(("title", "abstract", "outcome"), [
-    ("Kratom tea as a heroin withdrawal remedy: kratom for heroin withdrawal in a village", "",
-     "safety"),
-    ("Why people stop opioids with kratom",
-     "Most interviewees said kratom helped them get through heroin withdrawal.", "safety"),
-    ("Cholestatic hepatitis after kratom",
-     "A 52-year-old woman with depression was admitted with pruritus. She had a history of "
-     "anxiety. Liver tests normalised after kratom was stopped.", "mood"),
-    ("Jaundice in a man who used kratom", "He took kratom powder for energy at work.",
-     "social"),
-    ("Mitragynine positivity in a chronic pain population",
-     "Chart notes showed that some patients had disclosed kratom use.", "social"),
-])
-def test_a_treated_condition_a_history_or_work_in_passing_is_not_an_outcome(
-        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
-    assert outcome not in tag_document(Document(title=title, abstract=abstract),
-                                       rules).outcomes
-
-
 @pytest.mark.parametrize(("title", "abstract", "outcome"), [
     ("Overdose among adults with opioid use disorder who use kratom",
      "Among adults with opioid use disorder, kratom co-use was associated with more "
@@ -271,62 +292,3 @@ def test_a_treated_condition_a_history_or_work_in_passing_is_not_an_outcome(
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
     assert outcome in tag_document(Document(title=title, abstract=abstract), rules).outcomes
-
-
-def test_a_job_found_and_family_contact_resumed_are_social(rules: RuleSet) -> None:
-    doc = Document(title="Kratom in place of heroin: one man's course",
-                   abstract="Once off heroin he found a job and resumed contact with his sons.")
-    assert "social" in tag_document(doc, rules).outcomes
-
-
-@pytest.mark.parametrize(("title", "abstract", "design"), [
-    ("Mitragynine capsules for chronic pain",
-     "This protocol describes a trial. Adults will be randomised to mitragynine or placebo in "
-     "a double-blind design.", "other"),
-    ("Aspirin in sepsis",
-     "Patients were randomized to aspirin or placebo in a double-blind trial. Mortality was "
-     "lower with aspirin. A phase III trial in which 1,000 patients will be randomized is "
-     "planned.", "rct"),
-    ("Dependence among ketum drinkers",
-     "Questionnaire items adapted from focus groups with users were administered to 300 "
-     "adults who drink ketum.", "cross-sectional"),
-    ("Kratom users' accounts of cutting down",
-     "We interviewed 20 adults. Themes were developed from the transcripts by thematic "
-     "analysis.", "qualitative"),
-    ("Kratom and craving in daily life",
-     "Adults who use kratom were recruited online and followed for 14 days with smartphone "
-     "prompts.", "cohort"),
-    ("Liver stiffness in kratom users", "We compared 60 users with 60 non-using controls.",
-     "cross-sectional"),
-    ("Kratom imports, 2015-2022", "Monthly volumes of kratom shipments came from customs data.",
-     "cross-sectional"),
-])
-def test_protocols_questionnaires_follow_up_and_trade_data(
-        rules: RuleSet, title: str, abstract: str, design: str) -> None:
-    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
-
-
-@pytest.mark.parametrize(("title", "abstract", "design"), [
-    ("Kratom in convenience stores",
-     "Trained auditors visited 150 outlets and recorded product forms, prices and warning "
-     "labels.", "cross-sectional"),
-    ("Mitragynine in urine specimens from pain clinics",
-     "Urine specimens received from patients at 20 clinics were analysed by LC-MS/MS. The "
-     "positivity rate was 1.1%.", "cross-sectional"),
-    ("Deaths with mitragynine detected",
-     "Reports were identified by a systematic search. We included case reports and medical "
-     "examiner series describing deaths with mitragynine detected.", "systematic-review"),
-    ("Kratom in the United States, 2011-2017",
-     "We included all kratom exposures reported to the National Poison Data System.",
-     "cross-sectional"),
-])
-def test_retail_audits_clinical_specimens_and_reviews_of_death_series(
-        rules: RuleSet, title: str, abstract: str, design: str) -> None:
-    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
-
-
-def test_exposure_in_a_pharmacokinetic_sense_is_not_a_harm(rules: RuleSet) -> None:
-    doc = Document(title="Pharmacokinetics of mitragynine in rats",
-                   abstract="The results indicate the exposure of kratom consumers to the "
-                   "alkaloid.")
-    assert "safety" not in tag_document(doc, rules).outcomes
