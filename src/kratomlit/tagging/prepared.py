@@ -29,8 +29,9 @@ _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # The background of an abstract: its labelled BACKGROUND/INTRODUCTION section, or, in an
 # unstructured abstract, the sentences before the first one about this study. Outcomes
 # named only there do not tag (TAXONOMY.md: a background mention does not earn the tag).
-_BACKGROUND_LABEL = re.compile(r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE)"
-                               r"(?: AND (?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
+_BACKGROUND_LABEL = re.compile(
+    r"\s*(?:BACKGROUND|INTRODUCTION|CONTEXT|IMPORTANCE|RATIONALE|ETHNOPHARMACOLOGICAL RELEVANCE)"
+    r"(?:(?: AND | ?[&/] ?)(?:AIMS?|OBJECTIVES?|PURPOSE))?:\s")
 # An objectives section may open with what is known ("OBJECTIVES: Animal studies suggest
 # ...; few studies have examined this. We evaluated ..."): background until it turns to
 # the study, unless it opens with the aim itself ("To determine ...").
@@ -43,7 +44,10 @@ _THIS_STUDY = re.compile(
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
 # The zone of a labelled section, by the first word group its label contains.
 _LABEL_ZONES = (
-    (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE"), "background"),
+    # The Journal of Ethnopharmacology opens with ETHNOPHARMACOLOGICAL RELEVANCE (NLM files
+    # it as background), before RELEVANCE below would make it a conclusion.
+    (("BACKGROUND", "INTRODUCTION", "CONTEXT", "IMPORTANCE", "RATIONALE", "ETHNOPHARMACOLOG"),
+     "background"),
     (("RESULT", "FINDING"), "results"),
     (("CONCLUSION", "DISCUSSION", "INTERPRETATION", "IMPLICATION", "SIGNIFICANCE",
       "RELEVANCE", "COMMENT"), "conclusions"),
