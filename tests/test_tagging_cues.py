@@ -161,6 +161,8 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "social"),
     ("Mitragynine positivity in a chronic pain population",
      "Chart notes showed that some patients had disclosed kratom use.", "social"),
+    ("Status epilepticus after kratom powder",
+     "A 25-year-old woman collapsed at her workplace an hour after a large dose.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -253,6 +255,11 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "Treated rats engaged in less social play and showed less social preference."),
     ("Kratom in place of heroin: one man's course",
      "Once off heroin he found a job and resumed contact with his sons."),
+    ("The social significance of kratom in coastal fishing communities", ""),
+    ("Kratom tea stalls in a plantation town",
+     "Regular customers spoke of the sense of belonging they found at the stalls."),
+    ("Kratom use disorder in a 41-year-old welder",
+     "Daily dosing left him unable to hold down a job."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
