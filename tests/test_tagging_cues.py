@@ -217,6 +217,11 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom in the United States, 2011-2017",
      "We included all kratom exposures reported to the National Poison Data System.",
      "cross-sectional"),
+    ("Kratom laws across the states",
+     "We coded every county ordinance on kratom for age limits, required laboratory testing "
+     "of products and labelling, using the methods of legal epidemiology.", "other"),
+    ("Alkaloid content of kratom powders from states with consumer protection acts", "",
+     "in-vitro"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
