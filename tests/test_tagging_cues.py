@@ -163,6 +163,17 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Chart notes showed that some patients had disclosed kratom use.", "social"),
     ("Status epilepticus after kratom powder",
      "A 25-year-old woman collapsed at her workplace an hour after a large dose.", "social"),
+    ("Clonus and fever after kratom and tramadol",
+     "A 50-year-old man on escitalopram 10 mg for depression developed clonus after starting "
+     "kratom.", "mood"),
+    ("Mitragynine and conditioned place preference in rats",
+     "Rats acquired a place preference. Such data are central to the work of agencies deciding "
+     "on drug scheduling.", "legal"),
+    ("Kratom use among warehouse staff",
+     "We surveyed 300 employees. Workplace drug policies should be guided by such data.", "legal"),
+    ("Adolescent mitragynine exposure and open-arm time in mice",
+     "Mice exposed as adolescents spent less time in open arms as adults. These data highlight "
+     "the need for age limits in the regulation of kratom sales.", "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
