@@ -121,6 +121,12 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      ""),
     ("Why adults use kratom: an online survey",
      "Respondents rated benefits and any unwanted effects on a five-point scale."),
+    ("Speciogynine and the charcoal meal test in mice",
+     "Speciogynine slowed gastrointestinal transit at the two higher doses."),
+    ("Paynantheine in rats", "We measured the convulsant activity of paynantheine given "
+     "intraperitoneally."),
+    ("Discriminative stimulus properties of speciociliatine in rats", ""),
+    ("Kratom enquiries to a regional poison control centre, 2010-2020", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -171,6 +177,14 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "on drug scheduling.", "legal"),
     ("Kratom use among warehouse staff",
      "We surveyed 300 employees. Workplace drug policies should be guided by such data.", "legal"),
+    ("Kratom on retail websites",
+     "Most sites made health claims, most often for energy, focus and opioid withdrawal.",
+     "safety"),
+    ("Kratom statutes in five states",
+     "We compared adulterant prohibitions and definitions of 'adulterated' products across the "
+     "statutes.", "safety"),
+    ("Perceived stigma among people who use kratom",
+     "Stigma scores were higher among respondents with prior opioid use disorder.", "safety"),
     ("Adolescent mitragynine exposure and open-arm time in mice",
      "Mice exposed as adolescents spent less time in open arms as adults. These data highlight "
      "the need for age limits in the regulation of kratom sales.", "legal"),
