@@ -325,6 +325,9 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Kratom and mood in people with a history of depression",
      "Among respondents with a history of depression, kratom use was associated with better "
      "mood.", "mood"),
+    ("Views of kratom vendors",
+     "We surveyed 120 vendors. Most respondents agreed on the need for regulation of kratom "
+     "products.", "legal"),
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
