@@ -146,17 +146,19 @@ def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rul
     assert not any(e.counts for e in tagged.evidence if e.axis == "outcome" and e.background)
 
 
-@pytest.mark.parametrize("label", ["ETHNOPHARMACOLOGICAL RELEVANCE", "BACKGROUND & AIMS",
-                                   "BACKGROUND/AIMS"])
+@pytest.mark.parametrize("label", ["ETHNOPHARMACOLOGICAL RELEVANCE", "ETHNOBOTANICAL RELEVANCE",
+                                   "BACKGROUND & AIMS", "BACKGROUND/AIMS",
+                                   "BACKGROUND AND STUDY AIMS"])
 def test_journal_background_labels_are_background(rules: RuleSet, label: str) -> None:
     # Labels NLM files as background in journals kratom studies appear in (the Journal of
     # Ethnopharmacology; hepatology journals): their withdrawal and social words are context.
-    doc = Document(abstract=f"{label}: Kratom leaves are chewed by farmers to relieve opioid "
-                   "withdrawal and at social gatherings. AIM OF THE STUDY: To measure "
-                   "mitragynine in leaf extracts. MATERIALS AND METHODS: Extracts were "
+    doc = Document(abstract=f"{label}: In village medicine the leaf is taken for opioid "
+                   "withdrawal and served at social gatherings. AIM OF THE STUDY: To quantify "
+                   "indole alkaloids in leaf extracts. MATERIALS AND METHODS: Extracts were "
                    "analysed by LC-MS/MS.")
     result = tag_document(doc, rules)
-    context = [e for e in result.evidence if e.matched in {"withdrawal", "social gatherings"}]
+    context = [e for e in result.evidence
+               if e.matched in {"opioid withdrawal", "social gatherings"}]
     assert context and all(e.background for e in context)
     assert not {"safety", "social"} & set(result.outcomes)
 

@@ -121,12 +121,12 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      ""),
     ("Why adults use kratom: an online survey",
      "Respondents rated benefits and any unwanted effects on a five-point scale."),
-    ("Speciogynine and the charcoal meal test in mice",
-     "Speciogynine slowed gastrointestinal transit at the two higher doses."),
-    ("Paynantheine in rats", "We measured the convulsant activity of paynantheine given "
-     "intraperitoneally."),
-    ("Discriminative stimulus properties of speciociliatine in rats", ""),
-    ("Kratom enquiries to a regional poison control centre, 2010-2020", ""),
+    ("Paynantheine in mice", "Paynantheine, like morphine, reduced intestinal transit after "
+     "oral dosing."),
+    ("Mitragynine at high doses in zebrafish larvae",
+     "Mitragynine showed convulsant effects above 50 µM."),
+    ("Corynantheidine in a drug discrimination procedure with oxycodone-trained rats", ""),
+    ("Telephone calls about mitragynine received by a national poisons information line", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -167,27 +167,28 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "social"),
     ("Mitragynine positivity in a chronic pain population",
      "Chart notes showed that some patients had disclosed kratom use.", "social"),
-    ("Status epilepticus after kratom powder",
-     "A 25-year-old woman collapsed at her workplace an hour after a large dose.", "social"),
-    ("Clonus and fever after kratom and tramadol",
-     "A 50-year-old man on escitalopram 10 mg for depression developed clonus after starting "
-     "kratom.", "mood"),
-    ("Mitragynine and conditioned place preference in rats",
-     "Rats acquired a place preference. Such data are central to the work of agencies deciding "
-     "on drug scheduling.", "legal"),
-    ("Kratom use among warehouse staff",
-     "We surveyed 300 employees. Workplace drug policies should be guided by such data.", "legal"),
-    ("Kratom on retail websites",
-     "Most sites made health claims, most often for energy, focus and opioid withdrawal.",
-     "safety"),
-    ("Kratom statutes in five states",
-     "We compared adulterant prohibitions and definitions of 'adulterated' products across the "
-     "statutes.", "safety"),
-    ("Perceived stigma among people who use kratom",
-     "Stigma scores were higher among respondents with prior opioid use disorder.", "safety"),
-    ("Adolescent mitragynine exposure and open-arm time in mice",
-     "Mice exposed as adolescents spent less time in open arms as adults. These data highlight "
-     "the need for age limits in the regulation of kratom sales.", "legal"),
+    ("Hypertensive crisis and kratom extract",
+     "The patient, a 44-year-old teacher, became unwell in her workplace staff room.", "social"),
+    ("Prolonged QT interval in a kratom user",
+     "She had been taking mirtazapine for depression for a year before the event.", "mood"),
+    ("Speciociliatine and operant responding in monkeys",
+     "Monkeys responded for speciociliatine at high doses. These findings are critical to how "
+     "agencies weigh drug scheduling.", "legal"),
+    ("Kratom and shift work in hospital cleaners",
+     "We interviewed 40 cleaners. Employer drug policy should be based on research rather than "
+     "anecdote.", "legal"),
+    ("Packaging of kratom sold in gas stations",
+     "Label claims named focus, calm and opioid withdrawal support.", "safety"),
+    ("Twelve kratom bills compared", "Bills differed in their adulteration clauses and age "
+     "limits.", "safety"),
+    ("Kratom and sleep in an online sample",
+     "Poor sleep was more common in those with a past opioid use disorder.", "safety"),
+    ("Speciogynine and body temperature in rats",
+     "Speciogynine lowered core temperature. Our results underscore the need for kratom "
+     "regulation.", "legal"),
+    ("Mitragynine and weight gain in juvenile rats",
+     "Treated rats gained less weight, highlighting the need for age limits in kratom policy.",
+     "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -242,11 +243,11 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom in the United States, 2011-2017",
      "We included all kratom exposures reported to the National Poison Data System.",
      "cross-sectional"),
-    ("Kratom laws across the states",
-     "We coded every county ordinance on kratom for age limits, required laboratory testing "
-     "of products and labelling, using the methods of legal epidemiology.", "other"),
-    ("Alkaloid content of kratom powders from states with consumer protection acts", "",
-     "in-vitro"),
+    ("Municipal kratom ordinances in one state",
+     "This legal epidemiology study describes 60 city ordinances and which of them mandated "
+     "third-party laboratory testing.", "other"),
+    ("Mitragynine concentrations in capsules sold under consumer protection acts",
+     "Capsules were analysed by UPLC-MS/MS.", "in-vitro"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -285,11 +286,11 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "Treated rats engaged in less social play and showed less social preference."),
     ("Kratom in place of heroin: one man's course",
      "Once off heroin he found a job and resumed contact with his sons."),
-    ("The social significance of kratom in coastal fishing communities", ""),
-    ("Kratom tea stalls in a plantation town",
-     "Regular customers spoke of the sense of belonging they found at the stalls."),
-    ("Kratom use disorder in a 41-year-old welder",
-     "Daily dosing left him unable to hold down a job."),
+    ("Old age and the social significance of kratom drinking", ""),
+    ("Kratom and retirement",
+     "Retired men said the daily round of the village shop gave them a sense of belonging."),
+    ("Mitragynine dependence in a delivery driver",
+     "Over two years of escalating use she could not keep a steady job."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -328,6 +329,14 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Views of kratom vendors",
      "We surveyed 120 vendors. Most respondents agreed on the need for regulation of kratom "
      "products.", "legal"),
+    ("Public opinion on kratom",
+     "In a national poll, 81% supported the need for federal regulation of kratom.", "legal"),
+    ("Bupropion for depression in adults who use kratom: a randomised trial",
+     "Adults were randomised to bupropion or placebo; depression scores were the primary "
+     "outcome.", "mood"),
+    ("Kratom use in the workplace",
+     "Respondents described stigma in the workplace and hid their use from co-workers.",
+     "social"),
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
