@@ -360,16 +360,22 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
             words = alternative.words
             candidate = number(r, f, a)
             if alternative.keys is None:
-                always.append(candidate)
-                continue
-            if words and len(alternative.keys) == 1:
+                # No literal start, but maybe words further on that every match has ("re-?
+                # established contact with"): under the rarest, the regex (which tries every
+                # position) runs only on papers that have it.
+                later = _rarest(alternative.then)
+                if later is None:
+                    always.append(candidate)
+                    continue
+                entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
+                more = True
+            elif words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
                 more = len(words) > 1
                 # A later word may be rarer than the words it starts with ("is ... safe"):
                 # filed under it, the candidate is looked at only when a paper has it (the
                 # words it starts with stay required).
-                later = max(alternative.then, key=lambda then: min(map(len, then[0])),
-                            default=None)
+                later = _rarest(alternative.then)
                 if later and min(map(len, later[0])) > len(entries[0][1]):
                     entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
                     more = True
@@ -383,3 +389,9 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
                 else:
                     plain.append(candidate)
     return by_word, by_key, always
+
+
+def _rarest(then: tuple[tuple[frozenset[str], bool], ...]) -> tuple[frozenset[str], bool] | None:
+    """Of the words a pattern needs further on, the choice whose shortest word is longest
+    (the longer a word, the rarer)."""
+    return max(then, key=lambda need: min(map(len, need[0])), default=None)
