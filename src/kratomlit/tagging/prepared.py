@@ -206,13 +206,13 @@ class Prepared:
         keys, by_key, unkeyed = unless
         doc_keys, words = self.keys[name], self.words[name]
         found: dict[int, Alternative] = {}
-        for key in keys & doc_keys:
-            for alternative in by_key[key]:
-                if alternative.words <= words and (not alternative.then or all(
-                        not need.isdisjoint(words if exact else doc_keys)
-                        for need, exact in alternative.then)):
-                    found[id(alternative)] = alternative
-        return [*found.values(), *unkeyed]
+        for alternative in chain(chain.from_iterable(map(by_key.__getitem__, keys & doc_keys)),
+                                 unkeyed):
+            if alternative.words <= words and (not alternative.then or all(
+                    not need.isdisjoint(words if exact else doc_keys)
+                    for need, exact in alternative.then)):
+                found[id(alternative)] = alternative
+        return list(found.values())
 
     def zone(self, name: str, start: int) -> str:
         """The zone of a match starting at ``start`` in a text field."""
@@ -309,8 +309,12 @@ def _fold(text: str) -> str:
 
 
 def occurs(alternative: Alternative, doc: Prepared, name: str) -> bool:
-    """Whether one pattern occurs (as whole words) in a text field."""
-    if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
+    """Whether one pattern occurs (as whole words) in a text field; its regex runs only
+    where the field has the words it needs (most patterns without a literal start try
+    every position)."""
+    keys, words = doc.keys[name], doc.words[name]
+    if alternative.keys is not None and alternative.keys.isdisjoint(keys) or any(
+            need.isdisjoint(words if exact else keys) for need, exact in alternative.then):
         return False
     return _in_text(alternative, doc.lowered[name])
 
