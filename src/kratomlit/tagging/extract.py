@@ -122,6 +122,10 @@ class Vocabulary:
             self._add_name(None, phrase, False)
         # Every word a pattern needs: the paper's words are looked up here once.
         self.keys = set(self.by_key) | {p.also for ps in self.by_key.values() for p in ps if p.also}
+        # An affiliation is read for its countries only: it runs their patterns alone.
+        self.country_by_key = {key: [p for p in ps if p.kind == "countries"]
+                               for key, ps in self.by_key.items()}
+        self.country_always = [p for p in self.always if p.kind == "countries"]
 
     def known(self, kind: str) -> list[str]:
         """Every name of a kind ("substances", "measures", "countries")."""
@@ -160,14 +164,18 @@ class Vocabulary:
         self._add(_word_keys(rest.lower(), True),
                   _Pattern("countries", value, regex, False, _lower(rest), demonym))
 
-    def hits(self, text: str, lowered: str) -> dict[str, list[_Hit]]:
-        """Every match in ``text`` (``lowered`` is the same text lower-cased), per kind."""
+    def hits(self, text: str, lowered: str, *, countries_only: bool = False
+             ) -> dict[str, list[_Hit]]:
+        """Every match in ``text`` (``lowered`` is the same text lower-cased), per kind
+        (``countries_only``: of countries only, the other kinds left empty)."""
         found: dict[str, list[_Hit]] = {"substances": [], "measures": [], "countries": []}
+        by_key, always = ((self.country_by_key, self.country_always) if countries_only
+                          else (self.by_key, self.always))
         present = self.keys.intersection(lowered.encode().translate(_NOT_WORD).split())
-        patterns = [p for key in present for p in self.by_key.get(key, ())
+        patterns = [p for key in present for p in by_key.get(key, ())
                     if not p.also or p.also in present]
         firsts: dict[str, int] = {}  # patterns often share their literal start
-        for pattern in patterns + self.always:
+        for pattern in patterns + always:
             first = firsts.get(pattern.prefix)
             if first is None:
                 first = firsts[pattern.prefix] = lowered.find(pattern.prefix)
@@ -227,8 +235,8 @@ class Vocabulary:
         countries = names("countries", mesh_start)
         inferred: list[str] = []
         if not countries and affiliation:
-            inferred = self.names("countries", self.hits(affiliation, _lower(affiliation))
-                                  ["countries"])
+            inferred = self.names("countries", self.hits(
+                affiliation, _lower(affiliation), countries_only=True)["countries"])
         return Extraction(finding(sections), tuple(names("substances")), tuple(countries),
                           tuple(inferred), tuple(names("measures")))
 
@@ -245,7 +253,7 @@ class Vocabulary:
         where = {kind: (text, hits[kind], aside) for kind in hits}
         if found.countries_inferred and affiliation:
             where["countries_inferred"] = (affiliation, self.hits(
-                affiliation, _lower(affiliation))["countries"], [])
+                affiliation, _lower(affiliation), countries_only=True)["countries"], [])
         words = []
         for kind in ("substances", "countries", "countries_inferred", "measures"):
             source, found_hits, spans = where[kind] if kind in where else ("", [], [])

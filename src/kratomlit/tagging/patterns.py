@@ -298,7 +298,7 @@ def alternatives(patterns: list[str], where: str, *, spell: bool = False
                 words.pop()  # a word cut short by the end of the literal start
             compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
                                         _spelled(lowered) if spell else None,
-                                        _then_keys(lowered) if keys else (),
+                                        _then_keys(lowered),
                                         frozenset(words)))
     return tuple(compiled)
 

@@ -208,13 +208,13 @@ class Prepared:
         keys, by_key, unkeyed = unless
         doc_keys, words = self.keys[name], self.words[name]
         found: dict[int, Alternative] = {}
-        for key in keys & doc_keys:
-            for alternative in by_key[key]:
-                if alternative.words <= words and (not alternative.then or all(
-                        not need.isdisjoint(words if exact else doc_keys)
-                        for need, exact in alternative.then)):
-                    found[id(alternative)] = alternative
-        return [*found.values(), *unkeyed]
+        for alternative in chain(chain.from_iterable(map(by_key.__getitem__, keys & doc_keys)),
+                                 unkeyed):
+            if alternative.words <= words and (not alternative.then or all(
+                    not need.isdisjoint(words if exact else doc_keys)
+                    for need, exact in alternative.then)):
+                found[id(alternative)] = alternative
+        return list(found.values())
 
     def zone(self, name: str, start: int) -> str:
         """The zone of a match starting at ``start`` in a text field."""
@@ -312,8 +312,12 @@ def _fold(text: str) -> str:
 
 
 def occurs(alternative: Alternative, doc: Prepared, name: str) -> bool:
-    """Whether one pattern occurs (as whole words) in a text field."""
-    if alternative.keys is not None and alternative.keys.isdisjoint(doc.keys[name]):
+    """Whether one pattern occurs (as whole words) in a text field; its regex runs only
+    where the field has the words it needs (most patterns without a literal start try
+    every position)."""
+    keys, words = doc.keys[name], doc.words[name]
+    if alternative.keys is not None and alternative.keys.isdisjoint(keys) or any(
+            need.isdisjoint(words if exact else keys) for need, exact in alternative.then):
         return False
     return _in_text(alternative, doc.lowered[name])
 
@@ -363,16 +367,22 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
             words = alternative.words
             candidate = number(r, f, a)
             if alternative.keys is None:
-                always.append(candidate)
-                continue
-            if words and len(alternative.keys) == 1:
+                # No literal start, but maybe words further on that every match has ("re-?
+                # established contact with"): under the rarest, the regex (which tries every
+                # position) runs only on papers that have it.
+                later = _rarest(alternative.then)
+                if later is None:
+                    always.append(candidate)
+                    continue
+                entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
+                more = True
+            elif words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
                 more = len(words) > 1
                 # A later word may be rarer than the words it starts with ("is ... safe"):
                 # filed under it, the candidate is looked at only when a paper has it (the
                 # words it starts with stay required).
-                later = max(alternative.then, key=lambda then: min(map(len, then[0])),
-                            default=None)
+                later = _rarest(alternative.then)
                 if later and min(map(len, later[0])) > len(entries[0][1]):
                     entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
                     more = True
@@ -386,3 +396,9 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
                 else:
                     plain.append(candidate)
     return by_word, by_key, always
+
+
+def _rarest(then: tuple[tuple[frozenset[str], bool], ...]) -> tuple[frozenset[str], bool] | None:
+    """Of the words a pattern needs further on, the choice whose shortest word is longest
+    (the longer a word, the rarer)."""
+    return max(then, key=lambda need: min(map(len, need[0])), default=None)
