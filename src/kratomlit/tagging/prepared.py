@@ -26,10 +26,6 @@ _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 COMPLETE = tuple(".?!)]\"'”")  # how a field that is not cut off ends
 _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
-# The background of an abstract: its labelled BACKGROUND/INTRODUCTION section (an opening
-# label in the background zone below), or, in an unstructured abstract, the sentences
-# before the first one about this study. Outcomes named only there do not tag
-# (TAXONOMY.md: a background mention does not earn the tag).
 # An objectives section may open with what is known ("OBJECTIVES: Animal studies suggest
 # ...; few studies have examined this. We evaluated ..."): background until it turns to
 # the study, unless it opens with the aim itself ("To determine ...").
@@ -277,7 +273,12 @@ def _label_zone(label: str) -> str:
 
 
 def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, bool]:
-    """Where the background ends, and whether a sentence about the study starts there."""
+    """Where the background ends, and whether a sentence about the study starts there.
+
+    The background is the abstract's opening section when its label is in the background
+    zone (BACKGROUND, INTRODUCTION, ...), or, in an unstructured abstract, the sentences
+    before the first one about this study. Outcomes named only there do not tag
+    (TAXONOMY.md: a background mention does not earn the tag)."""
     first = _LABEL_AT_START.match(abstract)
     labelled = first if first and _label_zone(first.group(1)) == "background" else None
     aims = None if labelled else _AIMS_LABEL.match(abstract)
