@@ -186,6 +186,12 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Speciogynine and body temperature in rats",
      "Speciogynine lowered core temperature. Our results underscore the need for kratom "
      "regulation.", "legal"),
+    ("Mitragynine in decedents of one county",
+     "Certified manners of death: accident (40), suicide (4) and undetermined (3).", "mood"),
+    ("Reaction time in daily kratom drinkers",
+     "Volunteers had no history of psychiatric illness and gave written consent.", "mood"),
+    ("Kratom exposures among older adults", "Better product regulation is urgently needed.",
+     "legal"),
     ("Mitragynine and weight gain in juvenile rats",
      "Treated rats gained less weight, highlighting the need for age limits in kratom policy.",
      "legal"),
@@ -295,6 +301,16 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
     assert "social" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom sellers in two border towns",
+     "Sellers described frequent trouble with the police and fines."),
+    ("Living under a ban", "Interviews explored how people who drink kratom navigate the ban."),
+])
+def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
+                                                         abstract: str) -> None:
+    assert "legal" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
 
 
 def test_an_optional_leading_word_finds_the_same_places_through_a_literal_start() -> None:
