@@ -186,6 +186,9 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Speciogynine and body temperature in rats",
      "Speciogynine lowered core temperature. Our results underscore the need for kratom "
      "regulation.", "legal"),
+    ("Reaction times before and after kratom ingestion in regular users", "", "safety"),
+    ("Would a kratom ban do more harm than good?", "", "safety"),
+    ("Sleep, kratom use and a history of opioid use disorder among veterans", "", "safety"),
     ("Mitragynine in decedents of one county",
      "Certified manners of death: accident (40), suicide (4) and undetermined (3).", "mood"),
     ("Reaction time in daily kratom drinkers",
