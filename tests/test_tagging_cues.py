@@ -348,6 +348,8 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Views of kratom vendors",
      "We surveyed 120 vendors. Most respondents agreed on the need for regulation of kratom "
      "products.", "legal"),
+    ("Kratom sale in Thailand after 2022",
+     "Under the new act a licence is required to sell kratom leaves.", "legal"),
     ("Public opinion on kratom",
      "In a national poll, 81% supported the need for federal regulation of kratom.", "legal"),
     ("Bupropion for depression in adults who use kratom: a randomised trial",
