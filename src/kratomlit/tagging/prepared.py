@@ -206,9 +206,7 @@ class Prepared:
         found: dict[int, Alternative] = {}
         for alternative in chain(chain.from_iterable(map(by_key.__getitem__, keys & doc_keys)),
                                  unkeyed):
-            if alternative.words <= words and (not alternative.then or all(
-                    not need.isdisjoint(words if exact else doc_keys)
-                    for need, exact in alternative.then)):
+            if alternative.words <= words and _has_needed(alternative, words, doc_keys):
                 found[id(alternative)] = alternative
         return list(found.values())
 
@@ -316,11 +314,17 @@ def occurs(alternative: Alternative, doc: Prepared, name: str) -> bool:
     """Whether one pattern occurs (as whole words) in a text field; its regex runs only
     where the field has the words it needs (most patterns without a literal start try
     every position)."""
-    keys, words = doc.keys[name], doc.words[name]
-    if alternative.keys is not None and alternative.keys.isdisjoint(keys) or any(
-            need.isdisjoint(words if exact else keys) for need, exact in alternative.then):
+    keys = doc.keys[name]
+    if alternative.keys is not None and alternative.keys.isdisjoint(keys) or not _has_needed(
+            alternative, doc.words[name], keys):
         return False
     return _in_text(alternative, doc.lowered[name])
+
+
+def _has_needed(alternative: Alternative, words: set[str], keys: set[str]) -> bool:
+    """Whether a field has the words (or word starts) a pattern needs after its start."""
+    return all(not need.isdisjoint(words if exact else keys)
+               for need, exact in alternative.then)
 
 
 def _in_text(alternative: Alternative, lowered: str) -> bool:
@@ -367,26 +371,25 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
         for a, alternative in enumerate(rule.alternatives):
             words = alternative.words
             candidate = number(r, f, a)
+            later = _rarest(alternative.then)
+            under_later = [(by_word if later[1] else by_key, key)
+                           for key in sorted(later[0])] if later else []
             if alternative.keys is None:
                 # No literal start, but maybe words further on that every match has ("re-?
                 # established contact with"): under the rarest, the regex (which tries every
                 # position) runs only on papers that have it.
-                later = _rarest(alternative.then)
-                if later is None:
+                if not under_later:
                     always.append(candidate)
                     continue
-                entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
-                more = True
+                entries, more = under_later, True
             elif words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
                 more = len(words) > 1
                 # A later word may be rarer than the words it starts with ("is ... safe"):
                 # filed under it, the candidate is looked at only when a paper has it (the
                 # words it starts with stay required).
-                later = _rarest(alternative.then)
                 if later and min(map(len, later[0])) > len(entries[0][1]):
-                    entries = [(by_word if later[1] else by_key, key) for key in sorted(later[0])]
-                    more = True
+                    entries, more = under_later, True
             else:
                 entries = [(by_key, key) for key in alternative.keys]
                 more = bool(words)
