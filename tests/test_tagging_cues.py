@@ -127,6 +127,15 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "Mitragynine showed convulsant effects above 50 µM."),
     ("Corynantheidine in a drug discrimination procedure with oxycodone-trained rats", ""),
     ("Telephone calls about mitragynine received by a national poisons information line", ""),
+    ("Kratom use and problems among fishermen", ""),
+    ("Coma following ingestion of a kratom extract", ""),
+    ("Post-mortem concentrations of speciociliatine in 30 cases", ""),
+    ("Mitragynine-positive deaths in a coroner's series", ""),
+    ("Respiratory liability of 7-hydroxymitragynine in rats", ""),
+    ("Kratom drinking in fishing villages",
+     "In each village, dependence was measured by interview."),
+    ("Ketum use at night markets",
+     "Few respondents sought emergency medical care after drinking ketum."),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -198,6 +207,16 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Mitragynine and weight gain in juvenile rats",
      "Treated rats gained less weight, highlighting the need for age limits in kratom policy.",
      "legal"),
+    ("Advertising on kratom vendor pages",
+     "Product claims included pain relief (52%), focus (30%) and better mood (21%).", "mood"),
+    ("Advertising on kratom vendor pages",
+     "Product claims included energy (41%) and relief of opioid withdrawal (12%).", "safety"),
+    ("Potassium currents in transfected cells", "Voltage dependence was determined from tail "
+     "currents.", "safety"),
+    ("Medico-legal aspects of kratom in Malaysia", "", "safety"),
+    ("An LC-MS/MS assay for mitragynine",
+     "The method was validated to ensure regulatory compliance.", "legal"),
+    ("Shoaling of a tidal channel", "Shoaling of the channel reduced the tidal range.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -257,10 +276,29 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "third-party laboratory testing.", "other"),
     ("Mitragynine concentrations in capsules sold under consumer protection acts",
      "Capsules were analysed by UPLC-MS/MS.", "in-vitro"),
+    ("A history of kratom in Malay village life",
+     "The article draws on colonial reports and older ethnographic accounts of kratom chewing.",
+     "review"),
+    ("Kratom in a fishing village: an ethnography",
+     "This study draws on 14 months of ethnographic fieldwork and in-depth interviews with 30 "
+     "villagers.", "qualitative"),
+    ("Kratom and masculinity",
+     "Building on our previous ethnographic work, we held focus groups with 40 men.",
+     "qualitative"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
     assert tag_document(Document(title=title, abstract=abstract), rules).design == design
+
+
+@pytest.mark.parametrize(("abstract", "rule"), [
+    ("METHODS: Texts were gathered by policy surveillance methods.", "design.other.policy"),
+    ("METHODS: Two attorneys coded each statute against a checklist.", "design.other.stated"),
+])
+def test_laws_taken_as_the_unit_of_study_are_evidence_of_a_policy_study(
+        rules: RuleSet, abstract: str, rule: str) -> None:
+    doc = Document(title="Kratom in the United States, 2014-2024", abstract=abstract)
+    assert rule in {e.rule_id for e in tag_document(doc, rules).evidence if e.counts}
 
 
 def test_a_typeset_hyphen_reads_as_a_hyphen_and_evidence_keeps_it(rules: RuleSet) -> None:
@@ -300,6 +338,9 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "Retired men said the daily round of the village shop gave them a sense of belonging."),
     ("Mitragynine dependence in a delivery driver",
      "Over two years of escalating use she could not keep a steady job."),
+    ("Kratom dependence in a truck driver", "He was fired from his job after repeated absences."),
+    ("Kratom use disorder with family and occupational consequences", ""),
+    ("Shoaling in zebrafish given speciogynine", ""),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -310,6 +351,8 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Kratom sellers in two border towns",
      "Sellers described frequent trouble with the police and fines."),
     ("Living under a ban", "Interviews explored how people who drink kratom navigate the ban."),
+    ("Kratom labels in three states", "We assessed the regulatory compliance of 90 products."),
+    ("Kratom shops in Texas", "Few shops were in compliance with state labelling rules."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
@@ -358,6 +401,9 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Kratom use in the workplace",
      "Respondents described stigma in the workplace and hid their use from co-workers.",
      "social"),
+    ("Outcomes in adults with chronic pain",
+     "Using medical claims we identified 20,000 adults, in whom depression was more common "
+     "among those prescribed opioids.", "mood"),
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
