@@ -136,6 +136,8 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "In each village, dependence was measured by interview."),
     ("Ketum use at night markets",
      "Few respondents sought emergency medical care after drinking ketum."),
+    ("Testosterone in men who drink kratom daily", ""),
+    ("Sperm quality of rats given speciogynine", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -217,6 +219,23 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("An LC-MS/MS assay for mitragynine",
      "The method was validated to ensure regulatory compliance.", "legal"),
     ("Shoaling of a tidal channel", "Shoaling of the channel reduced the tidal range.", "social"),
+    ("Speciociliatine and anxiety-like behaviour in mice", "Speciociliatine reduced anxiety-like "
+     "behaviour. Its abuse potential should be taken into account.", "safety"),
+    ("Paynantheine in a chronic stress model", "Paynantheine reversed stress-induced anhedonia; "
+     "a risk of dependence with daily dosing warrants further study.", "safety"),
+    ("Opinions on kratom in one state",
+     "Respondents perceiving kratom as dangerous favoured a ban.", "safety"),
+    ("Correlates of kratom use in college students",
+     "Predictors associated with kratom use included male sex and living off campus.", "safety"),
+    ("Speciogynine and brain stimulation reward in rats",
+     "Speciogynine caused depression and facilitation of ICSS at different doses.", "mood"),
+    ("Kratom product pages",
+     "Product claims (e.g. pain, sleep or anxiety relief) appeared on 20% of pages.",
+     "mood"),
+    ("Serotonin syndrome with kratom and sertraline",
+     "A 41-year-old man with a long history of major depressive disorder presented with clonus.",
+     "mood"),
+    ("Views on kratom laws", "Public support for a federal ban was low.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -279,6 +298,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("A history of kratom in Malay village life",
      "The article draws on colonial reports and older ethnographic accounts of kratom chewing.",
      "review"),
+    ("Mitragynine in urine drug testing specimens, 2018-2022",
+     "Specimens were analysed by LC-MS/MS; 2% were positive.", "cross-sectional"),
     ("Kratom in a fishing village: an ethnography",
      "This study draws on 14 months of ethnographic fieldwork and in-depth interviews with 30 "
      "villagers.", "qualitative"),
@@ -341,6 +362,8 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom dependence in a truck driver", "He was fired from his job after repeated absences."),
     ("Kratom use disorder with family and occupational consequences", ""),
     ("Shoaling in zebrafish given speciogynine", ""),
+    ("Kratom in a methadone programme",
+     "One in four had difficulties at school or with their spouses."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -353,6 +376,9 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Living under a ban", "Interviews explored how people who drink kratom navigate the ban."),
     ("Kratom labels in three states", "We assessed the regulatory compliance of 90 products."),
     ("Kratom shops in Texas", "Few shops were in compliance with state labelling rules."),
+    ("Kratom shipments stopped at ports", "We counted enforcement actions by year."),
+    ("Young people who drink kratom cocktails",
+     "Several participants had been arrested by police."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
