@@ -136,7 +136,7 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "In each village, dependence was measured by interview."),
     ("Ketum use at night markets",
      "Few respondents sought emergency medical care after drinking ketum."),
-    ("Testosterone in men who drink kratom daily", ""),
+    ("Serum testosterone in men who drink kratom daily", ""),
     ("Sperm quality of rats given speciogynine", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
@@ -236,6 +236,12 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "A 41-year-old man with a long history of major depressive disorder presented with clonus.",
      "mood"),
     ("Views on kratom laws", "Public support for a federal ban was low.", "social"),
+    ("Kratom and sleep in a farmer", "He had no psychiatric history, depression or anxiety.",
+     "mood"),
+    ("Why men use kratom", "Men reported using kratom to boost testosterone and sexual function.",
+     "safety"),
+    ("Sleep in school-aged children", "Sleep problems in school-aged children were common.",
+     "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -300,6 +306,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "review"),
     ("Mitragynine in urine drug testing specimens, 2018-2022",
      "Specimens were analysed by LC-MS/MS; 2% were positive.", "cross-sectional"),
+    ("A urine assay for mitragynine", "Drug-free urine drug testing samples were fortified "
+     "with mitragynine and analysed by LC-MS/MS.", "in-vitro"),
     ("Kratom in a fishing village: an ethnography",
      "This study draws on 14 months of ethnographic fieldwork and in-depth interviews with 30 "
      "villagers.", "qualitative"),
@@ -427,6 +435,16 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Kratom use in the workplace",
      "Respondents described stigma in the workplace and hid their use from co-workers.",
      "social"),
+    ("Paranoid delusions after daily ketum drinking",
+     "A 25-year-old man with no known psychiatric history developed acute psychosis.", "mood"),
+    ("Mitragynine in rats", "Mitragynine caused facilitation of ICSS and anxiolytic-like "
+     "effects in the elevated plus maze.", "mood"),
+    ("Tramadol after knee surgery", "Adverse events were more frequent with tramadol, and its "
+     "abuse potential must be considered before prescribing.", "safety"),
+    ("Kratom attitudes in one city", "Respondents reported low stigma and strong support for "
+     "legal regulation of kratom.", "social"),
+    ("Kratom websites", "Product claims (e.g. pain relief) were found on 30% of websites, and "
+     "customer reviews described reduced anxiety.", "mood"),
     ("Outcomes in adults with chronic pain",
      "Using medical claims we identified 20,000 adults, in whom depression was more common "
      "among those prescribed opioids.", "mood"),
