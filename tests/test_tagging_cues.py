@@ -242,6 +242,8 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "safety"),
     ("Sleep in school-aged children", "Sleep problems in school-aged children were common.",
      "social"),
+    ("Seizure in a rubber tapper", "He drank kratom tea for work, a traditional use in his "
+     "district, and collapsed an hour later.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
