@@ -137,6 +137,7 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
     ("Ketum use at night markets",
      "Few respondents sought emergency medical care after drinking ketum."),
     ("Serum testosterone in men who drink kratom daily", ""),
+    ("Cognitive function in daily kratom drinkers", ""),
     ("Sperm quality of rats given speciogynine", ""),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
@@ -242,6 +243,7 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "safety"),
     ("Sleep in school-aged children", "Sleep problems in school-aged children were common.",
      "social"),
+    ("Kratom use in patients on methadone for opioid use disorder", "", "safety"),
     ("Seizure in a rubber tapper", "He drank kratom tea for work, a traditional use in his "
      "district, and collapsed an hour later.", "social"),
 ])
@@ -308,6 +310,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "review"),
     ("Mitragynine in urine drug testing specimens, 2018-2022",
      "Specimens were analysed by LC-MS/MS; 2% were positive.", "cross-sectional"),
+    ("Compliance of smoke shops with a kratom consumer protection act",
+     "Trained buyers visited 80 shops and recorded whether age was checked.", "cross-sectional"),
     ("A urine assay for mitragynine", "Drug-free urine drug testing samples were fortified "
      "with mitragynine and analysed by LC-MS/MS.", "in-vitro"),
     ("Kratom in a fishing village: an ethnography",
