@@ -154,7 +154,7 @@ class Alternative:
     words: frozenset[str] = frozenset()  # whole words the literal start has
 
 
-def _branches(lowered: str, limit: int = 64) -> list[str]:
+def _branches(lowered: str, limit: int = 128) -> list[str]:
     """A pattern that opens with a group of choices, as one pattern per choice:
     "(?:patients|subjects) with" -> "patients with", "subjects with". Each then starts
     with a literal (fast to search) and has its own key (skipped when absent)."""
