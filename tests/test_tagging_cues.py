@@ -12,7 +12,7 @@ import pytest
 
 from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store
-from kratomlit.tagging.engine import Document, RuleSet, matches, tag_document
+from kratomlit.tagging.engine import Document, RuleSet, TagResult, matches, tag_document
 from kratomlit.tagging.rules import load, parse_rules
 
 from conftest import LABELS
@@ -21,6 +21,10 @@ from conftest import LABELS
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
     return RuleSet(*load())
+
+
+def _tagged(rules: RuleSet, title: str, abstract: str) -> TagResult:
+    return tag_document(Document(title=title, abstract=abstract), rules)
 
 
 def _doc(db: Path, pmid: int) -> Document:
@@ -97,7 +101,7 @@ def test_mesh_terms_tag_the_same_on_every_paper_that_has_them(real_db: Path,
 ])
 def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
         rules: RuleSet, title: str, abstract: str) -> None:
-    assert "safety" not in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+    assert "safety" not in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract"), [
@@ -142,7 +146,7 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
-    assert "safety" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+    assert "safety" in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract"), [
@@ -153,8 +157,7 @@ def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
 ])
 def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
         rules: RuleSet, title: str, abstract: str) -> None:
-    assert "social" not in tag_document(Document(title=title, abstract=abstract),
-                                        rules).outcomes
+    assert "social" not in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract", "outcome"), [
@@ -249,8 +252,7 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
-    assert outcome not in tag_document(Document(title=title, abstract=abstract),
-                                       rules).outcomes
+    assert outcome not in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract", "design"), [
@@ -323,7 +325,7 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
-    assert tag_document(Document(title=title, abstract=abstract), rules).design == design
+    assert _tagged(rules, title, abstract).design == design
 
 
 @pytest.mark.parametrize(("abstract", "rule"), [
@@ -381,7 +383,7 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
-    assert "social" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+    assert "social" in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract"), [
@@ -396,7 +398,7 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
-    assert "legal" in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+    assert "legal" in _tagged(rules, title, abstract).outcomes
 
 
 def test_an_optional_leading_word_finds_the_same_places_through_a_literal_start() -> None:
@@ -457,4 +459,4 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
-    assert outcome in tag_document(Document(title=title, abstract=abstract), rules).outcomes
+    assert outcome in _tagged(rules, title, abstract).outcomes
