@@ -143,6 +143,12 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
     ("Serum testosterone in men who drink kratom daily", ""),
     ("Cognitive function in daily kratom drinkers", ""),
     ("Sperm quality of rats given speciogynine", ""),
+    ("Kratom use among rubber tappers",
+     "Most respondents had tried to stop using kratom but were unable to."),
+    ("Ketum drinking in southern Thailand",
+     "The findings show a high level of dependence among daily drinkers."),
+    ("Elements in kratom capsules",
+     "Cadmium and lead were detected in all 18 capsule products tested."),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -249,6 +255,19 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Kratom use in patients on methadone for opioid use disorder", "", "safety"),
     ("Seizure in a rubber tapper", "He drank kratom tea for work, a traditional use in his "
      "district, and collapsed an hour later.", "social"),
+    ("Cholestatic hepatitis in a ketum drinker", "A 52-year-old man had drunk kratom tea every "
+     "morning for two years to relieve his anxiety before jaundice appeared.", "mood"),
+    ("Kratom use in a national online panel", "Data came from the Researched Abuse, Diversion "
+     "and Addiction-Related Surveillance (RADARS) System.", "safety"),
+    ("Kratom use among young adults", "We analysed a national survey run by the Substance "
+     "Abuse and Mental Health Services Administration.", "safety"),
+    ("Kratom use among young adults", "We analysed a national survey run by the Substance "
+     "Abuse and Mental Health Services Administration.", "mood"),
+    ("Speciociliatine and analgesia in mice", "Pharmacological inhibition of CYP2D6 with "
+     "quinidine left the analgesia unchanged.", "safety"),
+    ("Interactions of corynantheidine with opioid and adrenergic receptors", "", "safety"),
+    ("Energy over a day of kratom use",
+     "In the hours after kratom use, people rated their energy higher.", "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -322,6 +341,11 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom and masculinity",
      "Building on our previous ethnographic work, we held focus groups with 40 men.",
      "qualitative"),
+    ("Kratom alkaloids: phytochemistry, pharmacognosy and biosynthesis", "", "review"),
+    ("Kratom in emergency psychiatry", "We examined results of urine drug screens ordered for "
+     "all patients seen over one year.", "cross-sectional"),
+    ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
+     "drivers, most of them young men.", "cross-sectional"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -380,6 +404,7 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Shoaling in zebrafish given speciogynine", ""),
     ("Kratom in a methadone programme",
      "One in four had difficulties at school or with their spouses."),
+    ("Why people drink kratom", "Users said kratom eased their social discomfort."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -395,6 +420,9 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Kratom shipments stopped at ports", "We counted enforcement actions by year."),
     ("Young people who drink kratom cocktails",
      "Several participants had been arrested by police."),
+    ("Kratom vendors in four states",
+     "Interviews covered vendors' attitudes toward regulation of the trade."),
+    ("Kratom users and the law", "Most feared that proposed bans would cut off their supply."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
@@ -453,6 +481,8 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
      "legal regulation of kratom.", "social"),
     ("Kratom websites", "Product claims (e.g. pain relief) were found on 30% of websites, and "
      "customer reviews described reduced anxiety.", "mood"),
+    ("Depression after stopping kratom", "A 41-year-old woman used kratom to manage her "
+     "anxiety. After stopping it she developed severe depressive symptoms.", "mood"),
     ("Outcomes in adults with chronic pain",
      "Using medical claims we identified 20,000 adults, in whom depression was more common "
      "among those prescribed opioids.", "mood"),
