@@ -163,6 +163,27 @@ def test_journal_background_labels_are_background(rules: RuleSet, label: str) ->
     assert not {"safety", "social"} & set(result.outcomes)
 
 
+@pytest.mark.parametrize("labels", [("INTRODUCTION", "CASE PRESENTATION"),
+                                    ("Introduction", "Case presentations"),
+                                    ("Background", "Materials and Methods")])
+def test_labels_as_journals_print_them_open_sections(rules: RuleSet,
+                                                     labels: tuple[str, str]) -> None:
+    # The PubMed website and journals print "Background:"; NLM files "BACKGROUND:". Either
+    # way the opening section is background, and the next label ends it.
+    opening, rest = labels
+    doc = Document(abstract=f"{opening}: Stigma shapes how people who use drugs seek care. "
+                   f"{rest}: A 50-year-old man who drank kratom daily had deep jaundice.")
+    result = tag_document(doc, rules)
+    stigma = [e for e in result.evidence if e.matched == "Stigma"]
+    assert stigma and all(e.background for e in stigma)
+    assert "social" not in result.outcomes
+    assert "safety" in result.outcomes  # the case, after the background, still counts
+    # A capital word before a colon in running text is no label.
+    themes = tag_document(Document(abstract="We interviewed 30 adults who use kratom. Three "
+                                   "themes emerged: stigma, cost and access."), rules)
+    assert "social" in themes.outcomes
+
+
 def test_an_objectives_section_opening_with_what_is_known_is_background(
         real_db: Path, rules: RuleSet) -> None:
     # A real cohort whose OBJECTIVES open with "Animal studies suggest that exposure to

@@ -149,6 +149,11 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "The findings show a high level of dependence among daily drinkers."),
     ("Elements in kratom capsules",
      "Cadmium and lead were detected in all 18 capsule products tested."),
+    ("Kratom drinking in Pattani villages", "Many respondents were unable to stop."),
+    ("Opioid toxidrome in a kratom user", ""),
+    ("Kratom ingestions in cats: cases reported to an animal poison control centre", ""),
+    ("Kratom cocktail drinking among students",
+     "One in five reported problems they attributed to the cocktail."),
 ])
 def test_harms_named_by_what_was_measured_are_safety(rules: RuleSet, title: str,
                                                      abstract: str) -> None:
@@ -268,6 +273,12 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Interactions of corynantheidine with opioid and adrenergic receptors", "", "safety"),
     ("Energy over a day of kratom use",
      "In the hours after kratom use, people rated their energy higher.", "safety"),
+    ("Kratom use and depression in a national sample",
+     "Statistical interactions of kratom use and sex were tested.", "safety"),
+    ("Mitragynine in pigeons", "The Drug Enforcement Administration once proposed to "
+     "control kratom. Pigeons learned to discriminate morphine from saline.", "legal"),
+    ("Kratom poisonings in toddlers",
+     "Kratom alone or with other drugs was involved in 300 exposures.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -344,6 +355,10 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom alkaloids: phytochemistry, pharmacognosy and biosynthesis", "", "review"),
     ("Kratom in emergency psychiatry", "We examined results of urine drug screens ordered for "
      "all patients seen over one year.", "cross-sectional"),
+    ("Mitragynine and midazolam: a physiologically based pharmacokinetic model",
+     "In vitro studies supplied the inhibition constants for the model.", "other"),
+    ("Kratom and opioid recovery: a qualitative study",
+     "We interviewed 25 adults recruited through online forums.", "qualitative"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
      "drivers, most of them young men.", "cross-sectional"),
 ])
@@ -405,6 +420,13 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom in a methadone programme",
      "One in four had difficulties at school or with their spouses."),
     ("Why people drink kratom", "Users said kratom eased their social discomfort."),
+    ("Kratom drinking at a fishing port",
+     "Most respondents drank the tea with neighbours in the evening."),
+    ("Daily kratom use tracked by smartphone",
+     "Each prompt asked whether the person was alone or with other people."),
+    ("Kratom recovery forums", "Posters valued support from fellow members."),
+    ("Kratom among rubber tappers", "Leaves were shared as a sign of friendship."),
+    ("Kratom dependence and loss of employment in a nurse", ""),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:

@@ -29,8 +29,28 @@ _SENTENCE_END = re.compile(r"[.;?!](?=\s+[A-Z(\[])")
 # An objectives section may open with what is known ("OBJECTIVES: Animal studies suggest
 # ...; few studies have examined this. We evaluated ..."): background until it turns to
 # the study, unless it opens with the aim itself ("To determine ...").
-_AIMS_LABEL = re.compile(r"\s*(?:OBJECTIVES?|AIMS?|PURPOSE):\s+(?![Tt]o )")
-_LABEL = r"([A-Z][A-Z ,&/-]{2,40}):\s"
+_AIMS_LABEL = re.compile(
+    r"\s*(?:OBJECTIVES?|AIMS?|PURPOSE|Objectives?|Aims?|Purpose):\s+(?![Tt]o )")
+# Section labels as NLM files them (upper case), and as journals and the PubMed website
+# print them ("Background:", "Materials and methods:"): a closed list, so that a capital
+# word before a colon in running text is not taken for one.
+_SECTION_WORDS = (
+    "background", "introduction", "context", "importance", "rationale", "objectives?", "aims?",
+    "purpose(?: of (?:the )?review)?", "hypothes[ie]s", "methods?", "methodology", "materials",
+    "design", "settings?", "participants", "patients", "subjects", "animals", "procedures?",
+    "interventions?", "exposures?", "measurements", "main outcomes?(?: measures?)?",
+    "outcomes?(?: measures?)?", "measures", "analysis", "experimental approach",
+    "data (?:sources|extraction|synthesis)", "study selection",
+    "evidence (?:acquisition|synthesis)", "results", "findings", "key findings", "main findings",
+    "recent findings", "conclusions?", "discussion", "summary", "interpretation", "implications",
+    "significance", "relevance", "clinical relevance", "cases?",
+    "case (?:presentations?|reports?|descriptions?|summary|series)", "limitations",
+    "study design", "ethnopharmacological relevance", "aims? of the study")
+_TITLE_CASE_LABEL = "(?:{})(?:(?:,? and |, | & )(?i:{})){{0,3}}".format(
+    "|".join(letter + "(?i:" + "|".join(w[1:] for w in _SECTION_WORDS if w[0] == letter.lower())
+             + ")" for letter in sorted({w[0].upper() for w in _SECTION_WORDS})),
+    "|".join(_SECTION_WORDS))
+_LABEL = r"([A-Z][A-Z ,&/-]{2,40}|" + _TITLE_CASE_LABEL + r"):\s"
 _SECTION_LABEL = re.compile(r"(?:^|\s)" + _LABEL)
 _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
@@ -264,6 +284,7 @@ def _section_labels(text: str) -> list[re.Match[str]]:
 
 @functools.lru_cache(maxsize=512)
 def _label_zone(label: str) -> str:
+    label = label.upper()
     for words, zone in _LABEL_ZONES:
         if any(word in label for word in words):
             return zone
