@@ -178,6 +178,12 @@ def test_labels_as_journals_print_them_open_sections(rules: RuleSet,
     assert stigma and all(e.background for e in stigma)
     assert "social" not in result.outcomes
     assert "safety" in result.outcomes  # the case, after the background, still counts
+    # A label the list lacks still ends the background before it.
+    course_label = "CLINICAL COURSE" if opening.isupper() else "Clinical course"
+    course = tag_document(Document(abstract=f"{opening}: Kratom is sold in Texas. {course_label}"
+                                   ": The man reported severe anxiety after he stopped "
+                                   "drinking kratom."), rules)
+    assert "mood" in course.outcomes
     # A capital word before a colon in running text is no label.
     themes = tag_document(Document(abstract="We interviewed 30 adults who use kratom. Three "
                                    "themes emerged: stigma, cost and access."), rules)

@@ -149,6 +149,10 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "The findings show a high level of dependence among daily drinkers."),
     ("Elements in kratom capsules",
      "Cadmium and lead were detected in all 18 capsule products tested."),
+    ("Naloxone in mice given mitragynine", "Pharmacological blockade of opioid receptors with "
+     "naloxone precipitated jumping and other withdrawal signs."),
+    ("Kratom and time-dependent CYP3A inhibitors", "Interactions between kratom and "
+     "time-dependent CYP3A inhibitors were studied in human liver microsomes."),
     ("Kratom drinking in Pattani villages", "Many respondents were unable to stop."),
     ("Opioid toxidrome in a kratom user", ""),
     ("Kratom ingestions in cats: cases reported to an animal poison control centre", ""),
@@ -279,6 +283,18 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "control kratom. Pigeons learned to discriminate morphine from saline.", "legal"),
     ("Kratom poisonings in toddlers",
      "Kratom alone or with other drugs was involved in 300 exposures.", "social"),
+    ("Bipolar disorder in families", "Recurrence was higher among relatives of probands.",
+     "social"),
+    ("Hip fractures in Beijing", "Patients were treated at Beijing Friendship Hospital.",
+     "social"),
+    ("Trust in a health network", "The study had support from the local family medicine "
+     "network.", "social"),
+    ("Emotion in adolescence",
+     "We measured beliefs about emotional regulation in 200 students.", "legal"),
+    ("Upper gastrointestinal bleeding",
+     "Endoscopists were unable to stop the bleeding in four patients.", "safety"),
+    ("Nickel release from dental alloys", "Nickel was detected in all alloy samples.",
+     "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -359,6 +375,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "In vitro studies supplied the inhibition constants for the model.", "other"),
     ("Kratom and opioid recovery: a qualitative study",
      "We interviewed 25 adults recruited through online forums.", "qualitative"),
+    ("Isoniazid and the liver", "Adults starting isoniazid were followed for 9 months. "
+     "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
      "drivers, most of them young men.", "cross-sectional"),
 ])
@@ -505,6 +523,8 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
      "customer reviews described reduced anxiety.", "mood"),
     ("Depression after stopping kratom", "A 41-year-old woman used kratom to manage her "
      "anxiety. After stopping it she developed severe depressive symptoms.", "mood"),
+    ("Kratom in an emergency department", "A 45-year-old woman using kratom was admitted for "
+     "depression and suicidal ideation.", "mood"),
     ("Outcomes in adults with chronic pain",
      "Using medical claims we identified 20,000 adults, in whom depression was more common "
      "among those prescribed opioids.", "mood"),

@@ -45,12 +45,23 @@ _SECTION_WORDS = (
     "recent findings", "conclusions?", "discussion", "summary", "interpretation", "implications",
     "significance", "relevance", "clinical relevance", "cases?",
     "case (?:presentations?|reports?|descriptions?|summary|series)", "limitations",
-    "study design", "ethnopharmacological relevance", "aims? of the study")
-_TITLE_CASE_LABEL = "(?:{})(?:(?:,? and |, | & )(?i:{})){{0,3}}".format(
+    "study design", "ethnopharmacological relevance", "aims? of the study", "patient",
+    "patient concerns", "clinical (?:case|presentation|findings)", "presentation of (?:the )?case",
+    "observations?", "samples?", "study objectives?", "statistical analys[ie]s",
+    "primary outcomes?", "key results", "main results", "principal findings",
+    "evidence review", "areas covered", "expert opinion", "goals?", "populations?",
+    "search (?:methods|strategy)",
+    "selection criteria", "authors' conclusions", "diagnos[ie]s", "lessons?",
+    "trial registration", "registration", "funding")
+_TITLE_CASE_LABEL = r"(?:{})(?:\(s\))?(?:(?:,? and |, | & |/)(?i:{})(?:\(s\))?){{0,3}}".format(
     "|".join(letter + "(?i:" + "|".join(w[1:] for w in _SECTION_WORDS if w[0] == letter.lower())
              + ")" for letter in sorted({w[0].upper() for w in _SECTION_WORDS})),
     "|".join(_SECTION_WORDS))
 _LABEL = r"([A-Z][A-Z ,&/-]{2,40}|" + _TITLE_CASE_LABEL + r"):\s"
+# Where a section printed in title case may start though its label is not in the list
+# ("Clinical course:"): it ends an opening background section all the same.
+_ANY_TITLE_CASE_LABEL = re.compile(
+    r"(?<=[.?!])\s+[A-Z][A-Za-z'’]+(?:[ ,/&-]+[A-Za-z'’()]+){0,4}:\s")
 _SECTION_LABEL = re.compile(r"(?:^|\s)" + _LABEL)
 _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
@@ -305,6 +316,9 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
     if opened:
         section = _LABEL_AFTER_SPACE.search(abstract, opened.end())  # not at 0
         limit = section.start() if section else len(abstract)
+        if not opened.group().isupper():
+            unlisted = _ANY_TITLE_CASE_LABEL.search(abstract, opened.end(), limit)
+            limit = unlisted.start() if unlisted else limit
     elif _SECTION_LABEL.match(abstract):
         return 0, False  # structured, opening with its aims or methods
     else:
