@@ -295,6 +295,14 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Endoscopists were unable to stop the bleeding in four patients.", "safety"),
     ("Nickel release from dental alloys", "Nickel was detected in all alloy samples.",
      "safety"),
+    ("Itching and dark urine in a kratom user", "A 30-year-old man without liver disease who "
+     "came in with itching and dark urine after using kratom powder (two teaspoons daily) for "
+     "a month to self-treat anxiety.", "mood"),
+    ("Unintentional kratom ingestion in toddlers",
+     "Sales restrictions might reduce exposures in children.", "legal"),
+    ("An adolescent who used kratom", "His cousin sold it to him as a 'legal high'.", "legal"),
+    ("Kratom and anxiety",
+     "We assessed social anxiety with the Liebowitz scale in 60 adults who use kratom.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -375,6 +383,7 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "In vitro studies supplied the inhibition constants for the model.", "other"),
     ("Kratom and opioid recovery: a qualitative study",
      "We interviewed 25 adults recruited through online forums.", "qualitative"),
+    ("Kratom: what family physicians should know", "", "review"),
     ("Isoniazid and the liver", "Adults starting isoniazid were followed for 9 months. "
      "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
@@ -393,6 +402,22 @@ def test_laws_taken_as_the_unit_of_study_are_evidence_of_a_policy_study(
         rules: RuleSet, abstract: str, rule: str) -> None:
     doc = Document(title="Kratom in the United States, 2014-2024", abstract=abstract)
     assert rule in {e.rule_id for e in tag_document(doc, rules).evidence if e.counts}
+
+
+def test_participants_who_will_be_randomly_allocated_are_in_a_protocol(rules: RuleSet) -> None:
+    result = _tagged(rules, "Kratom decoction versus methadone in opioid withdrawal",
+                     "Eighty men with opioid use disorder will be randomly allocated to kratom "
+                     "decoction or methadone for five days.")
+    assert [e.negated for e in result.evidence if e.rule_id == "design.rct.text"] == [True]
+
+
+def test_two_reviewers_abstracting_charts_are_no_systematic_review(rules: RuleSet) -> None:
+    result = _tagged(rules, "Kratom-related visits to a rural emergency department",
+                     "We identified kratom mentions in health records from 2018 to 2022. Two "
+                     "reviewers coded the vital signs and outcome for each encounter.")
+    assert result.design != "systematic-review"
+    assert [e.negated for e in result.evidence
+            if e.rule_id == "design.systematic-review.text"] == [True]
 
 
 def test_a_typeset_hyphen_reads_as_a_hyphen_and_evidence_keeps_it(rules: RuleSet) -> None:
@@ -463,6 +488,10 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Kratom vendors in four states",
      "Interviews covered vendors' attitudes toward regulation of the trade."),
     ("Kratom users and the law", "Most feared that proposed bans would cut off their supply."),
+    ("Kratom knowledge among pharmacy students",
+     "Only a third knew that possession is an offence under Thai law."),
+    ("Kratom users in Kedah", "Twelve sellers were arrested for selling leaves."),
+    ("Reddit and kratom", "Post volume rose sharply after the DEA's scheduling notice."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
