@@ -303,6 +303,15 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("An adolescent who used kratom", "His cousin sold it to him as a 'legal high'.", "legal"),
     ("Kratom and anxiety",
      "We assessed social anxiety with the Liebowitz scale in 60 adults who use kratom.", "social"),
+    ("A registry cohort", "Under Danish law, registry studies do not require ethics approval.",
+     "legal"),
+    ("Spectrophotometry of alkaloids", "Absorbance was linear under the Beer-Lambert law.",
+     "legal"),
+    ("Clinic attendance", "Text reminders and scheduling notices improved attendance.",
+     "legal"),
+    ("Jaundice in a kratom user",
+     "A 27-year-old man, previously arrested for drug possession, came in with jaundice.",
+     "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -384,6 +393,10 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Kratom and opioid recovery: a qualitative study",
      "We interviewed 25 adults recruited through online forums.", "qualitative"),
     ("Kratom: what family physicians should know", "", "review"),
+    ("Kratom and the liver", "Two reviewers independently screened "
+     "records; a PRISMA flow chart summarises study selection.", "systematic-review"),
+    ("Neonatal withdrawal in two infants of mothers who used kratom", "Two infants were "
+     "admitted to the neonatal unit with tremor. Both were discharged on day 9.", "case-report"),
     ("Isoniazid and the liver", "Adults starting isoniazid were followed for 9 months. "
      "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
@@ -554,6 +567,15 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
      "anxiety. After stopping it she developed severe depressive symptoms.", "mood"),
     ("Kratom in an emergency department", "A 45-year-old woman using kratom was admitted for "
      "depression and suicidal ideation.", "mood"),
+    ("A man who used kratom for years", "A 38-year-old man who had used kratom daily for six "
+     "years to ease opioid withdrawal needed inpatient care for severe depression.", "mood"),
+    ("Women who use kratom", "One participant, a mother in her 30s, described drinking kratom "
+     "daily for her depression and said it lifted her mood.", "mood"),
+    ("Beliefs about kratom", "Many believed kratom may reduce opioid withdrawal; half knew its "
+     "legal status in their state.", "legal"),
+    ("Kratom sellers", "Most said that a statewide ban would reduce their income.", "legal"),
+    ("New psychoactive substances in Britain",
+     "Substances once sold as 'legal highs' were banned by the 2016 act.", "legal"),
     ("Outcomes in adults with chronic pain",
      "Using medical claims we identified 20,000 adults, in whom depression was more common "
      "among those prescribed opioids.", "mood"),
