@@ -151,6 +151,12 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
      "Cadmium and lead were detected in all 18 capsule products tested."),
     ("Naloxone in mice given mitragynine", "Pharmacological blockade of opioid receptors with "
      "naloxone precipitated jumping and other withdrawal signs."),
+    ("Mitragynine and ageing in nematodes",
+     "Mitragynine shortened the mean lifespan of the worms by a fifth."),
+    ("Kratom alkaloids and efflux transporters",
+     "Paynantheine was a potent inhibitor of P-glycoprotein in MDCK cells."),
+    ("Kratom alkaloids and the gut in mice",
+     "Mice had delayed gastrointestinal transit after speciociliatine at 10 mg/kg."),
     ("Kratom and time-dependent CYP3A inhibitors", "Interactions between kratom and "
      "time-dependent CYP3A inhibitors were studied in human liver microsomes."),
     ("Kratom drinking in Pattani villages", "Many respondents were unable to stop."),
@@ -312,6 +318,11 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Jaundice in a kratom user",
      "A 27-year-old man, previously arrested for drug possession, came in with jaundice.",
      "legal"),
+    ("Kratom in police drug seizures",
+     "We analysed drug seizures by police in three provinces from 2015 to 2020.", "safety"),
+    ("How kratom works", "Kratom acts on opioid and adrenergic receptors.", "legal"),
+    ("Opioid treatment programmes in Kentucky",
+     "Programme details came from the state's licensing board.", "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -397,6 +408,11 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "records; a PRISMA flow chart summarises study selection.", "systematic-review"),
     ("Neonatal withdrawal in two infants of mothers who used kratom", "Two infants were "
      "admitted to the neonatal unit with tremor. Both were discharged on day 9.", "case-report"),
+    ("Kratom-related emergency visits at one academic centre", "AIM: To characterise adults "
+     "who presented to an emergency department with kratom-related complaints. METHODS: "
+     "Records from 2017 to 2021 were reviewed.", "cross-sectional"),
+    ("Coming off opioids with kratom", "We held semi-structured phone interviews with 22 "
+     "people who quit opioids with kratom.", "qualitative"),
     ("Isoniazid and the liver", "Adults starting isoniazid were followed for 9 months. "
      "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
@@ -483,6 +499,7 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom recovery forums", "Posters valued support from fellow members."),
     ("Kratom among rubber tappers", "Leaves were shared as a sign of friendship."),
     ("Kratom dependence and loss of employment in a nurse", ""),
+    ("When kratom cost him his job: a letter", ""),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -505,6 +522,8 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
      "Only a third knew that possession is an offence under Thai law."),
     ("Kratom users in Kedah", "Twelve sellers were arrested for selling leaves."),
     ("Reddit and kratom", "Post volume rose sharply after the DEA's scheduling notice."),
+    ("Kratom in two Florida counties", "Shops in the county followed its kratom ordinance."),
+    ("Kratom villages under pressure", "Villagers described police raids at night."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
