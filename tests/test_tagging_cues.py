@@ -321,8 +321,16 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Kratom in police drug seizures",
      "We analysed drug seizures by police in three provinces from 2015 to 2020.", "safety"),
     ("How kratom works", "Kratom acts on opioid and adrenergic receptors.", "legal"),
+    ("Ageing genes in worms", "RNAi knockdown of daf-16 shortened lifespan in C. elegans.",
+     "safety"),
+    ("Reversing multidrug resistance",
+     "Tariquidar, a P-glycoprotein inhibitor, reversed multidrug resistance.", "safety"),
+    ("Antidiarrhoeal activity of a ketum leaf extract", "Reduction of gastrointestinal transit "
+     "by the kratom extract matched loperamide in diarrhoeic rats.", "safety"),
+    ("Kratom seizures by the police in southern Thailand", "", "safety"),
+    ("Kratom exports", "A federal ban would cost jobs in the export sector.", "social"),
     ("Opioid treatment programmes in Kentucky",
-     "Programme details came from the state's licensing board.", "legal"),
+     "Programme details came from the state's licensing database.", "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -413,6 +421,12 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "Records from 2017 to 2021 were reviewed.", "cross-sectional"),
     ("Coming off opioids with kratom", "We held semi-structured phone interviews with 22 "
      "people who quit opioids with kratom.", "qualitative"),
+    ("Kratom use disorder in a clinic", "Kratom use disorder was assessed with a "
+     "semi-structured clinical interview in 300 regular users.", "cross-sectional"),
+    ("Acute kratom toxicity in two adults", "Two patients presented to the emergency "
+     "department after ingesting a kratom extract.", "case-report"),
+    ("Kratom use in Texas adults", "A structured telephone interview was given to a random "
+     "sample of 1,200 adults.", "cross-sectional"),
     ("Isoniazid and the liver", "Adults starting isoniazid were followed for 9 months. "
      "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
@@ -593,6 +607,11 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Beliefs about kratom", "Many believed kratom may reduce opioid withdrawal; half knew its "
      "legal status in their state.", "legal"),
     ("Kratom sellers", "Most said that a statewide ban would reduce their income.", "legal"),
+    ("Kratom in Malaysia",
+     "Kratom has been controlled under the Poisons Act in Malaysia since 2003.", "legal"),
+    ("Thai drug law", "The Narcotics Act in Thailand was amended in 2021.", "legal"),
+    ("Opioid prescribing and medical boards",
+     "Disciplinary actions by state medical licensing boards rose.", "legal"),
     ("New psychoactive substances in Britain",
      "Substances once sold as 'legal highs' were banned by the 2016 act.", "legal"),
     ("Outcomes in adults with chronic pain",
