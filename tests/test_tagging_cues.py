@@ -160,6 +160,7 @@ def test_a_reason_for_use_or_a_kratom_related_count_is_not_a_harm(
     ("Kratom and time-dependent CYP3A inhibitors", "Interactions between kratom and "
      "time-dependent CYP3A inhibitors were studied in human liver microsomes."),
     ("Kratom drinking in Pattani villages", "Many respondents were unable to stop."),
+    ("Quitting kratom in the villages", "Many found it hard to quit because of muscle aches."),
     ("Opioid toxidrome in a kratom user", ""),
     ("Kratom ingestions in cats: cases reported to an animal poison control centre", ""),
     ("Kratom cocktail drinking among students",
@@ -328,6 +329,8 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Antidiarrhoeal activity of a ketum leaf extract", "Reduction of gastrointestinal transit "
      "by the kratom extract matched loperamide in diarrhoeic rats.", "safety"),
     ("Kratom seizures by the police in southern Thailand", "", "safety"),
+    ("An LC-MS/MS method for mitragynine in blood",
+     "The method can confirm kratom exposure in forensic casework.", "safety"),
     ("Kratom exports", "A federal ban would cost jobs in the export sector.", "social"),
     ("Opioid treatment programmes in Kentucky",
      "Programme details came from the state's licensing database.", "legal"),
@@ -421,6 +424,16 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "Records from 2017 to 2021 were reviewed.", "cross-sectional"),
     ("Coming off opioids with kratom", "We held semi-structured phone interviews with 22 "
      "people who quit opioids with kratom.", "qualitative"),
+    ("Kratom: what family medicine physicians need to know", "", "review"),
+    ("Mitragynine in urine drug testing at addiction clinics", "Of 98,214 urine specimens "
+     "tested, 1,540 were positive for mitragynine. Positive specimens often held fentanyl.",
+     "cross-sectional"),
+    ("Kratom web searches and state bans",
+     "Weekly search volumes for kratom were compared before and after each state ban.",
+     "cross-sectional"),
+    ("Haemodynamic effects of paynantheine in anaesthetised rats and isolated rabbit hearts",
+     "Paynantheine raised blood pressure in vivo; isolated hearts were perfused at three "
+     "concentrations.", "animal"),
     ("Kratom use disorder in a clinic", "Kratom use disorder was assessed with a "
      "semi-structured clinical interview in 300 regular users.", "cross-sectional"),
     ("Acute kratom toxicity in two adults", "Two patients presented to the emergency "
