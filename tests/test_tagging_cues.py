@@ -331,6 +331,7 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Kratom seizures by the police in southern Thailand", "", "safety"),
     ("An LC-MS/MS method for mitragynine in blood",
      "The method can confirm kratom exposure in forensic casework.", "safety"),
+    ("Worry in daily life", "Once worry began it was hard to stop.", "safety"),
     ("Kratom exports", "A federal ban would cost jobs in the export sector.", "social"),
     ("Opioid treatment programmes in Kentucky",
      "Programme details came from the state's licensing database.", "legal"),
@@ -429,11 +430,13 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "tested, 1,540 were positive for mitragynine. Positive specimens often held fentanyl.",
      "cross-sectional"),
     ("Kratom web searches and state bans",
-     "Weekly search volumes for kratom were compared before and after each state ban.",
+     "Weekly Google search volumes for kratom were compared before and after each state ban.",
      "cross-sectional"),
     ("Haemodynamic effects of paynantheine in anaesthetised rats and isolated rabbit hearts",
      "Paynantheine raised blood pressure in vivo; isolated hearts were perfused at three "
      "concentrations.", "animal"),
+    ("Mitragynine stability in urine", "Blank urine was fortified with mitragynine. Of the "
+     "2,700 specimens analysed, losses were below 10%.", "in-vitro"),
     ("Kratom use disorder in a clinic", "Kratom use disorder was assessed with a "
      "semi-structured clinical interview in 300 regular users.", "cross-sectional"),
     ("Acute kratom toxicity in two adults", "Two patients presented to the emergency "
@@ -623,6 +626,8 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Kratom in Malaysia",
      "Kratom has been controlled under the Poisons Act in Malaysia since 2003.", "legal"),
     ("Thai drug law", "The Narcotics Act in Thailand was amended in 2021.", "legal"),
+    ("Kratom in pregnancy", "Hair testing documented mitragynine exposure in 11 infants born "
+     "to mothers who used kratom during pregnancy.", "safety"),
     ("Opioid prescribing and medical boards",
      "Disciplinary actions by state medical licensing boards rose.", "legal"),
     ("New psychoactive substances in Britain",
