@@ -50,9 +50,8 @@ _SECTION_WORDS = (
     "observations?", "samples?", "study objectives?", "statistical analys[ie]s",
     "primary outcomes?", "key results", "main results", "principal findings",
     "evidence review", "areas covered", "expert opinion", "goals?", "populations?",
-    "search (?:methods|strategy)",
-    "selection criteria", "authors' conclusions", "diagnos[ie]s", "lessons?",
-    "trial registration", "registration", "funding")
+    "search (?:methods|strategy)", "selection criteria", "authors' conclusions", "diagnos[ie]s",
+    "lessons?", "trial registration", "registration", "funding")
 _TITLE_CASE_LABEL = r"(?:{})(?:\(s\))?(?:(?:,? and |, | & |/)(?i:{})(?:\(s\))?){{0,3}}".format(
     "|".join(letter + "(?i:" + "|".join(w[1:] for w in _SECTION_WORDS if w[0] == letter.lower())
              + ")" for letter in sorted({w[0].upper() for w in _SECTION_WORDS})),
