@@ -10,7 +10,7 @@ import pytest
 from kratomlit.errors import InputFileError
 from kratomlit.jobs.tag_papers import document, tag_store
 from kratomlit.store import Store
-from kratomlit.tagging.engine import Document, RuleSet, tag_document
+from kratomlit.tagging.engine import Document, RuleSet, matches, tag_document
 from kratomlit.tagging.evaluate import evaluate, read_labels
 from kratomlit.tagging.rules import DESIGNS, builtin_rules, load_rules, parse_rules
 
@@ -228,6 +228,19 @@ def test_a_user_term_extends_every_shipped_rule_that_uses_it(tmp_path: Path) -> 
     with pytest.raises(InputFileError, match=r"unknown term list \{herbs\}") as caught:
         load_rules([extra])
     assert str(caught.value).startswith(str(extra))
+
+
+def test_a_term_list_may_include_another_but_not_itself() -> None:
+    rule = ("[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'safety'\nfields = ['title']\n"
+            "patterns = ['{harm} after']\n")
+    [parsed] = parse_rules("[terms]\nfits = ['seizures?']\nharm = ['coma', '{fits}']\n" + rule,
+                           "mine.toml")
+    found = [e.matched for e in matches(Document(title="Seizures after kratom; coma after"),
+                                        RuleSet([parsed]))]
+    assert sorted(found) == ["Seizures after", "coma after"]
+    with pytest.raises(InputFileError, match=r"\{harm\} includes itself"):
+        parse_rules("[terms]\nharm = ['coma', '{fits}']\nfits = ['{harm}']\n" + rule,
+                    "mine.toml")
 
 
 def test_shipped_rules_are_valid_and_cover_every_tag() -> None:

@@ -30,6 +30,8 @@ from kratomlit.tagging.rules import (
     lower_pattern,
     merged_terms,
     rules_texts,
+    spell_terms,
+    term_words,
 )
 
 
@@ -316,14 +318,9 @@ def _expand(pattern: str, terms: Terms, where: str) -> list[str]:
     """A pattern with its {name}s spelled out from the [terms] lists: one pattern per word
     of a list it starts with, so each starts with a literal word of its own ("{kratom} tea":
     "kratom tea", "ketum tea", ...); later ones as alternatives ("extract of (?:kratom|..)")."""
-    for name in re.findall(r"\{([a-z_]+)\}", pattern):
-        if name not in terms:
-            raise InputFileError(f"{where}: unknown term list {{{name}}} "
-                                 f"(defined: {', '.join(sorted(terms)) or 'none'})")
     lead = re.match(r"\{([a-z_]+)\}", pattern)
-    heads = terms[lead.group(1)] if lead else [""]
-    rest = re.sub(r"\{([a-z_]+)\}", lambda m: "(?:" + "|".join(terms[m.group(1)]) + ")",
-                  pattern[lead.end():] if lead else pattern)
+    rest = spell_terms(pattern[lead.end():] if lead else pattern, terms, where)
+    heads = term_words(terms, lead.group(1), where) if lead else [""]
     return [head + rest for head in heads]
 
 

@@ -175,26 +175,41 @@ def _read(text: str, where: str
     return terms, entries, _scoring(data, where)
 
 
+def term_words(terms: Terms, name: str, where: str, within: tuple[str, ...] = ()) -> list[str]:
+    """The words of the term list ``name``. A list may include another: a word that is
+    just "{other}" stands for that list's words."""
+    words = terms.get(name)
+    if words is None:
+        raise InputFileError(f"{where}: unknown term list {{{name}}} "
+                             f"(defined: {', '.join(sorted(terms)) or 'none'})")
+    if name in within:
+        raise InputFileError(f"{where}: term list {{{name}}} includes itself "
+                             f"(through {' -> '.join(within)})")
+    found: list[str] = []
+    for word in words:
+        included = _TERM.fullmatch(word)
+        if included:
+            found += term_words(terms, included.group(1), where, (*within, name))
+        else:
+            found.append(word)
+    return found
+
+
+def spell_terms(pattern: str, terms: Terms, where: str) -> str:
+    """A pattern with each {name} spelled out as a group of the list's words:
+    "{kratom} withdrawal" becomes "(?:kratom|ketum|biak|...) withdrawal"."""
+    return _TERM.sub(lambda m: "(?:" + "|".join(term_words(terms, m.group(1), where)) + ")",
+                     pattern)
+
+
 def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
-    """Patterns with {name} spelled out from [terms]: "{kratom} withdrawal" becomes
-    "(?:kratom|ketum|biak|...) withdrawal"."""
-    def spell(pattern: object) -> object:
-        if not isinstance(pattern, str):
-            return pattern
-
-        def one(match: re.Match[str]) -> str:
-            words = terms.get(match.group(1))
-            if words is None:
-                raise InputFileError(f"{where}: unknown term list {{{match.group(1)}}} "
-                                     f"(defined: {', '.join(sorted(terms)) or 'none'})")
-            return "(?:" + "|".join(words) + ")"
-        return _TERM.sub(one, pattern)
-
+    """A rule's patterns with their {name}s spelled out from [terms]."""
     expanded = dict(raw)
     for key in ("patterns", "unless", "absent"):
         value = raw.get(key)
         if isinstance(value, list):
-            expanded[key] = [spell(p) for p in value]
+            expanded[key] = [spell_terms(p, terms, where) if isinstance(p, str) else p
+                             for p in value]
     return expanded
 
 
