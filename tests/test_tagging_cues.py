@@ -447,6 +447,40 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "Results of blood tests performed on all patients monthly were reviewed.", "cohort"),
     ("Mitragynine in a screening programme", "Mitragynine was found in 31 of 2,040 screened "
      "drivers, most of them young men.", "cross-sectional"),
+    ("Kratom, pain and sleep in everyday life", "For three weeks, 120 adults who take kratom "
+     "answered phone prompts four times a day, and multilevel models estimated within-person "
+     "changes in pain after each dose.", "cohort"),
+    ("Why adults take kratom: baseline data from an ecological momentary assessment study",
+     "Before 14 days of smartphone prompts, 250 adults completed a baseline survey on reasons "
+     "for use.", "cross-sectional"),
+    ("Mitragynine for low mood: a look at the evidence", "Rodent studies show shorter "
+     "immobility in the forced swim test and more open-arm time in the elevated plus maze "
+     "after mitragynine. This article reviews what such findings mean for people.", "review"),
+    ("Kratom and hyponatraemia: a case report and systematic review", "A 40-year-old woman "
+     "presented with confusion after daily kratom tea. We searched PubMed and Embase for "
+     "similar patients and included 11 reports.", "systematic-review"),
+    ("Kratom exposure before birth at one hospital", "METHODS: We reviewed all births "
+     "between 2017 and 2021 with mitragynine in maternal urine. RESULTS: Neonatal withdrawal "
+     "developed in 11 of 19 infants.", "cross-sectional"),
+    ("Kratom shots at gas stations: an audit of convenience stores in Ohio", "",
+     "cross-sectional"),
+    ("Kratom use in everyday life", "After a baseline survey, 80 adults who use kratom "
+     "completed smartphone surveys five times a day for 14 days.", "cohort"),
+    # How often people take kratom, a crossover trial's comparisons and other people's
+    # animal studies are not momentary assessment, no own fieldwork or no review.
+    ("Kratom tea drinking among rice farmers in Kelantan", "We interviewed 210 farmers with a "
+     "structured questionnaire. Most said they drank kratom tea three times daily, before and "
+     "after work.", "cross-sectional"),
+    ("Mitragynine and oxycodone in people who use opioids", "In a randomised double-blind "
+     "crossover study, 16 volunteers received mitragynine, oxycodone and placebo on separate "
+     "days. Within-person effects on drug liking and pupil size were compared.", "rct"),
+    ("Kratom in Perak: an ethnographic study", "We conducted ethnographic studies in three "
+     "Malay villages, living with 38 men who chew kratom leaves.", "qualitative"),
+    ("Mitragynine in the forced swim test", "Male mice received mitragynine (10 mg/kg). "
+     "Mitragynine reduced immobility time in the forced swim test, in line with what earlier "
+     "rodent studies have shown for opioid agonists.", "animal"),
+    ("Stigma among people who use kratom", "Drawing on the sociological literature on stigma, "
+     "we conducted semi-structured interviews with 25 people who use kratom.", "qualitative"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -477,6 +511,31 @@ def test_two_reviewers_abstracting_charts_are_no_systematic_review(rules: RuleSe
     assert result.design != "systematic-review"
     assert [e.negated for e in result.evidence
             if e.rule_id == "design.systematic-review.text"] == [True]
+
+
+@pytest.mark.parametrize(("abstract", "own"), [
+    ("Drawing on archival, ethnographic and medical literature, this essay follows the leaf "
+     "from tappers' huts to export markets.", False),
+    ("This paper draws on ethnographic fieldwork among farmers and on the historical "
+     "literature.", True),
+])
+def test_ethnographic_literature_drawn_on_is_not_the_papers_own_ethnography(
+        rules: RuleSet, abstract: str, own: bool) -> None:
+    result = _tagged(rules, "Kratom and the plantation economy of southern Thailand", abstract)
+    assert any(e.rule_id == "design.qualitative.text" for e in result.evidence) == own
+
+
+@pytest.mark.parametrize(("title", "negated"), [
+    ("Kratom and hyponatraemia: a case report and systematic review", False),
+    ("Kratom and hyponatraemia: a case report and review of the literature", True),
+])
+def test_a_case_report_is_read_as_a_systematic_review_only_when_it_says_so(
+        rules: RuleSet, title: str, negated: bool) -> None:
+    # TAXONOMY.md: the first design that applies, and systematic reviews come before case
+    # reports; "a case report and review of the literature" is a case report.
+    result = tag_document(Document(title=title), rules)
+    assert [e.negated for e in result.evidence
+            if e.rule_id == "design.systematic-review.title"] == [negated]
 
 
 def test_a_typeset_hyphen_reads_as_a_hyphen_and_evidence_keeps_it(rules: RuleSet) -> None:
