@@ -335,10 +335,49 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Kratom exports", "A federal ban would cost jobs in the export sector.", "social"),
     ("Opioid treatment programmes in Kentucky",
      "Programme details came from the state's licensing database.", "legal"),
+    ("Death after kratom and sertraline", "Mitragynine measured 0.4 mg/L in heart blood; an "
+     "antidepressant, sertraline, was also detected.", "mood"),
+    ("Memory after general anaesthesia", "A mandatory recall visit at 12 months tested free "
+     "recall of word lists.", "legal"),
+    ("Drug safety signals in primary care", "Adverse drug reactions from community pharmacists "
+     "were coded.", "social"),
+    ("Discharge against medical advice in a children's ward", "The parents threatened to leave "
+     "against medical advice.", "social"),
+    ("Pregnancy toxicosis in Boer goats", "Ketone bodies were measured in 40 does.", "safety"),
+    ("Salmonella after kratom", "Its seller later withdrew the lot in a voluntary recall.",
+     "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
     assert outcome not in _tagged(rules, title, abstract).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Kratom toxicosis in two cats", "Both cats became sedated after eating kratom capsules "
+     "left on a table.", "safety"),
+    ("Supratherapeutic cyclosporine levels in a heart transplant recipient who drank kratom "
+     "tea", "", "safety"),
+    ("Kratom and motherhood", "Of 300 mothers surveyed, 41 said they had taken kratom during a "
+     "pregnancy.", "safety"),
+    ("Kratom calls to one poison control service", "A quarter of the calls concerned "
+     "intentional self-harm.", "mood"),
+    ("Psychiatric and cardiac adverse events in kratom reports to regulators", "", "mood"),
+    ("A student dependent on kratom", "He missed nine days of school that term while dosing "
+     "kratom.", "social"),
+    ("Relapse to kratom in a teacher", "Her partner threatened to divorce her when she "
+     "relapsed.", "social"),
+    ("Kratom use in Kedah: an interview study", "Participants described community and family "
+     "reactions to chewing the leaf.", "social"),
+    ("Kratom products and Salmonella", "Regulators issued an FDA recall order for two brands.",
+     "legal"),
+    ("Stopping kratom abruptly: one patient's course", "A 40-year-old man with hypertension "
+     "and anxiety developed psychosis three days after stopping kratom.", "mood"),
+    ("Mitragynine after unpredictable stress in rats", "Antidepressant efficacy was identified "
+     "at 10 mg/kg.", "mood"),
+])
+def test_outcomes_named_the_way_kratom_papers_name_them(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome in _tagged(rules, title, abstract).outcomes
 
 
 @pytest.mark.parametrize(("title", "abstract", "design"), [
