@@ -344,6 +344,10 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Discharge against medical advice in a children's ward", "The parents threatened to leave "
      "against medical advice.", "social"),
     ("Pregnancy toxicosis in Boer goats", "Ketone bodies were measured in 40 does.", "safety"),
+    ("Hiding kratom use from clinicians", "Stigma was scored with the Substance Abuse "
+     "Self-Stigma Scale.", "safety"),
+    ("Drinking among kratom consumers", "The questionnaire included the Alcohol Use Disorders "
+     "Identification Test.", "safety"),
     ("Salmonella after kratom", "Its seller later withdrew the lot in a voluntary recall.",
      "legal"),
 ])
