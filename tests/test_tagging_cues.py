@@ -344,6 +344,15 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Discharge against medical advice in a children's ward", "The parents threatened to leave "
      "against medical advice.", "social"),
     ("Pregnancy toxicosis in Boer goats", "Ketone bodies were measured in 40 does.", "safety"),
+    ("Childhood trauma and kratom", "Kratom users reported more adverse childhood events than "
+     "non-users.", "safety"),
+    ("Kratom use among veterans with traumatic brain injury", "", "safety"),
+    ("Colorectal screening uptake", "We examined the role of family history in screening "
+     "uptake.", "social"),
+    ("Mood in kratom drinkers", "Drinkers and non-drinkers had similar age, marital status and "
+     "income.", "social"),
+    ("Consumers' regulatory wishes", "Respondents' attitudes about restrictions such as age "
+     "limits or a statewide prohibition were rated.", "social"),
     ("Hiding kratom use from clinicians", "Stigma was scored with the Substance Abuse "
      "Self-Stigma Scale.", "safety"),
     ("Drinking among kratom consumers", "The questionnaire included the Alcohol Use Disorders "
@@ -374,6 +383,20 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "reactions to chewing the leaf.", "social"),
     ("Kratom products and Salmonella", "Regulators issued an FDA recall order for two brands.",
      "legal"),
+    ("Kratom tea and skin colour", "We consider the rash an adverse skin reaction from daily "
+     "kratom drinking.", "safety"),
+    ("Acute kidney injury after drinking a kratom extract", "", "safety"),
+    ("Villagers' views of ketum", "Chewers called the leaf's dependence-producing properties "
+     "normal.", "safety"),
+    ("Kratom drinking in high schools: the role of friends and parents", "", "social"),
+    ("Police and kratom users", "We asked about the consequences for their family and work "
+     "of being fined.", "social"),
+    ("Kratom use and family life over two years", "Each follow-up visit recorded job changes "
+     "and changes in marital status.", "social"),
+    ("Catalepsy and climbing in mice given a kratom extract", "The extract showed "
+     "antipsychotic-like activity at 100 mg/kg.", "mood"),
+    ("Kratom sales to teenagers", "We measured compliance with age restrictions through "
+     "underage purchase attempts at 90 shops.", "legal"),
     ("Stopping kratom abruptly: one patient's course", "A 40-year-old man with hypertension "
      "and anxiety developed psychosis three days after stopping kratom.", "mood"),
     ("Mitragynine after unpredictable stress in rats", "Antidepressant efficacy was identified "
@@ -507,6 +530,16 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "developed in 11 of 19 infants.", "cross-sectional"),
     ("Kratom shots at gas stations: an audit of convenience stores in Ohio", "",
      "cross-sectional"),
+    ("How kratom is shown on Instagram: the 100 most-liked posts", "", "cross-sectional"),
+    ("Kratom and the liver: what clinicians see", "This article reviews published case "
+     "series and pharmacovigilance reports of hepatotoxicity. Most of the people described "
+     "were young men with jaundice.", "review"),
+    ("Pharmacy students' knowledge and attitudes about kratom and the legal status of herbal "
+     "products", "In 2023, 410 students completed a questionnaire in class.", "cross-sectional"),
+    ("Kratom calls in one state", "This article describes kratom exposures reported to a state "
+     "poison center network. Of 187 exposures, 60% involved men.", "cross-sectional"),
+    ("Kratom talk online", "We analysed the most popular posts in a kratom forum using "
+     "grounded theory.", "qualitative"),
     ("Kratom use in everyday life", "After a baseline survey, 80 adults who use kratom "
      "completed smartphone surveys five times a day for 14 days.", "cohort"),
     # How often people take kratom, a crossover trial's comparisons and other people's
