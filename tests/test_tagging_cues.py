@@ -542,8 +542,10 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "grounded theory.", "qualitative"),
     ("Kratom use in everyday life", "After a baseline survey, 80 adults who use kratom "
      "completed smartphone surveys five times a day for 14 days.", "cohort"),
-    # How often people take kratom, a crossover trial's comparisons and other people's
-    # animal studies are not momentary assessment, no own fieldwork or no review.
+    # Guards: how often people take kratom is not prompting, a crossover trial's
+    # within-person effects make no cohort, a study's own ethnographic work stays
+    # qualitative, rodent studies cited beside an experiment's results keep it animal, and
+    # literature drawn on for theory does not make an interview study a review.
     ("Kratom tea drinking among rice farmers in Kelantan", "We interviewed 210 farmers with a "
      "structured questionnaire. Most said they drank kratom tea three times daily, before and "
      "after work.", "cross-sectional"),
