@@ -6,9 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
+from kratomlit.jobs import tag_papers
 
 from conftest import LABELS, one_line_error
 
@@ -97,6 +99,52 @@ def test_evaluate_reports_figures_that_match_the_labels(runner: CliRunner, real_
             got, want = outcomes[int(label["pmid"])], set(label["outcomes"])
             tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
     assert data["outcome_micro_f1_high_confidence"] == round(2 * tp / (2 * tp + fp + fn), 3)
+
+
+# What a tag run leaves, time stamps aside.
+_TAGGED = ["SELECT paper_id, design, outcomes, n_participants, population, design_source, "
+           "margin, margins FROM paper_tags ORDER BY paper_id",
+           "SELECT paper_id, axis, value, source, rule_id, field, matched, confidence, negated "
+           "FROM tags ORDER BY paper_id, id",
+           "SELECT paper_id, finding, substances, countries, countries_inferred, measures, "
+           "manual FROM paper_extraction ORDER BY paper_id"]
+
+
+def _in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tag a small database the way a large one is: a chunk per paper, forked workers."""
+    monkeypatch.setattr(tag_papers, "CHUNK", 1)
+    monkeypatch.setattr(tag_papers, "_workers", lambda total: 2)
+
+
+def test_forked_workers_tag_and_extract_as_one_process_does(
+        runner: CliRunner, synthetic_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["tag", "--all", "-q"]).exit_code == 0
+    one = [_query(synthetic_db, sql) for sql in _TAGGED]
+    assert all(one)
+    _in_workers(monkeypatch)
+    _query(synthetic_db, "DELETE FROM paper_extraction")
+    result = runner.invoke(app, ["tag", "--all", "-q"])
+    assert result.exit_code == 0, result.output
+    assert [_query(synthetic_db, sql) for sql in _TAGGED] == one
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_pattern_part_that_fails_only_when_a_paper_needs_it_changes_nothing(
+        runner: CliRunner, synthetic_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        workers: bool) -> None:
+    # Parts of a pattern compile when a paper first needs them. This one is valid whole,
+    # but its part "kratom \1" refers to a group only the other part has.
+    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
+    before = [_query(synthetic_db, sql) for sql in _TAGGED]
+    late = tmp_path / "late.toml"
+    late.write_text("[[rule]]\nid = 'local.late'\naxis = 'outcome'\ntag = 'social'\n"
+                    "fields = ['title']\npatterns = ['(?:(placebo)|kratom) \\1']\n")
+    if workers:
+        _in_workers(monkeypatch)
+    error = one_line_error(runner.invoke(app, ["tag", "--all", "--rules", str(late)]),
+                           "late.toml", "local.late", "invalid pattern")
+    assert "kratom" in error
+    assert [_query(synthetic_db, sql) for sql in _TAGGED] == before
 
 
 def test_user_rules_file_beside_the_database_is_used(runner: CliRunner, real_db: Path) -> None:

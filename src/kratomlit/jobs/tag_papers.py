@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -39,6 +40,9 @@ from kratomlit.tagging.rules import load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
 
 CHUNK = 500  # papers read, tagged and written per step: flat memory on any database
+# Chunks read and sent to extraction before the rules compile: about what the extraction
+# worker finishes meanwhile.
+EXTRACT_AHEAD = 12
 EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word
 
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
@@ -147,75 +151,101 @@ class _Chunk:
     summary: TagSummary = field(default_factory=TagSummary)
 
 
-@dataclass
-class _Inputs:
-    """What tagging a chunk reads besides the papers: read in the parent, which owns the
-    store, and sent along to a worker."""
-
-    sources: dict[int, ExtractionSource]
-    manual: dict[int, list[ManualTag]]
-    manual_extraction: dict[int, dict[str, Any]]
-
-
-# The rules (and extraction vocabulary) compiled in the parent; forked workers inherit them
+# The rules and the extraction vocabulary loaded in the parent; forked workers inherit them
 # instead of compiling every pattern again.
 _worker_rules: RuleSet | None = None
 _worker_vocabulary: Vocabulary | None = None
 
 
-def _tag_rows(rows: list[TagSource], inputs: _Inputs, stamp: str, rules: RuleSet | None = None,
-              vocabulary: Vocabulary | None = None) -> _Chunk:
+def _tag_rows(rows: list[TagSource], manual: dict[int, list[ManualTag]], stamp: str,
+              rules: RuleSet | None = None) -> _Chunk:
     rules = rules or _worker_rules
-    vocabulary = vocabulary or _worker_vocabulary
-    assert rules is not None and vocabulary is not None
+    assert rules is not None
     chunk = _Chunk([row[0] for row in rows])
     summary = chunk.summary
     for row in rows:
         pmid = row[0]
         result = tag_document(document(row[1:]), rules)
         chunk.evidence.extend(_evidence_rows(pmid, result, stamp))
-        manual = inputs.manual.get(pmid, [])
-        tags = effective(result, manual, functools.partial(_text, row[2]))
+        kept = manual.get(pmid, [])
+        tags = effective(result, kept, functools.partial(_text, row[2]))
         chunk.paper_tags.append(_paper_tags_row(pmid, tags, stamp))
-        summary.manual_kept += bool(manual)
+        summary.manual_kept += bool(kept)
         summary.designs[tags.design] += 1
         summary.outcomes.update(tags.outcomes)
-        chunk.extraction.append(extraction_row(
-            pmid, extract_paper(vocabulary, row, inputs.sources.get(pmid)),
-            inputs.manual_extraction.get(pmid, {}), stamp))
     summary.tagged = len(rows)
     return chunk
+
+
+def _extract_rows(rows: list[TagSource], sources: dict[int, ExtractionSource],
+                  manual: dict[int, dict[str, Any]], stamp: str,
+                  vocabulary: Vocabulary | None = None) -> list[tuple[Any, ...]]:
+    vocabulary = vocabulary or _worker_vocabulary
+    assert vocabulary is not None
+    return [extraction_row(row[0], extract_paper(vocabulary, row, sources.get(row[0])),
+                           manual.get(row[0], {}), stamp) for row in rows]
 
 
 def _text(value: str | None) -> str:
     return value or ""
 
 
-def _inputs(store: Store, rows: list[TagSource]) -> _Inputs:
+def _manual(store: Store, rows: list[TagSource]) -> dict[int, list[ManualTag]]:
+    return store.manual_tags([row[0] for row in rows])
+
+
+def _extraction_inputs(store: Store, rows: list[TagSource]
+                       ) -> tuple[dict[int, ExtractionSource], dict[int, dict[str, Any]]]:
     pmids = [row[0] for row in rows]
-    return _Inputs(store.extraction_sources(pmids), store.manual_tags(pmids),
-                   store.manual_extraction(pmids))
+    return store.extraction_sources(pmids), store.manual_extraction(pmids)
 
 
-def _tagged_chunks(store: Store, everything: bool, rules: RuleSet, workers: int, stamp: str,
-                   vocabulary: Vocabulary) -> Iterator[_Chunk]:
-    """Tag chunk after chunk; with several workers, a few chunks run ahead in parallel."""
+Extracted = Future[list[tuple[Any, ...]]]
+
+
+def _tagged_chunks(store: Store, everything: bool, rule_files: list[Path] | None,
+                   workers: int, stamp: str) -> Iterator[_Chunk]:
+    """Tag and extract chunk after chunk. With several workers a few chunks run ahead in
+    parallel, and extraction, which needs no rules, has a worker of its own: it starts on
+    the first chunks while the parent compiles the rules (half a second or so)."""
     global _worker_rules, _worker_vocabulary
+    vocabulary = load_vocabulary(rule_files)
     chunks = store.papers_to_tag(everything, CHUNK)
     if workers <= 1:
+        rules = _ruleset(rule_files)
         for rows in chunks:
-            yield _tag_rows(rows, _inputs(store, rows), stamp, rules, vocabulary)
+            chunk = _tag_rows(rows, _manual(store, rows), stamp, rules)
+            chunk.extraction = _extract_rows(rows, *_extraction_inputs(store, rows), stamp,
+                                             vocabulary)
+            yield chunk
         return
-    _worker_rules, _worker_vocabulary = rules, vocabulary  # before the fork
+    _worker_vocabulary = vocabulary  # before the fork
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[Future[_Chunk]] = deque()
-        for rows in chunks:
-            pending.append(pool.submit(_tag_rows, rows, _inputs(store, rows), stamp))
-            if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    extracting = ProcessPoolExecutor(1, mp_context=context)
+    try:
+        def extract(rows: list[TagSource]) -> tuple[list[TagSource], Extracted]:
+            return rows, extracting.submit(_extract_rows, rows, *_extraction_inputs(store, rows),
+                                           stamp)
+
+        ahead = [extract(rows) for rows in itertools.islice(chunks, EXTRACT_AHEAD)]
+        _worker_rules = _ruleset(rule_files)  # a bad file fails before anything is written
+        with ProcessPoolExecutor(workers, mp_context=context) as tagging:
+            pending: deque[tuple[Future[_Chunk], Extracted]] = deque()
+            for rows, extraction in itertools.chain(ahead, map(extract, chunks)):
+                pending.append((tagging.submit(_tag_rows, rows, _manual(store, rows), stamp),
+                                extraction))
+                while len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
+                    yield _joined(*pending.popleft())
+            while pending:
+                yield _joined(*pending.popleft())
+    finally:
+        extracting.shutdown(cancel_futures=True)
+
+
+def _joined(tagged: Future[_Chunk], extraction: Extracted) -> _Chunk:
+    chunk = tagged.result()
+    chunk.extraction = extraction.result()
+    return chunk
 
 
 def _workers(total: int) -> int:
@@ -231,14 +261,11 @@ def _workers(total: int) -> int:
 def tag_store(store: Store, *, everything: bool = False, rule_files: list[Path] | None = None,
               progress: Progress | None = None) -> TagSummary:
     """Tag untagged papers (``everything``: recompute all automatic tags), in one transaction."""
-    rules = _ruleset(rule_files)  # compiled once; a bad file fails before any work
-    vocabulary = load_vocabulary(rule_files)
     summary = TagSummary()
     stamp = _now()
     with store.transaction():
         total = store.count_to_tag(everything)
-        for chunk in _tagged_chunks(store, everything, rules, _workers(total), stamp,
-                                    vocabulary):
+        for chunk in _tagged_chunks(store, everything, rule_files, _workers(total), stamp):
             store.replace_extraction(chunk.extraction)
             store.replace_auto_tags(chunk.pmids, chunk.evidence, chunk.paper_tags)
             summary.tagged += chunk.summary.tagged

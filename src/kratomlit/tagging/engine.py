@@ -146,7 +146,7 @@ class RuleSet:
         # What each candidate runs: its rule, field (index, name), and its pattern's literal
         # start, regex, left boundary checked by hand, and index among the rule's patterns.
         number = numbering(self.rules)
-        self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative.regex,
+        self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative,
                                       alternative.check_left, alternative.pattern)
                     for r, rule in enumerate(self.rules)
                     for f, name in enumerate(TEXT_FIELDS) if name in rule.fields
@@ -256,7 +256,7 @@ class RuleSet:
         current, count = -1, 0
         run = self.run
         for candidate in candidates:
-            r, f, name, prefix, regex, check_left, pattern = run[candidate]
+            r, f, name, prefix, alternative, check_left, pattern = run[candidate]
             if r != current:
                 while pending and pending[-1] <= r:
                     found.extend(listed[pending.pop()])
@@ -273,6 +273,7 @@ class RuleSet:
                     first = firsts[f][prefix] = lowered.find(prefix)
                 if first < 0:
                     continue
+            regex = alternative.regex
             found_at = regex.search(lowered, first)  # most fail here, with no iterator made
             if found_at is None:
                 continue

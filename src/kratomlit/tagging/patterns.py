@@ -42,13 +42,14 @@ def _scan(source: str) -> Iterator[tuple[int, str, int]]:
             in_class = char == "["
 
 
-def _top_level_split(source: str) -> list[str]:
+@functools.lru_cache(maxsize=8192)  # the parts of a pattern split up share their groups
+def _top_level_split(source: str) -> tuple[str, ...]:
     """Branches of ``source`` separated by "|" outside groups and classes."""
     if "|" not in source:
-        return [source]  # most patterns: no need to read them character by character
+        return (source,)  # most patterns: no need to read them character by character
     cuts = [i for i, char, depth in _scan(source) if char == "|" and depth == 0]
     bounds = [-1, *cuts, len(source)]
-    return [source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return tuple(source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False))
 
 
 def _top_groups(source: str) -> list[tuple[int, int]]:
@@ -141,7 +142,7 @@ class Alternative:
     """One pattern of a rule, compiled so that a literal start uses re's fast search."""
 
     keys: frozenset[str] | None
-    regex: re.Pattern[str]
+    source: str  # the regular expression, compiled on first use (see ``regex``)
     check_left: bool  # the word boundary before the match is checked by hand
     pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
@@ -152,6 +153,14 @@ class Alternative:
     # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
     then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
     words: frozenset[str] = frozenset()  # whole words the literal start has
+    invalid: str = ""  # the error if it fails to compile: its file, rule and pattern
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        try:
+            return re.compile(self.source)
+        except re.error as exc:  # a part of a valid pattern can refer to a group it lacks
+            raise InputFileError(f"{self.invalid} ({exc})") from None
 
 
 def _branches(lowered: str, limit: int = 128) -> list[str]:
@@ -181,7 +190,7 @@ def _branches(lowered: str, limit: int = 128) -> list[str]:
 _AFTER_OPTIONAL_WORDS = re.compile(r"[ '\-/]\)(?:[?*+]|\{\d*,?\d*\})\??$")
 
 
-def _first_words(choices: list[str]) -> frozenset[str] | None:
+def _first_words(choices: tuple[str, ...]) -> frozenset[str] | None:
     """The whole first word of every choice ("recruited", "enrolled"), or None when one
     starts with part of a word or with no literal."""
     words = set()
@@ -281,26 +290,38 @@ def _class_end(lowered: str, i: int) -> int:
 
 def alternatives(patterns: list[str], where: str, *, spell: bool = False
                  ) -> tuple[Alternative, ...]:
+    """A rule's patterns as alternatives. A pattern split into several is compiled whole
+    here, so that a bad rules file is one clear error before anything runs, and each part
+    only when a paper first needs it: most parts ("paynantheine-induced …") are rare, and
+    compiling them all up front took half the time of loading the rules."""
     compiled = []
     for index, pattern in enumerate(patterns):
-        for lowered in _branches(lower_pattern(pattern)):
-            keys = literal_keys(lowered)
-            # A leading \b (or lookbehind) disables re's literal-prefix search and costs
-            # ten times more, so the left boundary is checked in Python when possible.
-            source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+        lowered = lower_pattern(pattern)
+        invalid = f"{where}: invalid pattern {pattern!r}"
+        found = [_alternative(branch, index, spell, invalid) for branch in _branches(lowered)]
+        if len(found) == 1:
+            found[0].regex  # noqa: B018 (compiled now: one part runs as often as its rule)
+        else:
             try:
-                regex = re.compile(source)
+                re.compile(lowered)
             except re.error as exc:
-                raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
-            prefix, cut = _literal_start(lowered) if keys else ("", False)
-            words = re.findall(r"\w+", prefix)
-            if cut and words and prefix[-1:].isalnum():
-                words.pop()  # a word cut short by the end of the literal start
-            compiled.append(Alternative(keys, regex, bool(keys), index, prefix,
-                                        _spelled(lowered) if spell else None,
-                                        _then_keys(lowered),
-                                        frozenset(words)))
+                raise InputFileError(f"{invalid} ({exc})") from None
+        compiled.extend(found)
     return tuple(compiled)
+
+
+def _alternative(lowered: str, index: int, spell: bool, invalid: str) -> Alternative:
+    keys = literal_keys(lowered)
+    # A leading \b (or lookbehind) disables re's literal-prefix search and costs ten
+    # times more, so the left boundary is checked in Python when possible.
+    source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
+    prefix, cut = _literal_start(lowered) if keys else ("", False)
+    words = re.findall(r"\w+", prefix)
+    if cut and words and prefix[-1:].isalnum():
+        words.pop()  # a word cut short by the end of the literal start
+    return Alternative(keys, source, bool(keys), index, prefix,
+                       _spelled(lowered) if spell else None, _then_keys(lowered),
+                       frozenset(words), invalid)
 
 
 def _spelled(lowered: str, limit: int = 256) -> frozenset[str] | None:
