@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kratomlit.cli import app
+from kratomlit.errors import InputFileError
 from kratomlit.jobs import tag_papers
 
 from conftest import LABELS, one_line_error
@@ -111,8 +112,10 @@ _TAGGED = ["SELECT paper_id, design, outcomes, n_participants, population, desig
 
 
 def _in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tag a small database the way a large one is: a chunk per paper, forked workers."""
+    """Tag a small database the way a large one is: a chunk per paper, forked workers, the
+    first chunks extracted by the child that starts before the rules compile."""
     monkeypatch.setattr(tag_papers, "CHUNK", 1)
+    monkeypatch.setattr(tag_papers, "EXTRACT_AHEAD", 3)
     monkeypatch.setattr(tag_papers, "_workers", lambda total: 2)
 
 
@@ -126,6 +129,20 @@ def test_forked_workers_tag_and_extract_as_one_process_does(
     result = runner.invoke(app, ["tag", "--all", "-q"])
     assert result.exit_code == 0, result.output
     assert [_query(synthetic_db, sql) for sql in _TAGGED] == one
+
+
+def test_a_failure_in_the_early_extraction_is_one_line_and_changes_nothing(
+        runner: CliRunner, synthetic_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
+    before = [_query(synthetic_db, sql) for sql in _TAGGED]
+
+    def broken(*args: object) -> None:
+        raise InputFileError("extraction went wrong")
+
+    monkeypatch.setattr(tag_papers, "extract_paper", broken)  # the forked child has it too
+    _in_workers(monkeypatch)
+    one_line_error(runner.invoke(app, ["tag", "--all"]), "extraction went wrong")
+    assert [_query(synthetic_db, sql) for sql in _TAGGED] == before
 
 
 @pytest.mark.parametrize("workers", [False, True])

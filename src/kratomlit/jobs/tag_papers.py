@@ -19,6 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -151,101 +152,132 @@ class _Chunk:
     summary: TagSummary = field(default_factory=TagSummary)
 
 
+@dataclass
+class _Inputs:
+    """What tagging and extracting a chunk read besides the papers: read in the parent,
+    which owns the store, and sent along to a worker."""
+
+    manual: dict[int, list[ManualTag]]
+    sources: dict[int, ExtractionSource]
+    manual_extraction: dict[int, dict[str, Any]]
+
+
 # The rules and the extraction vocabulary loaded in the parent; forked workers inherit them
 # instead of compiling every pattern again.
 _worker_rules: RuleSet | None = None
 _worker_vocabulary: Vocabulary | None = None
 
 
-def _tag_rows(rows: list[TagSource], manual: dict[int, list[ManualTag]], stamp: str,
-              rules: RuleSet | None = None) -> _Chunk:
-    rules = rules or _worker_rules
-    assert rules is not None
+def _tag_rows(rows: list[TagSource], inputs: _Inputs, stamp: str, extract: bool = True
+              ) -> _Chunk:
+    """A chunk tagged, and extracted unless that is done already (see _tagged_chunks)."""
+    assert _worker_rules is not None
     chunk = _Chunk([row[0] for row in rows])
     summary = chunk.summary
     for row in rows:
         pmid = row[0]
-        result = tag_document(document(row[1:]), rules)
+        result = tag_document(document(row[1:]), _worker_rules)
         chunk.evidence.extend(_evidence_rows(pmid, result, stamp))
-        kept = manual.get(pmid, [])
-        tags = effective(result, kept, functools.partial(_text, row[2]))
+        manual = inputs.manual.get(pmid, [])
+        tags = effective(result, manual, functools.partial(_text, row[2]))
         chunk.paper_tags.append(_paper_tags_row(pmid, tags, stamp))
-        summary.manual_kept += bool(kept)
+        summary.manual_kept += bool(manual)
         summary.designs[tags.design] += 1
         summary.outcomes.update(tags.outcomes)
     summary.tagged = len(rows)
+    if extract:
+        chunk.extraction = _extract_rows(rows, inputs, stamp)
     return chunk
 
 
-def _extract_rows(rows: list[TagSource], sources: dict[int, ExtractionSource],
-                  manual: dict[int, dict[str, Any]], stamp: str,
-                  vocabulary: Vocabulary | None = None) -> list[tuple[Any, ...]]:
-    vocabulary = vocabulary or _worker_vocabulary
-    assert vocabulary is not None
-    return [extraction_row(row[0], extract_paper(vocabulary, row, sources.get(row[0])),
-                           manual.get(row[0], {}), stamp) for row in rows]
+def _extract_rows(rows: list[TagSource], inputs: _Inputs, stamp: str) -> list[tuple[Any, ...]]:
+    assert _worker_vocabulary is not None
+    return [extraction_row(row[0], extract_paper(_worker_vocabulary, row,
+                                                 inputs.sources.get(row[0])),
+                           inputs.manual_extraction.get(row[0], {}), stamp) for row in rows]
+
+
+def _extract_early(chunks: list[tuple[list[TagSource], _Inputs]], stamp: str,
+                   sending: Connection) -> None:
+    """In a child forked before the rules compile: the first chunks' extraction, sent back
+    in one message (the parent reads it once the rules are compiled)."""
+    try:
+        found: list[list[tuple[Any, ...]]] | Exception = [
+            _extract_rows(rows, inputs, stamp) for rows, inputs in chunks]
+    except Exception as exc:  # noqa: BLE001 (the parent reports it)
+        found = exc
+    sending.send(found)
+
+
+def _received(receiving: Connection) -> Iterator[list[tuple[Any, ...]]]:
+    """The early child's extraction, chunk by chunk (read when first needed)."""
+    found = receiving.recv()
+    if isinstance(found, Exception):
+        raise found
+    yield from found
+
+
+def _drained(items: deque[Any]) -> Iterator[Any]:
+    while items:
+        yield items.popleft()  # what is sent is not kept
 
 
 def _text(value: str | None) -> str:
     return value or ""
 
 
-def _manual(store: Store, rows: list[TagSource]) -> dict[int, list[ManualTag]]:
-    return store.manual_tags([row[0] for row in rows])
-
-
-def _extraction_inputs(store: Store, rows: list[TagSource]
-                       ) -> tuple[dict[int, ExtractionSource], dict[int, dict[str, Any]]]:
+def _inputs(store: Store, rows: list[TagSource]) -> _Inputs:
     pmids = [row[0] for row in rows]
-    return store.extraction_sources(pmids), store.manual_extraction(pmids)
-
-
-Extracted = Future[list[tuple[Any, ...]]]
+    return _Inputs(store.manual_tags(pmids), store.extraction_sources(pmids),
+                   store.manual_extraction(pmids))
 
 
 def _tagged_chunks(store: Store, everything: bool, rule_files: list[Path] | None,
                    workers: int, stamp: str) -> Iterator[_Chunk]:
-    """Tag and extract chunk after chunk. With several workers a few chunks run ahead in
-    parallel, and extraction, which needs no rules, has a worker of its own: it starts on
-    the first chunks while the parent compiles the rules (half a second or so)."""
+    """Tag and extract chunk after chunk; with several workers, a few chunks run ahead in
+    parallel. Extraction needs no rules, so the first chunks' is done by a child forked
+    before the parent compiles the rules (half a second), on the core that would wait."""
     global _worker_rules, _worker_vocabulary
-    vocabulary = load_vocabulary(rule_files)
+    _worker_vocabulary = load_vocabulary(rule_files)
     chunks = store.papers_to_tag(everything, CHUNK)
     if workers <= 1:
-        rules = _ruleset(rule_files)
+        _worker_rules = _ruleset(rule_files)
         for rows in chunks:
-            chunk = _tag_rows(rows, _manual(store, rows), stamp, rules)
-            chunk.extraction = _extract_rows(rows, *_extraction_inputs(store, rows), stamp,
-                                             vocabulary)
-            yield chunk
+            yield _tag_rows(rows, _inputs(store, rows), stamp)
         return
-    _worker_vocabulary = vocabulary  # before the fork
     context = multiprocessing.get_context("fork")
-    extracting = ProcessPoolExecutor(1, mp_context=context)
+    ahead = deque((rows, _inputs(store, rows)) for rows in itertools.islice(chunks, EXTRACT_AHEAD))
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_extract_early, args=(list(ahead), stamp, sending),
+                            daemon=True)
+    child.start()  # no thread runs yet: forking is safe, now and for the pool below
+    sending.close()
     try:
-        def extract(rows: list[TagSource]) -> tuple[list[TagSource], Extracted]:
-            return rows, extracting.submit(_extract_rows, rows, *_extraction_inputs(store, rows),
-                                           stamp)
-
-        ahead = [extract(rows) for rows in itertools.islice(chunks, EXTRACT_AHEAD)]
         _worker_rules = _ruleset(rule_files)  # a bad file fails before anything is written
-        with ProcessPoolExecutor(workers, mp_context=context) as tagging:
-            pending: deque[tuple[Future[_Chunk], Extracted]] = deque()
-            for rows, extraction in itertools.chain(ahead, map(extract, chunks)):
-                pending.append((tagging.submit(_tag_rows, rows, _manual(store, rows), stamp),
-                                extraction))
-                while len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
-                    yield _joined(*pending.popleft())
+        early_rows = _received(receiving)
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            pending: deque[Future[_Chunk]] = deque()
+            early, done = len(ahead), 0
+
+            def finished() -> _Chunk:
+                nonlocal done
+                chunk = pending.popleft().result()
+                if done < early:
+                    chunk.extraction = next(early_rows)
+                done += 1
+                return chunk
+
+            later = ((rows, _inputs(store, rows)) for rows in chunks)
+            for i, (rows, inputs) in enumerate(itertools.chain(_drained(ahead), later)):
+                pending.append(pool.submit(_tag_rows, rows, inputs, stamp, i >= early))
+                if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
+                    yield finished()
             while pending:
-                yield _joined(*pending.popleft())
+                yield finished()
     finally:
-        extracting.shutdown(cancel_futures=True)
-
-
-def _joined(tagged: Future[_Chunk], extraction: Extracted) -> _Chunk:
-    chunk = tagged.result()
-    chunk.extraction = extraction.result()
-    return chunk
+        child.terminate()  # done by now, unless the rules failed
+        child.join()
+        receiving.close()
 
 
 def _workers(total: int) -> int:
