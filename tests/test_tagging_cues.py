@@ -359,6 +359,27 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Identification Test.", "safety"),
     ("Salmonella after kratom", "Its seller later withdrew the lot in a voluntary recall.",
      "legal"),
+    ("Kratom users in three villages", "Addiction Severity Index family scores were low.",
+     "safety"),
+    ("Kratom chewing by fishermen", "Data came from a survey run by a national institute of "
+     "addiction research.", "safety"),
+    ("Kratom vendors and the DEA", "Vendors' mitragynine sales recovered after withdrawal of "
+     "the notice.", "safety"),
+    ("Kratom tea given to rats", "The tea doubled systemic mitragynine exposure relative to "
+     "the isolated alkaloid.", "safety"),
+    ("Kratom in a state youth survey", "Only a minority of pupils perceived high risk in using "
+     "kratom regularly.", "safety"),
+    ("Positive effects associated with kratom consumption: an overview", "", "safety"),
+    ("Kratom and farming communities: a review", "Services might focus on preventing "
+     "problematic use among young men.", "safety"),
+    ("Kratom sellers and the law", "Shop owners' attitudes towards regulating kratom were "
+     "scored on Likert items.", "social"),
+    ("Kratom and new mothers", "Links to the questionnaire were shared in online parenting "
+     "groups.", "social"),
+    ("Self-administration of 7-OH in rats", "Regulatory decisions should separate the two "
+     "alkaloids.", "legal"),
+    ("Kratom among students", "Following the removal of kratom from the narcotics list, use "
+     "among students is a concern. We surveyed 500 students.", "legal"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -401,6 +422,28 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "and anxiety developed psychosis three days after stopping kratom.", "mood"),
     ("Mitragynine after unpredictable stress in rats", "Antidepressant efficacy was identified "
      "at 10 mg/kg.", "mood"),
+    ("Kratom and paranoia in a courier", "Over a month he grew socially isolated and stopped "
+     "answering calls.", "social"),
+    ("Heavy kratom use in a nursing student", "She stopped attending her college classes "
+     "during heavy use.", "social"),
+    ("Peer and school influences on kratom drinking among teenagers", "", "social"),
+    ("Kratom chewing in Pattani since the leaf was delisted from the narcotics schedule", "",
+     "legal"),
+    ("Kratom sales in two provinces", "Sales volumes were compared before and after the legal "
+     "reform in Thailand.", "legal"),
+    ("Compliance of kratom websites with federal advertising rules", "", "legal"),
+    ("Kratom searches online", "Searches for the leaf rose around two federal regulatory "
+     "events.", "legal"),
+    ("Kratom among veterans", "Users answered twelve items on problematic drug use.", "safety"),
+    ("Mitragynine in a nursing mother", "Mitragynine passed into breast milk at low levels.",
+     "safety"),
+    ("Neonatal exposure to mitragynine through nursing", "", "safety"),
+    ("Reversible vasoconstriction syndrome after combined kratom and cocaine use", "",
+     "safety"),
+    ("Death of a teenager after mixed use of kratom and alcohol", "", "safety"),
+    ("A kratom blend in a hotel room", "The man was found dead in the morning.", "safety"),
+    ("Kratom extract and the testes of rats", "Daily dosing impaired fertility in male rats at "
+     "the highest dose.", "safety"),
 ])
 def test_outcomes_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -559,6 +602,26 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "rodent studies have shown for opioid agonists.", "animal"),
     ("Stigma among people who use kratom", "Drawing on the sociological literature on stigma, "
      "we conducted semi-structured interviews with 25 people who use kratom.", "qualitative"),
+    ("Kratom and fatal poisoning: a systematic review of autopsy cases", "Case series and "
+     "single reports about decedents with mitragynine at autopsy were included. We obtained "
+     "data on circumstances from each paper. In all, 35 articles reporting 90 deaths were "
+     "found; decedents were mostly young men.", "systematic-review"),
+    ("Mitragynine in rodent pain models: a meta-analysis", "We searched Scopus and Medline for "
+     "experiments on mice or rats using the hot-plate or tail-flick assay.", "meta-analysis"),
+    ("Kratom in the United States: a narrative review", "Poison centre enquiries about kratom "
+     "have climbed since 2015. Pharmacovigilance reports on kratom have doubled as well.",
+     "review"),
+    ("Kratom leaf trading in a provincial market", "We analysed transaction records of 200 "
+     "registered traders for 2022.", "cross-sectional"),
+    ("Kratom through three centuries", "From colonial archives, this work traces the leaf's "
+     "move into global trade.", "review"),
+    ("Kratom's abuse potential and the eight factors", "METHODS: We gathered the existing "
+     "scientific literature, agency documents and court records.", "review"),
+    ("Kratom packaging in convenience stores", "Staff bought 90 products in 30 stores; the "
+     "packaging was photographed and coded for warnings.", "cross-sectional"),
+    # Guard: a rat searching a maze is no literature search.
+    ("Mitragynine and spatial memory", "Mitragynine-treated rats were tested in a water maze, "
+     "where they searched longer for the submerged platform.", "animal"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:

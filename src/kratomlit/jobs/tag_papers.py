@@ -41,8 +41,8 @@ from kratomlit.tagging.rules import load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
 
 CHUNK = 500  # papers read, tagged and written per step: flat memory on any database
-# Chunks read and sent to extraction before the rules compile: about what the extraction
-# worker finishes meanwhile.
+# Chunks extracted by a child while the parent compiles the rules (see _tagged_chunks):
+# about as many as it finishes meanwhile.
 EXTRACT_AHEAD = 12
 EVIDENCE_PER_TAG = 4  # matches kept per chosen tag: enough to show why, not every word
 
