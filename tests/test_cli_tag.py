@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -131,36 +134,33 @@ def test_forked_workers_tag_and_extract_as_one_process_does(
     assert [_query(synthetic_db, sql) for sql in _TAGGED] == one
 
 
+def _in_the_early_child(fail: Callable[[], None]) -> Callable[..., object]:
+    """extract_paper as it is, except in the child that extracts the first chunks."""
+    real = tag_papers.extract_paper
+
+    def extract(*args: object) -> object:
+        if multiprocessing.current_process().name == tag_papers.EARLY:
+            fail()
+        return real(*args)  # type: ignore[arg-type]
+    return extract
+
+
+def _raise() -> None:
+    raise InputFileError("extraction went wrong")
+
+
+@pytest.mark.parametrize(("fail", "said"), [
+    (_raise, "extraction went wrong"),
+    (lambda: os._exit(1), "the process extracting the first papers stopped"),
+])
 def test_a_failure_in_the_early_extraction_is_one_line_and_changes_nothing(
-        runner: CliRunner, synthetic_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        runner: CliRunner, synthetic_db: Path, monkeypatch: pytest.MonkeyPatch,
+        fail: Callable[[], None], said: str) -> None:
     assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
     before = [_query(synthetic_db, sql) for sql in _TAGGED]
-
-    def broken(*args: object) -> None:
-        raise InputFileError("extraction went wrong")
-
-    monkeypatch.setattr(tag_papers, "extract_paper", broken)  # the forked child has it too
+    monkeypatch.setattr(tag_papers, "extract_paper", _in_the_early_child(fail))
     _in_workers(monkeypatch)
-    one_line_error(runner.invoke(app, ["tag", "--all"]), "extraction went wrong")
-    assert [_query(synthetic_db, sql) for sql in _TAGGED] == before
-
-
-@pytest.mark.parametrize("workers", [False, True])
-def test_a_pattern_part_that_fails_only_when_a_paper_needs_it_changes_nothing(
-        runner: CliRunner, synthetic_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        workers: bool) -> None:
-    # Parts of a pattern compile when a paper first needs them. This one is valid whole,
-    # but its part "kratom \1" refers to a group only the other part has.
-    assert runner.invoke(app, ["tag", "-q"]).exit_code == 0
-    before = [_query(synthetic_db, sql) for sql in _TAGGED]
-    late = tmp_path / "late.toml"
-    late.write_text("[[rule]]\nid = 'local.late'\naxis = 'outcome'\ntag = 'social'\n"
-                    "fields = ['title']\npatterns = ['(?:(placebo)|kratom) \\1']\n")
-    if workers:
-        _in_workers(monkeypatch)
-    error = one_line_error(runner.invoke(app, ["tag", "--all", "--rules", str(late)]),
-                           "late.toml", "local.late", "invalid pattern")
-    assert "kratom" in error
+    one_line_error(runner.invoke(app, ["tag", "--all"]), said)
     assert [_query(synthetic_db, sql) for sql in _TAGGED] == before
 
 

@@ -250,6 +250,17 @@ def test_shipped_rules_are_valid_and_cover_every_tag() -> None:
     assert len({r.id for r in rules}) == len(rules)
 
 
+def test_a_pattern_that_refers_to_its_own_groups_is_matched_whole() -> None:
+    # Split into parts, "ketum tea \1" would refer to a group only the other part has.
+    [rule] = parse_rules("[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'social'\n"
+                         "fields = ['title']\npatterns = ['(?:(kratom)|ketum) tea \\1']\n",
+                         "mine.toml")
+    rules = RuleSet([rule])
+    assert [e.matched for e in matches(Document(title="Kratom tea kratom"), rules)] == [
+        "Kratom tea kratom"]
+    assert matches(Document(title="Ketum tea ketum"), rules) == []
+
+
 def test_no_shipped_pattern_opens_with_a_lookbehind() -> None:
     # Without a literal start a regex tries every position of a paper's text (ten times the
     # cost); a lookbehind can follow the word it guards instead ("cohort(?<!-cohort)").

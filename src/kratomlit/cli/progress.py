@@ -147,10 +147,13 @@ def tag_progress(console: Console) -> Iterator[Callable[[int, int], None] | None
         return
     from rich.progress import MofNCompleteColumn
 
+    # Refreshed by each chunk, not by a thread of rich's: tagging forks worker processes,
+    # and forking while another thread runs can leave a child waiting on a lock forever.
     with Progress(TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as bar:
+                  transient=True, auto_refresh=False) as bar:
         task = bar.add_task("tag", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        bar.refresh()
+        yield lambda done, total: bar.update(task, completed=done, total=total, refresh=True)
 
 
 @contextlib.contextmanager

@@ -8,12 +8,14 @@ evidence tables, exports and screening read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -23,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from kratomlit.errors import UsageError
+from kratomlit.errors import KratomlitError, UsageError
 from kratomlit.jobs.extract_papers import extract_paper, extraction_row
 from kratomlit.store import Store
 from kratomlit.store.extraction import ExtractionSource
@@ -197,23 +199,34 @@ def _extract_rows(rows: list[TagSource], inputs: _Inputs, stamp: str) -> list[tu
                            inputs.manual_extraction.get(row[0], {}), stamp) for row in rows]
 
 
+EARLY = "kratomlit-early-extraction"  # the child's process name
+
+
 def _extract_early(chunks: list[tuple[list[TagSource], _Inputs]], stamp: str,
-                   sending: Connection) -> None:
+                   receiving: Connection, sending: Connection) -> None:
     """In a child forked before the rules compile: the first chunks' extraction, sent back
-    in one message (the parent reads it once the rules are compiled)."""
+    in one message, or the error that stopped it (the parent reads it when it writes the
+    first chunk)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports Ctrl-C and ends us
+    receiving.close()  # should the parent die, sending fails instead of waiting forever
     try:
-        found: list[list[tuple[Any, ...]]] | Exception = [
+        found: list[list[tuple[Any, ...]]] | str = [
             _extract_rows(rows, inputs, stamp) for rows, inputs in chunks]
-    except Exception as exc:  # noqa: BLE001 (the parent reports it)
-        found = exc
-    sending.send(found)
+    except KratomlitError as exc:
+        found = str(exc)
+    with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+        sending.send(found)
 
 
 def _received(receiving: Connection) -> Iterator[list[tuple[Any, ...]]]:
-    """The early child's extraction, chunk by chunk (read when first needed)."""
-    found = receiving.recv()
-    if isinstance(found, Exception):
-        raise found
+    """The early child's extraction, chunk by chunk."""
+    try:
+        found = receiving.recv()
+    except EOFError:  # it died without a word (an unexpected error, or killed)
+        raise KratomlitError("the process extracting the first papers stopped; "
+                             "nothing was written") from None
+    if isinstance(found, str):
+        raise KratomlitError(found)
     yield from found
 
 
@@ -247,37 +260,40 @@ def _tagged_chunks(store: Store, everything: bool, rule_files: list[Path] | None
         return
     context = multiprocessing.get_context("fork")
     ahead = deque((rows, _inputs(store, rows)) for rows in itertools.islice(chunks, EXTRACT_AHEAD))
+    early = len(ahead)
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_extract_early, args=(list(ahead), stamp, sending),
-                            daemon=True)
-    child.start()  # no thread runs yet: forking is safe, now and for the pool below
+    child = context.Process(target=_extract_early, name=EARLY, daemon=True,
+                            args=(list(ahead), stamp, receiving, sending))
+    child.start()
     sending.close()
     try:
         _worker_rules = _ruleset(rule_files)  # a bad file fails before anything is written
         early_rows = _received(receiving)
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            pending: deque[Future[_Chunk]] = deque()
-            early, done = len(ahead), 0
-
-            def finished() -> _Chunk:
-                nonlocal done
-                chunk = pending.popleft().result()
-                if done < early:
-                    chunk.extraction = next(early_rows)
-                done += 1
-                return chunk
-
+        # The workers close their copy of the pipe, so that the child's sending fails
+        # should the parent die.
+        with ProcessPoolExecutor(workers, mp_context=context,
+                                 initializer=receiving.close) as pool:
+            pending: deque[tuple[Future[_Chunk], bool]] = deque()
             later = ((rows, _inputs(store, rows)) for rows in chunks)
             for i, (rows, inputs) in enumerate(itertools.chain(_drained(ahead), later)):
-                pending.append(pool.submit(_tag_rows, rows, inputs, stamp, i >= early))
+                pending.append((pool.submit(_tag_rows, rows, inputs, stamp, i >= early),
+                                i < early))
                 if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
-                    yield finished()
+                    yield _finished(*pending.popleft(), early_rows)
             while pending:
-                yield finished()
+                yield _finished(*pending.popleft(), early_rows)
     finally:
-        child.terminate()  # done by now, unless the rules failed
+        child.terminate()  # finished by now, unless something failed first
         child.join()
         receiving.close()
+
+
+def _finished(tagged: Future[_Chunk], extracted_early: bool,
+              early_rows: Iterator[list[tuple[Any, ...]]]) -> _Chunk:
+    chunk = tagged.result()
+    if extracted_early:
+        chunk.extraction = next(early_rows)
+    return chunk
 
 
 def _workers(total: int) -> int:

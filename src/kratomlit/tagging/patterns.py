@@ -153,21 +153,22 @@ class Alternative:
     # needs "recrui" or "enroll" too): a common first word alone does not run the regex.
     then: tuple[tuple[frozenset[str], bool], ...] = ()  # (words or keys, exact words)
     words: frozenset[str] = frozenset()  # whole words the literal start has
-    invalid: str = ""  # the error if it fails to compile: its file, rule and pattern
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
-        try:
-            return re.compile(self.source)
-        except re.error as exc:  # a part of a valid pattern can refer to a group it lacks
-            raise InputFileError(f"{self.invalid} ({exc})") from None
+        return re.compile(self.source)
+
+
+# A reference to a group by number or name, or a conditional: split into parts, a pattern
+# would renumber its groups or refer to one another part has.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _branches(lowered: str, limit: int = 128) -> list[str]:
     """A pattern that opens with a group of choices, as one pattern per choice:
     "(?:patients|subjects) with" -> "patients with", "subjects with". Each then starts
     with a literal (fast to search) and has its own key (skipped when absent)."""
-    if not lowered.startswith("(?:"):
+    if not lowered.startswith("(?:") or _GROUP_REFERENCE.search(lowered):
         return [lowered]
     end = _closing(lowered)
     if end < 0:
@@ -291,26 +292,26 @@ def _class_end(lowered: str, i: int) -> int:
 def alternatives(patterns: list[str], where: str, *, spell: bool = False
                  ) -> tuple[Alternative, ...]:
     """A rule's patterns as alternatives. A pattern split into several is compiled whole
-    here, so that a bad rules file is one clear error before anything runs, and each part
-    only when a paper first needs it: most parts ("paynantheine-induced …") are rare, and
-    compiling them all up front took half the time of loading the rules."""
+    here, so that a bad rules file is one clear error before anything runs (its parts are
+    then valid too: see _branches), and each part only when a paper first needs it: most
+    parts ("paynantheine-induced …") are rare, and compiling them all up front took half
+    the time of loading the rules."""
     compiled = []
     for index, pattern in enumerate(patterns):
         lowered = lower_pattern(pattern)
-        invalid = f"{where}: invalid pattern {pattern!r}"
-        found = [_alternative(branch, index, spell, invalid) for branch in _branches(lowered)]
-        if len(found) == 1:
-            found[0].regex  # noqa: B018 (compiled now: one part runs as often as its rule)
-        else:
-            try:
+        found = [_alternative(branch, index, spell) for branch in _branches(lowered)]
+        try:
+            if len(found) == 1:
+                found[0].regex  # noqa: B018 (compiled now: one part runs as often as its rule)
+            else:
                 re.compile(lowered)
-            except re.error as exc:
-                raise InputFileError(f"{invalid} ({exc})") from None
+        except re.error as exc:
+            raise InputFileError(f"{where}: invalid pattern {pattern!r} ({exc})") from None
         compiled.extend(found)
     return tuple(compiled)
 
 
-def _alternative(lowered: str, index: int, spell: bool, invalid: str) -> Alternative:
+def _alternative(lowered: str, index: int, spell: bool) -> Alternative:
     keys = literal_keys(lowered)
     # A leading \b (or lookbehind) disables re's literal-prefix search and costs ten
     # times more, so the left boundary is checked in Python when possible.
@@ -321,7 +322,7 @@ def _alternative(lowered: str, index: int, spell: bool, invalid: str) -> Alterna
         words.pop()  # a word cut short by the end of the literal start
     return Alternative(keys, source, bool(keys), index, prefix,
                        _spelled(lowered) if spell else None, _then_keys(lowered),
-                       frozenset(words), invalid)
+                       frozenset(words))
 
 
 def _spelled(lowered: str, limit: int = 256) -> frozenset[str] | None:
