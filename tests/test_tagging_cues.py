@@ -380,6 +380,17 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "alkaloids.", "legal"),
     ("Kratom among students", "Following the removal of kratom from the narcotics list, use "
      "among students is a concern. We surveyed 500 students.", "legal"),
+    ("Mitragynine exposure in adolescence and play in rats", "", "safety"),
+    ("Mitragynine in beagle dogs", "Mitragynine exposure rose with dose, and bioavailability "
+     "was 21%.", "safety"),
+    ("Kratom and breathing in volunteers", "Volunteers were hooked up to a pulse oximeter.",
+     "safety"),
+    ("Nerve monitoring in a kratom user's thyroid surgery", "The nerve was hooked and gently "
+     "retracted.", "safety"),
+    ("Kratom and opioid tapering", "Patients tapered off opioids without causing withdrawal.",
+     "safety"),
+    ("Kratom use and living arrangements", "Participants living alone versus with others had "
+     "similar use.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -444,6 +455,25 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("A kratom blend in a hotel room", "The man was found dead in the morning.", "safety"),
     ("Kratom extract and the testes of rats", "Daily dosing impaired fertility in male rats at "
      "the highest dose.", "safety"),
+    ("Kratom use among veterans", "We compared age, income and mental-health scores "
+     "of users.", "mood"),
+    ("Kratom drinking in Yala schools", "We examined peer, school and family influences on "
+     "use.", "social"),
+    ("Where people take kratom", "Most said they took it alone versus with others.",
+     "social"),
+    ("Use of the kratom cocktail in Pattani", "Interviewers asked about health problems after "
+     "drinking the cocktail.", "safety"),
+    ("Kratom users in treatment", "We asked about tolerance, withdrawal and loss of control.",
+     "safety"),
+    ("Living with kratom", "Several interviewees gave accounts of withdrawal once their "
+     "supply was gone.", "safety"),
+    ("Ketum in Perlis", "Most men admitted they were 'hooked' on the drink.", "safety"),
+    ("Kratom forums", "Posters were surprised that a herb could cause withdrawal.", "safety"),
+    ("Mitragynine: chemistry, pharmacology and toxicology", "", "safety"),
+    ("The toxicology of kratom", "", "safety"),
+    # Guard: animal poisonings reported to a poison line stay safety.
+    ("Kratom in veterinary practice", "Kratom exposures in 40 dogs reported to a poison line "
+     "were reviewed.", "safety"),
 ])
 def test_outcomes_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -619,6 +649,8 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "scientific literature, agency documents and court records.", "review"),
     ("Kratom packaging in convenience stores", "Staff bought 90 products in 30 stores; the "
      "packaging was photographed and coded for warnings.", "cross-sectional"),
+    ("Kratom-related hospital stays in the United States", "We analysed Nationwide Inpatient "
+     "Sample discharges for 2018 to 2021.", "cross-sectional"),
     # Guard: a rat searching a maze is no literature search.
     ("Mitragynine and spatial memory", "Mitragynine-treated rats were tested in a water maze, "
      "where they searched longer for the submerged platform.", "animal"),
