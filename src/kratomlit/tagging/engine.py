@@ -144,7 +144,8 @@ class RuleSet:
             self.by_word[name], self.by_key[name], self.unkeyed[name] = field_index(
                 self.rules, name)
         # What each candidate runs: its rule, field (index, name), and its pattern's literal
-        # start, regex, left boundary checked by hand, and index among the rule's patterns.
+        # start, alternative (its regex compiled on first use), left boundary checked by
+        # hand, and index among the rule's patterns.
         number = numbering(self.rules)
         self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative,
                                       alternative.check_left, alternative.pattern)
