@@ -468,6 +468,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Living with kratom", "Several interviewees gave accounts of withdrawal once their "
      "supply was gone.", "safety"),
     ("Ketum in Perlis", "Most men admitted they were 'hooked' on the drink.", "safety"),
+    ("Kratom in a rehabilitation ward", "Half the men were hooked on the leaf before "
+     "admission.", "safety"),
     ("Kratom forums", "Posters were surprised that a herb could cause withdrawal.", "safety"),
     ("Mitragynine: chemistry, pharmacology and toxicology", "", "safety"),
     ("The toxicology of kratom", "", "safety"),
