@@ -391,6 +391,23 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "safety"),
     ("Kratom use and living arrangements", "Participants living alone versus with others had "
      "similar use.", "social"),
+    # A paw or hand withdrawn from heat or cold measures pain, not drug withdrawal.
+    ("Analgesic effects of mitragynine in rats", "Mitragynine prolonged paw withdrawal latency "
+     "in the hot plate test.", "safety"),
+    ("Pain tolerance after kratom", "Hand withdrawal after kratom was slower than after placebo "
+     "in the cold pressor test.", "safety"),
+    ("Predictors of kratom use", "Past-month kratom use was the dependent variable.", "safety"),
+    # Withdrawal from another drug that mitragynine eases is that drug's harm.
+    ("Effects of mitragynine in a mouse model", "Mitragynine reduced jumping and weight loss "
+     "during naloxone-precipitated morphine withdrawal in mice.", "safety"),
+    # Guard: kratom taken together with alcohol is co-use, not company.
+    ("Kratom and alcohol", "Respondents often drank kratom together with alcohol.", "social"),
+    # Guards from the second reader: proteins' roles, negated impairment, a caveat after
+    # the withdrawal eased.
+    ("Apoptosis in tumour cells", "Bcl-2 family roles in mitochondrial apoptosis were examined.",
+     "social"),
+    ("Mitragynine and motor function", "Mitragynine impaired neither spatial memory nor motor "
+     "coordination.", "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -476,6 +493,16 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     # Guard: animal poisonings reported to a poison line stay safety.
     ("Kratom in veterinary practice", "Kratom exposures in 40 dogs reported to a poison line "
      "were reviewed.", "safety"),
+    ("Mitragynine and long-term potentiation", "Mitragynine markedly impaired long-term "
+     "potentiation in hippocampal slices from treated rats.", "safety"),
+    ("Ketum drinkers in Kedah", "The men usually drank it together at the coffee shop in the "
+     "evening.", "social"),
+    ("Daily life with kratom", "Each evening, participants noted with whom they had used "
+     "kratom.", "social"),
+    ("Stopping kratom", "Interviewees described rebuilding trust with their children.", "social"),
+    ("Recovery with kratom", "Interviewees spoke of resuming work and family roles.", "social"),
+    ("Mitragynine in morphine-withdrawn mice", "Mitragynine attenuated the signs of morphine "
+     "withdrawal, but repeated doses produced tolerance of their own.", "safety"),
 ])
 def test_outcomes_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -656,6 +683,16 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     # Guard: a rat searching a maze is no literature search.
     ("Mitragynine and spatial memory", "Mitragynine-treated rats were tested in a water maze, "
      "where they searched longer for the submerged platform.", "animal"),
+    ("Disposition of mitragynine", "Mitragynine was incubated with liver microsomes. We then "
+     "administered mitragynine orally (20 mg/kg) to rats and measured it in plasma and brain.",
+     "animal"),
+    ("Mitragynine in urine at treatment entry", "Consecutive patients entering residential "
+     "treatment provided urine, which was tested by LC-MS/MS. Of 1,500 admissions, 40 (2.7%) "
+     "had mitragynine.", "cross-sectional"),
+    ("Mitragynine in pain clinic urine", "Among patients of 40 pain clinics, the mitragynine "
+     "positivity rate in urine analysed by LC-MS/MS was 0.8%.", "cross-sectional"),
+    ("Alkaloid analysis of kratom products bought online", "Products were bought from 20 vendors "
+     "and their labels compared with the declared content.", "in-vitro"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
