@@ -270,6 +270,22 @@ def test_no_shipped_pattern_opens_with_a_lookbehind() -> None:
     assert opening == []
 
 
+def test_a_literal_start_too_short_to_key_still_finds_its_places_fast() -> None:
+    # "re:" has no word of three letters to index papers by, so it is tried on every
+    # title; its literal start still lets str.find rule most out, and the boundary
+    # before it is checked by hand.
+    [rule] = parse_rules("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'other'\n"
+                         "fields = ['title']\npatterns = ['re:']\n", "mine.toml")
+    [alternative] = rule.alternatives
+    assert alternative.keys is None
+    assert (alternative.prefix, alternative.check_left) == ("re", True)
+    assert not alternative.source.startswith("(?<")
+    rules = RuleSet([rule])
+    assert [e.matched for e in matches(Document(title="Re: kratom and the liver"), rules)] == [
+        "Re:"]
+    assert matches(Document(title="Kratom in primary care: where are we?"), rules) == []
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'rct'\nfields = ['title']\n"
      "patterns = ['(unclosed']\n", "invalid pattern"),

@@ -314,13 +314,15 @@ def alternatives(patterns: list[str], where: str, *, spell: bool = False
 def _alternative(lowered: str, index: int, spell: bool) -> Alternative:
     keys = literal_keys(lowered)
     # A leading \b (or lookbehind) disables re's literal-prefix search and costs ten
-    # times more, so the left boundary is checked in Python when possible.
-    source = f"(?:{lowered})(?!\\w)" if keys else f"(?<!\\w)(?:{lowered})(?!\\w)"
-    prefix, cut = _literal_start(lowered) if keys else ("", False)
+    # times more, so the left boundary is checked in Python when possible: whenever the
+    # pattern starts with literal text, even too short a word to key it by ("re:").
+    prefix, cut = _literal_start(lowered)
+    literal = bool(keys or prefix)
+    source = f"(?:{lowered})(?!\\w)" if literal else f"(?<!\\w)(?:{lowered})(?!\\w)"
     words = re.findall(r"\w+", prefix)
     if cut and words and prefix[-1:].isalnum():
         words.pop()  # a word cut short by the end of the literal start
-    return Alternative(keys, source, bool(keys), index, prefix,
+    return Alternative(keys, source, literal, index, prefix,
                        _spelled(lowered) if spell else None, _then_keys(lowered),
                        frozenset(words))
 
