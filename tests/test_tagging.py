@@ -266,24 +266,27 @@ def test_no_shipped_pattern_opens_with_a_lookbehind() -> None:
     # cost); a lookbehind can follow the word it guards instead ("cohort(?<!-cohort)").
     opening = [(rule.id, a.source) for rule in builtin_rules()
                for a in (*rule.alternatives, *rule.unless)
-               if a.source.startswith(("(?:(?<", "(?<!\\w)(?:(?<"))]
+               if a.source.startswith("(?:(?<")]
     assert opening == []
 
 
-def test_a_literal_start_too_short_to_key_still_finds_its_places_fast() -> None:
-    # "re:" has no word of three letters to index papers by, so it is tried on every
-    # title; its literal start still lets str.find rule most out, and the boundary
-    # before it is checked by hand.
+def test_the_word_boundary_before_a_match_is_checked_as_a_lookbehind_would() -> None:
+    # Patterns are compiled without a leading lookbehind (re searches a literal start or a
+    # first character class fast); the boundary is checked by hand. A match starting
+    # inside a word ("a3 ...") is refused, and the search goes on from the next character,
+    # so a match starting inside the refused one ("4 prompts") is still found.
     [rule] = parse_rules("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'other'\n"
-                         "fields = ['title']\npatterns = ['re:']\n", "mine.toml")
-    [alternative] = rule.alternatives
-    assert alternative.keys is None
-    assert (alternative.prefix, alternative.check_left) == ("re", True)
-    assert not alternative.source.startswith("(?<")
+                         "fields = ['title']\n"
+                         "patterns = ['re:', '\\d (?:[\\w-]+ ){0,2}?prompts']\n", "mine.toml")
+    short = rule.alternatives[0]
+    assert short.keys is None and short.prefix == "re"  # too short a word to key by
+    assert not any(a.source.startswith("(?<") for a in rule.alternatives)
     rules = RuleSet([rule])
     assert [e.matched for e in matches(Document(title="Re: kratom and the liver"), rules)] == [
         "Re:"]
     assert matches(Document(title="Kratom in primary care: where are we?"), rules) == []
+    assert [e.matched for e in matches(Document(title="Kratom a3 or 4 prompts"), rules)] == [
+        "4 prompts"]
 
 
 @pytest.mark.parametrize(("text", "message"), [

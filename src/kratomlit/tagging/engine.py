@@ -11,6 +11,7 @@ reaches the outcome's threshold. Margins say how close each decision was.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple
@@ -144,11 +145,11 @@ class RuleSet:
             self.by_word[name], self.by_key[name], self.unkeyed[name] = field_index(
                 self.rules, name)
         # What each candidate runs: its rule, field (index, name), and its pattern's literal
-        # start, alternative (its regex compiled on first use), left boundary checked by
-        # hand, and index among the rule's patterns.
+        # start, alternative (its regex compiled on first use), and index among the rule's
+        # patterns.
         number = numbering(self.rules)
         self.run = {number(r, f, a): (r, f, name, alternative.prefix, alternative,
-                                      alternative.check_left, alternative.pattern)
+                                      alternative.pattern)
                     for r, rule in enumerate(self.rules)
                     for f, name in enumerate(TEXT_FIELDS) if name in rule.fields
                     for a, alternative in enumerate(rule.alternatives)}
@@ -257,7 +258,7 @@ class RuleSet:
         current, count = -1, 0
         run = self.run
         for candidate in candidates:
-            r, f, name, prefix, alternative, check_left, pattern = run[candidate]
+            r, f, name, prefix, alternative, pattern = run[candidate]
             if r != current:
                 while pending and pending[-1] <= r:
                     found.extend(listed[pending.pop()])
@@ -278,13 +279,13 @@ class RuleSet:
             found_at = regex.search(lowered, first)  # most fail here, with no iterator made
             if found_at is None:
                 continue
-            for hit in regex.finditer(lowered, found_at.start()):
+            hit: re.Match[str] | None = found_at
+            while hit is not None and count < MAX_MATCHES:
                 start, end = hit.span()
-                if check_left and start and (
-                        lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                    hit = regex.search(lowered, start + 1)  # inside a word: look further on
                     continue
-                if count >= MAX_MATCHES:
-                    break
+                hit = regex.search(lowered, end)
                 count += 1
                 negated = bool(rule.unless) and doc.negated(rule, unless, name, start, end)
                 zone = doc.zone(name, start)

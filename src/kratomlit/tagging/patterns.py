@@ -142,8 +142,11 @@ class Alternative:
     """One pattern of a rule, compiled so that a literal start uses re's fast search."""
 
     keys: frozenset[str] | None
-    source: str  # the regular expression, compiled on first use (see ``regex``)
-    check_left: bool  # the word boundary before the match is checked by hand
+    # The regular expression, compiled on first use (see ``regex``). The word boundary
+    # before a match is checked by hand (engine.text_matches, prepared.occurs): a leading
+    # \b or lookbehind would disable re's fast search for a literal start or a first
+    # character class, and cost several times more.
+    source: str
     pattern: int  # which of the rule's patterns this comes from
     prefix: str = ""  # literal text every match starts with: str.find rules it out fast
     # Every word the pattern can match when it matches single words only ("patients?" ->
@@ -313,16 +316,11 @@ def alternatives(patterns: list[str], where: str, *, spell: bool = False
 
 def _alternative(lowered: str, index: int, spell: bool) -> Alternative:
     keys = literal_keys(lowered)
-    # A leading \b (or lookbehind) disables re's literal-prefix search and costs ten
-    # times more, so the left boundary is checked in Python when possible: whenever the
-    # pattern starts with literal text, even too short a word to key it by ("re:").
     prefix, cut = _literal_start(lowered)
-    literal = bool(keys or prefix)
-    source = f"(?:{lowered})(?!\\w)" if literal else f"(?<!\\w)(?:{lowered})(?!\\w)"
     words = re.findall(r"\w+", prefix)
     if cut and words and prefix[-1:].isalnum():
         words.pop()  # a word cut short by the end of the literal start
-    return Alternative(keys, source, literal, index, prefix,
+    return Alternative(keys, f"(?:{lowered})(?!\\w)", index, prefix,
                        _spelled(lowered) if spell else None, _then_keys(lowered),
                        frozenset(words))
 

@@ -366,11 +366,13 @@ def _in_text(alternative: Alternative, lowered: str) -> bool:
     first = lowered.find(alternative.prefix) if alternative.prefix else 0
     if first < 0:
         return False
-    for hit in alternative.regex.finditer(lowered, first):
+    regex = alternative.regex
+    hit = regex.search(lowered, first)
+    while hit is not None:
         start = hit.start()
-        if not (alternative.check_left and start and (
-                lowered[start - 1].isalnum() or lowered[start - 1] == "_")):
+        if not start or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
             return True
+        hit = regex.search(lowered, start + 1)  # inside a word: look further on
     return False
 
 
