@@ -402,6 +402,18 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "during naloxone-precipitated morphine withdrawal in mice.", "safety"),
     # Guard: kratom taken together with alcohol is co-use, not company.
     ("Kratom and alcohol", "Respondents often drank kratom together with alcohol.", "social"),
+    # Anxiety among the bodily signs of withdrawal, claims a vendor makes, a reason for use
+    # or a condition a patient has are no mood outcome.
+    ("Kratom dependence treated with buprenorphine", "Each attempt to stop brought sweating, "
+     "yawning, diarrhoea and anxiety within a day.", "mood"),
+    ("Kratom vendors online", "Health claims appeared on 35% of vendor sites, most often for "
+     "pain, anxiety or fatigue.", "mood"),
+    ("Kratom vendors online", "Half the sites made a health claim (pain 40%, depression 12%).",
+     "mood"),
+    ("Kratom and acute lung injury", "He had been taking kratom, bought from an online shop, for "
+     "months to manage anxiety.", "mood"),
+    ("Mitragynine in a fatal overdose", "A 47-year-old man with hypertension and depression was "
+     "found dead at home.", "mood"),
     # Guards from the second reader: proteins' roles, negated impairment, a caveat after
     # the withdrawal eased.
     ("Apoptosis in tumour cells", "Bcl-2 family roles in mitochondrial apoptosis were examined.",
@@ -501,6 +513,18 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "kratom.", "social"),
     ("Stopping kratom", "Interviewees described rebuilding trust with their children.", "social"),
     ("Recovery with kratom", "Interviewees spoke of resuming work and family roles.", "social"),
+    # Guards: low mood or a mood measure beside the bodily signs, a condition that then
+    # improved, a harm found beside the claims, keep their outcome.
+    ("Kratom withdrawal", "On stopping he had diarrhoea and yawning, with marked anxiety and low "
+     "mood.", "mood"),
+    ("Kratom withdrawal and mood", "Withdrawal symptoms included diarrhoea, yawning and anxiety, "
+     "and GAD-7 scores rose from 4 to 12.", "mood"),
+    ("Mitragynine withdrawal in mice", "After stopping the drug, mice showed diarrhoea, wet-dog "
+     "shakes and anxiety-like behaviour in the elevated plus maze.", "mood"),
+    ("Kratom and sertraline", "A 39-year-old woman with hypertension and depression improved "
+     "after kratom was stopped.", "mood"),
+    ("Kratom product labels", "Product claims appearing on labels included relief of opioid "
+     "withdrawal, and Salmonella was detected in 4 of 45 products.", "safety"),
     ("Mitragynine in morphine-withdrawn mice", "Mitragynine attenuated the signs of morphine "
      "withdrawal, but repeated doses produced tolerance of their own.", "safety"),
 ])
