@@ -414,6 +414,9 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "months to manage anxiety.", "mood"),
     ("Mitragynine in a fatal overdose", "A 47-year-old man with hypertension and depression was "
      "found dead at home.", "mood"),
+    ("Kratom before a seizure", "She had a history of migraine, insomnia and depression, and took "
+     "kratom capsules each morning.", "mood"),
+    ("A death involving kratom", "No suicide note was left at the home.", "mood"),
     # Guards from the second reader: proteins' roles, negated impairment, a caveat after
     # the withdrawal eased.
     ("Apoptosis in tumour cells", "Bcl-2 family roles in mitochondrial apoptosis were examined.",
@@ -513,6 +516,8 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "kratom.", "social"),
     ("Stopping kratom", "Interviewees described rebuilding trust with their children.", "social"),
     ("Recovery with kratom", "Interviewees spoke of resuming work and family roles.", "social"),
+    ("Mitragynine and reward in mice", "Repeated mitragynine produced no anhedonic effect in the "
+     "sucrose test.", "mood"),
     # Guards: low mood or a mood measure beside the bodily signs, a condition that then
     # improved, a harm found beside the claims, keep their outcome.
     ("Kratom withdrawal", "On stopping he had diarrhoea and yawning, with marked anxiety and low "
@@ -717,6 +722,11 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "positivity rate in urine analysed by LC-MS/MS was 0.8%.", "cross-sectional"),
     ("Alkaloid analysis of kratom products bought online", "Products were bought from 20 vendors "
      "and their labels compared with the declared content.", "in-vitro"),
+    ("Kratom use during the pandemic", "Adults who used kratom answered an online survey in 2020 "
+     "and were re-contacted six months later.", "cohort"),
+    ("Kratom decoction in volunteers", "Twelve volunteers were admitted to a phase 1 unit, where "
+     "each was given a single oral dose of kratom decoction and blood was sampled for 48 hours.",
+     "controlled-trial"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
