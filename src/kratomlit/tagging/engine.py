@@ -28,6 +28,8 @@ from kratomlit.tagging.prepared import (
     WordKeys,
     absent_index,
     field_index,
+    inside_word,
+    next_match,
     numbering,
     occurs,
 )
@@ -282,10 +284,9 @@ class RuleSet:
             hit: re.Match[str] | None = found_at
             while hit is not None and count < MAX_MATCHES:
                 start, end = hit.span()
-                if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
-                    hit = regex.search(lowered, start + 1)  # inside a word: look further on
+                hit = next_match(regex, lowered, hit)
+                if inside_word(lowered, start):
                     continue
-                hit = regex.search(lowered, end)
                 count += 1
                 negated = bool(rule.unless) and doc.negated(rule, unless, name, start, end)
                 zone = doc.zone(name, start)

@@ -369,11 +369,26 @@ def _in_text(alternative: Alternative, lowered: str) -> bool:
     regex = alternative.regex
     hit = regex.search(lowered, first)
     while hit is not None:
-        start = hit.start()
-        if not start or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+        if not inside_word(lowered, hit.start()):
             return True
-        hit = regex.search(lowered, start + 1)  # inside a word: look further on
+        hit = next_match(regex, lowered, hit)
     return False
+
+
+def inside_word(lowered: str, start: int) -> bool:
+    """Whether a match starting at ``start`` starts inside a word. Patterns carry no
+    leading lookbehind (see patterns.Alternative.source): the boundary is checked here."""
+    return bool(start) and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")
+
+
+def next_match(regex: re.Pattern[str], lowered: str, hit: re.Match[str]) -> re.Match[str] | None:
+    """The match after ``hit``, as a leading lookbehind would have it: a match refused for
+    starting inside a word may hide one starting inside it, so the search goes on from
+    the next character; after an accepted one, from its end (one further if it was
+    empty, as finditer does)."""
+    start, end = hit.span()
+    after = start + 1 if inside_word(lowered, start) else end if end > start else end + 1
+    return regex.search(lowered, after) if after <= len(lowered) else None
 
 
 def numbering(rules: list[Rule]) -> Callable[[int, int, int], Candidate]:
