@@ -11,7 +11,6 @@ reaches the outcome's threshold. Margins say how close each decision was.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple
@@ -28,10 +27,9 @@ from kratomlit.tagging.prepared import (
     WordKeys,
     absent_index,
     field_index,
-    inside_word,
-    next_match,
     numbering,
     occurs,
+    word_starts,
 )
 from kratomlit.tagging.rules import LIST_FIELDS, Rule, Scoring, load
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
@@ -278,15 +276,13 @@ class RuleSet:
                 if first < 0:
                     continue
             regex = alternative.regex
-            found_at = regex.search(lowered, first)  # most fail here, with no iterator made
+            found_at = regex.search(lowered, first)  # most fail here, with no generator made
             if found_at is None:
                 continue
-            hit: re.Match[str] | None = found_at
-            while hit is not None and count < MAX_MATCHES:
+            for hit in word_starts(regex, lowered, found_at):
+                if count >= MAX_MATCHES:
+                    break
                 start, end = hit.span()
-                hit = next_match(regex, lowered, hit)
-                if inside_word(lowered, start):
-                    continue
                 count += 1
                 negated = bool(rule.unless) and doc.negated(rule, unless, name, start, end)
                 zone = doc.zone(name, start)

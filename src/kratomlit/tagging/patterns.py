@@ -143,7 +143,7 @@ class Alternative:
 
     keys: frozenset[str] | None
     # The regular expression, compiled on first use (see ``regex``). The word boundary
-    # before a match is checked by hand (engine.text_matches, prepared.occurs): a leading
+    # before a match is checked by hand (prepared.word_starts): a leading
     # \b or lookbehind would disable re's fast search for a literal start or a first
     # character class, and cost several times more.
     source: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, filterfalse
 from typing import TYPE_CHECKING
 
@@ -367,28 +367,25 @@ def _in_text(alternative: Alternative, lowered: str) -> bool:
     if first < 0:
         return False
     regex = alternative.regex
-    hit = regex.search(lowered, first)
+    found_at = regex.search(lowered, first)
+    return found_at is not None and any(word_starts(regex, lowered, found_at))
+
+
+def word_starts(regex: re.Pattern[str], lowered: str, hit: re.Match[str] | None
+                ) -> Iterator[re.Match[str]]:
+    """The matches from ``hit`` on that start a word, as a leading lookbehind would find
+    them. Patterns carry none (see patterns.Alternative.source), so the boundary is checked
+    here: a match refused for starting inside a word may hide one starting inside it, so
+    the search goes on from the next character; after an accepted one, from its end (one
+    further if it was empty, as finditer does)."""
     while hit is not None:
-        if not inside_word(lowered, hit.start()):
-            return True
-        hit = next_match(regex, lowered, hit)
-    return False
-
-
-def inside_word(lowered: str, start: int) -> bool:
-    """Whether a match starting at ``start`` starts inside a word. Patterns carry no
-    leading lookbehind (see patterns.Alternative.source): the boundary is checked here."""
-    return bool(start) and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")
-
-
-def next_match(regex: re.Pattern[str], lowered: str, hit: re.Match[str]) -> re.Match[str] | None:
-    """The match after ``hit``, as a leading lookbehind would have it: a match refused for
-    starting inside a word may hide one starting inside it, so the search goes on from
-    the next character; after an accepted one, from its end (one further if it was
-    empty, as finditer does)."""
-    start, end = hit.span()
-    after = start + 1 if inside_word(lowered, start) else end if end > start else end + 1
-    return regex.search(lowered, after) if after <= len(lowered) else None
+        start, end = hit.span()
+        if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+            after = start + 1
+        else:
+            yield hit
+            after = end if end > start else end + 1
+        hit = regex.search(lowered, after) if after <= len(lowered) else None
 
 
 def numbering(rules: list[Rule]) -> Callable[[int, int, int], Candidate]:
