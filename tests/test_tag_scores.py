@@ -17,8 +17,8 @@ from kratomlit.errors import InputFileError
 from kratomlit.jobs.tag_papers import document
 from kratomlit.store import Store, migrations
 from kratomlit.store.selection import UNCERTAIN_MARGIN
-from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, tag_document
-from kratomlit.tagging.patterns import _later_words, _spelled
+from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, matches, tag_document
+from kratomlit.tagging.patterns import _later_words, _spelled, literal_prefix
 from kratomlit.tagging.prepared import word_set
 from kratomlit.tagging.rules import literal_keys, load, parse_rules
 
@@ -261,6 +261,17 @@ def test_pattern_keys_see_through_classes_and_optional_separators(real_db: Path)
     assert literal_keys("cd-?1 mice") != frozenset({"cd"})
     uteri = _doc(real_db, 26702426)  # "... in uterus of nulligravida CD1 mice"
     assert any(e.matched == "CD1 mice" for e in tag_document(uteri, RuleSet(*load())).evidence)
+
+
+def test_an_optional_escaped_separator_ends_the_literal_start() -> None:
+    # "a letter\\.?" also matches "a letter" with no full stop: searching for "a letter."
+    # would skip every title that ends without one.
+    assert literal_prefix("a letter\\.?$") == "a letter"
+    rule = parse_rules("[[rule]]\nid = 'x'\naxis = 'design'\ntag = 'other'\nfields = ['title']\n"
+                       "patterns = ['a letter\\.?$']\n", "mine.toml")
+    for title in ("Kratom scheduling: a letter", "Kratom scheduling: a letter."):
+        assert [e.matched for e in matches(Document(title=title), RuleSet(rule))] == [
+            title[title.index("a letter"):]]
 
 
 def test_every_shipped_pattern_with_a_key_starts_with_its_literal() -> None:

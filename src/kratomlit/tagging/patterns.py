@@ -119,6 +119,8 @@ def _literal_start(alternative: str) -> tuple[str, bool]:
     for i, char in chars:
         following = alternative[i + 1 : i + 2]
         if char == "\\" and following in (".", "-", "/", " ", "'"):
+            if alternative[i + 2 : i + 3] in _QUANTIFIERS:
+                return "".join(prefix), True  # an optional separator ("\\.?") may be absent
             prefix.append(following)  # an escaped separator ends a word
             next(chars, None)
             continue
