@@ -238,8 +238,17 @@ def test_a_term_list_may_include_another_but_not_itself() -> None:
     found = [e.matched for e in matches(Document(title="Seizures after kratom; coma after"),
                                         RuleSet([parsed]))]
     assert sorted(found) == ["Seizures after", "coma after"]
+    # Within a word, the other list is spelled out as a group of its words.
+    [parsed] = parse_rules("[terms]\nfits = ['seizures?', 'fits']\nharm = ['late {fits}']\n"
+                           + rule, "mine.toml")
+    found = [e.matched for e in matches(Document(title="Late fits after kratom; seizures after"),
+                                        RuleSet([parsed]))]
+    assert found == ["Late fits after"]
     with pytest.raises(InputFileError, match=r"\{harm\} includes itself"):
         parse_rules("[terms]\nharm = ['coma', '{fits}']\nfits = ['{harm}']\n" + rule,
+                    "mine.toml")
+    with pytest.raises(InputFileError, match=r"\{harm\} includes itself"):
+        parse_rules("[terms]\nharm = ['coma', 'late {fits}']\nfits = ['early {harm}']\n" + rule,
                     "mine.toml")
 
 

@@ -177,7 +177,8 @@ def _read(text: str, where: str
 
 def term_words(terms: Terms, name: str, where: str, within: tuple[str, ...] = ()) -> list[str]:
     """The words of the term list ``name``. A list may include another: a word that is
-    just "{other}" stands for that list's words."""
+    just "{other}" stands for that list's words, and one within a word is spelled out as a
+    group of them."""
     words = terms.get(name)
     if words is None:
         raise InputFileError(f"{where}: unknown term list {{{name}}} "
@@ -191,7 +192,8 @@ def term_words(terms: Terms, name: str, where: str, within: tuple[str, ...] = ()
         if included:
             found += term_words(terms, included.group(1), where, (*within, name))
         else:
-            found.append(word)
+            found.append(_TERM.sub(lambda m: "(?:" + "|".join(
+                term_words(terms, m.group(1), where, (*within, name))) + ")", word))
     return found
 
 
