@@ -423,6 +423,31 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "social"),
     ("Mitragynine and motor function", "Mitragynine impaired neither spatial memory nor motor "
      "coordination.", "safety"),
+    # A drink that gives energy, a response depressed, a study's bearing on regulation, a
+    # committee's name, a pharmacokinetic exposure, a metabolite formed after use, police
+    # seizures, another drug's withdrawal modelled or eased.
+    ("Kratom at the roadside", "Most buyers at the stalls mixed kratom into an energy drink "
+     "to work through the night.", "social"),
+    ("Mitragynine and brain stimulation reward in rats", "Mitragynine depressed ICSS at high "
+     "doses, and this depression was not reversed by naloxone.", "mood"),
+    ("Mitragynine self-administration in rats", "Rats did not self-administer mitragynine, "
+     "findings with implications for the regulation of kratom.", "legal"),
+    ("Kratom before the WHO", "The Expert Committee on Drug Dependence met in 2021 to consider "
+     "kratom.", "safety"),
+    ("Food and mitragynine absorption", "Mitragynine exposure was 2.5-fold higher after a meal "
+     "than when fasting.", "safety"),
+    ("Metabolites of mitragynine", "7-Hydroxymitragynine was formed in plasma after kratom "
+     "ingestion in all volunteers.", "safety"),
+    ("Kratom arrests and seizures after the 2021 reform", "", "safety"),
+    ("Mitragynine in zebrafish", "Zebrafish are used to model opioid withdrawal; here "
+     "mitragynine was given to morphine-withdrawn fish.", "safety"),
+    ("Mitragynine in morphine-dependent rats", "Mitragynine relieved the somatic features of "
+     "morphine withdrawal.", "safety"),
+    # Guards: outcome words among the covariates adjusted for are still no outcome.
+    ("Kratom and pain", "After adjusting for depression and anxiety, kratom use was associated "
+     "with lower pain scores.", "mood"),
+    ("Kratom survey", "Odds ratios were adjusted for age, employment and marital status.",
+     "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -532,6 +557,16 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "withdrawal, and Salmonella was detected in 4 of 45 products.", "safety"),
     ("Mitragynine in morphine-withdrawn mice", "Mitragynine attenuated the signs of morphine "
      "withdrawal, but repeated doses produced tolerance of their own.", "safety"),
+    # An adjusted association reports its outcome; the covariates are something else.
+    ("Kratom in a national sample", "After adjusting for age, sex and "
+     "region, weekly kratom use was associated with lower odds of anxiety.", "mood"),
+    ("Kratom in a rural district", "Regular users reported more family conflict than "
+     "non-users after controlling for household size.", "social"),
+    ("Reproductive hormones among long-term kratom users", "", "safety"),
+    ("Adrenal insufficiency in a man who drank kratom daily", "", "safety"),
+    ("Seizures in an adolescent who used kratom", "", "safety"),
+    ("Kratom and the WHO", "The committee decided kratom should stay outside international "
+     "control.", "legal"),
 ])
 def test_outcomes_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -727,6 +762,29 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Kratom decoction in volunteers", "Twelve volunteers were admitted to a phase 1 unit, where "
      "each was given a single oral dose of kratom decoction and blood was sampled for 48 hours.",
      "controlled-trial"),
+    ("Kratom for the busy pharmacist", "Kratom is sold in smoke shops and online, and patients "
+     "ask pharmacists about it. Its alkaloids act on opioid receptors", "review"),
+    ("The long road of kratom", "Here we trace the history of the leaf from village use to "
+     "global trade, and describe what is known of its alkaloids in rodents.", "review"),
+    ("Kratom use and school dropout: a two-year follow-up", "Students were surveyed annually "
+     "about kratom use and schooling.", "cohort"),
+    ("Acute hepatitis after kratom: comment on a recent case report", "To the Editor: We read "
+     "with interest the report of a 35-year-old man with hepatitis after kratom use.", "other"),
+    ("Managing kratom withdrawal: a Delphi consensus statement", "Experts rated draft "
+     "statements over three rounds; the evidence behind each is reviewed.", "other"),
+    ("Kratom and the Single Convention", "In this editorial we consider whether kratom should "
+     "be placed under international control.", "other"),
+    ("Kratom withdrawal care: a Delphi study", "Twenty clinicians rated 40 statements over three "
+     "rounds.", "other"),
+    ("Rethinking kratom scheduling: a letter", "The recent decision to keep kratom unscheduled "
+     "deserves comment.", "other"),
+    ("Kratom laws in the states: a policy mapping study", "We collected every state statute on "
+     "kratom enacted by 2024.", "other"),
+    ("Kidney function in people who drink kratom", "We enrolled 150 users and 150 neighbours and "
+     "measured creatinine and albuminuria every year until 2022.", "cohort"),
+    ("Kratom tea and pain tolerance in volunteers", "Session order was set by a "
+     "computer-generated random sequence; each volunteer drank kratom tea in one session and "
+     "placebo in the other.", "rct"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -748,6 +806,16 @@ def test_participants_who_will_be_randomly_allocated_are_in_a_protocol(rules: Ru
                      "Eighty men with opioid use disorder will be randomly allocated to kratom "
                      "decoction or methadone for five days.")
     assert [e.negated for e in result.evidence if e.rule_id == "design.rct.text"] == [True]
+
+
+def test_a_cohort_that_will_enrol_is_a_protocols_plan_not_its_design(rules: RuleSet) -> None:
+    doc = Document(title="The Kratom Health Study: rationale and design of a longitudinal cohort",
+                   abstract="This prospective cohort study will enrol 1,200 adults who use kratom, "
+                   "who will complete yearly assessments for four years.")
+    result = tag_document(doc, rules)
+    assert result.design == "other"
+    assert not [e for e in result.evidence
+                if e.value == "cohort" and e.field == "abstract" and e.counts]
 
 
 def test_two_reviewers_abstracting_charts_are_no_systematic_review(rules: RuleSet) -> None:
