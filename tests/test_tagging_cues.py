@@ -565,6 +565,10 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Reproductive hormones among long-term kratom users", "", "safety"),
     ("Adrenal insufficiency in a man who drank kratom daily", "", "safety"),
     ("Seizures in an adolescent who used kratom", "", "safety"),
+    ("Kratom in an urban health system", "We counted emergency department presentations "
+     "involving kratom from 2016 to 2022.", "safety"),
+    ("Kratom calls in three states", "We reviewed poison center exposures involving kratom "
+     "reported between 2018 and 2023.", "safety"),
     ("Kratom and the WHO", "The committee decided kratom should stay outside international "
      "control.", "legal"),
 ])
@@ -816,6 +820,19 @@ def test_a_cohort_that_will_enrol_is_a_protocols_plan_not_its_design(rules: Rule
     assert result.design == "other"
     assert not [e for e in result.evidence
                 if e.value == "cohort" and e.field == "abstract" and e.counts]
+
+
+def test_a_review_still_to_be_run_is_a_protocol_not_a_synthesis(rules: RuleSet) -> None:
+    doc = Document(title="Kratom for pain: a protocol", abstract=(
+        "This protocol describes a planned systematic review and meta-analysis. We will search "
+        "MEDLINE, Embase and trial registries, and two reviewers will screen records. We will "
+        "pool standardised mean differences in random-effects models."))
+    result = tag_document(doc, rules)
+    planned = doc.abstract.index("We will")
+    assert result.design == "other"
+    assert not [e for e in result.evidence if e.counts and e.field == "abstract"
+                and e.start > planned
+                and e.value in ("systematic-review", "meta-analysis", "controlled-trial")]
 
 
 def test_two_reviewers_abstracting_charts_are_no_systematic_review(rules: RuleSet) -> None:
