@@ -565,6 +565,15 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Reproductive hormones among long-term kratom users", "", "safety"),
     ("Adrenal insufficiency in a man who drank kratom daily", "", "safety"),
     ("Seizures in an adolescent who used kratom", "", "safety"),
+    ("Neurocognitive performance in long-term kratom users", "Users were compared with "
+     "non-users on a battery of tests.", "safety"),
+    ("Pulmonary oedema following ingestion of an herbal powder", "", "safety"),
+    ("Mitragynine in a breastfed infant", "We measured the transfer of mitragynine into breast "
+     "milk in one mother.", "safety"),
+    ("Mitragynine and midazolam in rats", "We examined the effect of mitragynine on the "
+     "pharmacokinetics of midazolam in rats.", "safety"),
+    ("Kratom use in a national panel", "Respondents rated their life satisfaction on a "
+     "five-item scale.", "mood"),
     ("Kratom in an urban health system", "We counted emergency department presentations "
      "involving kratom from 2016 to 2022.", "safety"),
     ("Kratom calls in three states", "We reviewed poison center exposures involving kratom "
@@ -774,6 +783,10 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "about kratom use and schooling.", "cohort"),
     ("Acute hepatitis after kratom: comment on a recent case report", "To the Editor: We read "
      "with interest the report of a 35-year-old man with hepatitis after kratom use.", "other"),
+    ("Kratom: what the hospital pharmacist needs to know", "Kratom is a botanical sold in smoke "
+     "shops. Its alkaloids act on opioid receptors", "review"),
+    ("Kratom and hepatotoxicity: a note on a recent case report", "Attribution of the liver "
+     "injury to kratom deserves caution.", "other"),
     ("Managing kratom withdrawal: a Delphi consensus statement", "Experts rated draft "
      "statements over three rounds; the evidence behind each is reviewed.", "other"),
     ("Kratom and the Single Convention", "In this editorial we consider whether kratom should "
