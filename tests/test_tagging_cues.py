@@ -431,7 +431,7 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
     ("Mitragynine and brain stimulation reward in rats", "Mitragynine depressed ICSS at high "
      "doses, and this depression was not reversed by naloxone.", "mood"),
     ("Mitragynine self-administration in rats", "Rats did not self-administer mitragynine, "
-     "findings with implications for the regulation of kratom.", "legal"),
+     "findings that carry implications for regulation of kratom products.", "legal"),
     ("Kratom before the WHO", "The Expert Committee on Drug Dependence met in 2021 to consider "
      "kratom.", "safety"),
     ("Food and mitragynine absorption", "Mitragynine exposure was 2.5-fold higher after a meal "
@@ -565,13 +565,13 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
     ("Reproductive hormones among long-term kratom users", "", "safety"),
     ("Adrenal insufficiency in a man who drank kratom daily", "", "safety"),
     ("Seizures in an adolescent who used kratom", "", "safety"),
-    ("Neurocognitive performance in long-term kratom users", "Users were compared with "
-     "non-users on a battery of tests.", "safety"),
+    ("Neurocognitive performance among daily kratom chewers in Thailand", "Chewers and "
+     "non-chewers completed the same tests.", "safety"),
     ("Pulmonary oedema following ingestion of an herbal powder", "", "safety"),
     ("Mitragynine in a breastfed infant", "We measured the transfer of mitragynine into breast "
      "milk in one mother.", "safety"),
-    ("Mitragynine and midazolam in rats", "We examined the effect of mitragynine on the "
-     "pharmacokinetics of midazolam in rats.", "safety"),
+    ("Mitragynine and caffeine in rats", "We studied the influence of mitragynine on the "
+     "pharmacokinetics of caffeine given by gavage.", "safety"),
     ("Kratom use in a national panel", "Respondents rated their life satisfaction on a "
      "five-item scale.", "mood"),
     ("Kratom in an urban health system", "We counted emergency department presentations "
@@ -775,16 +775,17 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Kratom decoction in volunteers", "Twelve volunteers were admitted to a phase 1 unit, where "
      "each was given a single oral dose of kratom decoction and blood was sampled for 48 hours.",
      "controlled-trial"),
-    ("Kratom for the busy pharmacist", "Kratom is sold in smoke shops and online, and patients "
-     "ask pharmacists about it. Its alkaloids act on opioid receptors", "review"),
-    ("The long road of kratom", "Here we trace the history of the leaf from village use to "
+    ("Kratom for the busy pharmacist", "Kratom leaves and powders are widely available at "
+     "petrol stations. Its alkaloids act on opioid receptors", "review"),
+    ("The long road of kratom", "We trace the history of the leaf from village use to "
      "global trade, and describe what is known of its alkaloids in rodents.", "review"),
     ("Kratom use and school dropout: a two-year follow-up", "Students were surveyed annually "
      "about kratom use and schooling.", "cohort"),
-    ("Acute hepatitis after kratom: comment on a recent case report", "To the Editor: We read "
-     "with interest the report of a 35-year-old man with hepatitis after kratom use.", "other"),
-    ("Kratom: what the hospital pharmacist needs to know", "Kratom is a botanical sold in smoke "
-     "shops. Its alkaloids act on opioid receptors", "review"),
+    ("Acute hepatitis after kratom: comment on a recent case report", "To the Editor: The "
+     "recent account of hepatitis in a 35-year-old man after kratom use deserves comment.",
+     "other"),
+    ("Kratom: what the hospital pharmacist needs to know", "Kratom leaves and powders are "
+     "widely available at petrol stations. Its alkaloids act on opioid receptors", "review"),
     ("Kratom and hepatotoxicity: a note on a recent case report", "Attribution of the liver "
      "injury to kratom deserves caution.", "other"),
     ("Managing kratom withdrawal: a Delphi consensus statement", "Experts rated draft "
@@ -837,9 +838,9 @@ def test_a_cohort_that_will_enrol_is_a_protocols_plan_not_its_design(rules: Rule
 
 def test_a_review_still_to_be_run_is_a_protocol_not_a_synthesis(rules: RuleSet) -> None:
     doc = Document(title="Kratom for pain: a protocol", abstract=(
-        "This protocol describes a planned systematic review and meta-analysis. We will search "
+        "Here we set out the plan for a systematic review with meta-analysis. We will search "
         "MEDLINE, Embase and trial registries, and two reviewers will screen records. We will "
-        "pool standardised mean differences in random-effects models."))
+        "pool the effect sizes in random-effects models."))
     result = tag_document(doc, rules)
     planned = doc.abstract.index("We will")
     assert result.design == "other"
