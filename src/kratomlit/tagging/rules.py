@@ -192,16 +192,16 @@ def term_words(terms: Terms, name: str, where: str, within: tuple[str, ...] = ()
         if included:
             found += term_words(terms, included.group(1), where, (*within, name))
         else:
-            found.append(_TERM.sub(lambda m: "(?:" + "|".join(
-                term_words(terms, m.group(1), where, (*within, name))) + ")", word))
+            found.append(spell_terms(word, terms, where, (*within, name)))
     return found
 
 
-def spell_terms(pattern: str, terms: Terms, where: str) -> str:
+def spell_terms(pattern: str, terms: Terms, where: str, within: tuple[str, ...] = ()) -> str:
     """A pattern with each {name} spelled out as a group of the list's words:
-    "{kratom} withdrawal" becomes "(?:kratom|ketum|biak|...) withdrawal"."""
-    return _TERM.sub(lambda m: "(?:" + "|".join(term_words(terms, m.group(1), where)) + ")",
-                     pattern)
+    "{kratom} withdrawal" becomes "(?:kratom|ketum|biak|...) withdrawal". ``within``: the
+    lists being spelled out already (a word of one of them may name another)."""
+    return _TERM.sub(lambda m: "(?:" + "|".join(term_words(terms, m.group(1), where, within))
+                     + ")", pattern)
 
 
 def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
