@@ -146,6 +146,17 @@ def test_an_outcome_named_only_in_the_background_does_not_tag(real_db: Path, rul
     assert not any(e.counts for e in tagged.evidence if e.axis == "outcome" and e.background)
 
 
+def test_a_case_reports_opening_context_is_background(rules: RuleSet) -> None:
+    # What is known comes before the patient ("A 15-year-old ..."): no outcome from it.
+    doc = Document(abstract="Kratom is sold to minors without age restrictions in many states. "
+                   "A 15-year-old girl presented with vomiting and restlessness two days "
+                   "after she stopped taking kratom daily.")
+    tagged = tag_document(doc, rules)
+    assert "legal" not in tagged.outcomes
+    legal = [e for e in tagged.evidence if e.value == "legal"]
+    assert legal and all(e.background for e in legal)
+
+
 @pytest.mark.parametrize("label", ["ETHNOPHARMACOLOGICAL RELEVANCE", "ETHNOBOTANICAL RELEVANCE",
                                    "BACKGROUND & AIMS", "BACKGROUND/AIMS",
                                    "BACKGROUND AND STUDY AIMS"])

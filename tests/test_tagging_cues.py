@@ -934,6 +934,15 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom among rubber tappers", "Leaves were shared as a sign of friendship."),
     ("Kratom dependence and loss of employment in a nurse", ""),
     ("When kratom cost him his job: a letter", ""),
+    ("Kratom use among vocational students",
+     "We examined whether family dynamics predicted current kratom use."),
+    ("Starting kratom", "Participants were usually introduced to kratom by a partner or friend."),
+    ("Kratom and primary care",
+     "Patients kept their use from physicians for fear of being judged."),
+    ("Kratom dependence in a retail worker",
+     "She was often late for work and was warned by her manager."),
+    ("Kratom and productivity in farm workers",
+     "Days of work lost in the past month were recorded at each visit."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -958,6 +967,12 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Reddit and kratom", "Post volume rose sharply after the DEA's scheduling notice."),
     ("Kratom in two Florida counties", "Shops in the county followed its kratom ordinance."),
     ("Kratom villages under pressure", "Villagers described police raids at night."),
+    ("Kratom for clinicians", "The legal position of kratom differs from state to state."),
+    ("Kratom in Alabama", "Kratom remains unscheduled at the federal level."),
+    ("Kratom in four states", "We compared consumer protection statutes passed since 2019."),
+    ("Ketum in a Malaysian village", "Villagers said the police seldom enforced the ban."),
+    ("Kratom and recovery",
+     "Participants voiced legal uncertainty about the future of their supply."),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
@@ -1043,3 +1058,49 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
     assert outcome in _tagged(rules, title, abstract).outcomes
+
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Kratom and driving", "Mitragynine was found in the blood of 40 impaired drivers."),
+    ("Kratom effects in an online sample", "Negative effects included constipation."),
+    ("Low sodium in a woman taking kratom",
+     "We think kratom may have contributed to her hyponatraemia."),
+    ("Mitragynine in pigeons", "7-Hydroxymitragynine fully substituted for the heroin cue."),
+    ("Sexual desire in regular kratom drinkers", "Sexual desire was rated in 120 men."),
+    ("Kratom and psychological health", "Dysphoria was described with daily use and withdrawal."),
+    ("Encephalopathy in a patient drinking kratom tea", ""),
+    # Guards: a harm in the same sentence as a hope or a claim still counts.
+    ("Mitragynine in mice", "Mitragynine is an analgesic with an improved side-effect profile, "
+     "but repeated dosing produced physical dependence."),
+    ("Kratom in men", "Users reported enhanced sexual performance, but 22% reported erectile "
+     "dysfunction."),
+])
+def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, title: str,
+                                                             abstract: str) -> None:
+    assert "safety" in _tagged(rules, title, abstract).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Mitragynine analogues at the mu-opioid receptor",
+     "The series may yield analgesics with fewer side effects.", "safety"),
+    ("The 2016 kratom scheduling notice",
+     "The agency called kratom an imminent hazard to public safety.", "safety"),
+    ("Reasons for trying kratom at an opioid treatment program",
+     "The most common reason was self-management of opioid withdrawal.", "safety"),
+    ("Could kratom be a harm-reduction tool?", "", "safety"),
+    ("Kratom marketed to men", "Vendors claimed it would enhance sexual performance.", "safety"),
+    ("Breathing after 7-hydroxymitragynine in rats",
+     "Tidal volume showed a marked depression that naloxone reversed.", "mood"),
+    # Guards: what these cues must leave alone.
+    ("Kratom use in a clinic", "Two of the 12 study visits were unscheduled.", "legal"),
+    ("Mitragynine in mice", "Mitragynine can induce antinociception in mice.", "safety"),
+    ("Switching to kratom", "Negative experiences with methadone clinics were a common reason "
+     "for switching to kratom.", "safety"),
+    ("Kratom in men", "Most used kratom for sexual performance and stamina.", "safety"),
+    ("Macrophages given mitragynine",
+     "The compound suppressed NF-kappaB family factors in macrophages.", "social"),
+])
+def test_a_hope_a_quoted_notice_or_a_reason_for_use_is_not_the_outcome(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome not in _tagged(rules, title, abstract).outcomes

@@ -66,6 +66,12 @@ _THIS_STUDY = re.compile(
     r"\b(?:we|our|this (?:[\w-]+ ){0,3}?(?:study|paper|article|review|report|survey|analysis|case)|"
     r"the present|here|"
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
+# An unstructured case report turns from what is known to its patient at a sentence that
+# opens "A 16-year-old boy ...".
+_PATIENT = re.compile(
+    r"(?:^|(?<=[.?!] ))an? (?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:year|month|week|day)s?[- ]old "
+    r"(?:[\w-]+ ){0,2}?(?:man|woman|boy|girl|male|female|patient|infant|neonate|newborn|child|"
+    r"adolescent|teenager|veteran|mother)\b")  # on lower-cased text
 # The zone of a labelled section, by the first word group its label contains.
 _LABEL_ZONES = (
     # The Journal of Ethnopharmacology opens with ETHNOPHARMACOLOGICAL RELEVANCE (NLM files
@@ -324,6 +330,9 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
         limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
     start = opened.end() if opened else 0
     cue = _THIS_STUDY.search(lowered, start)
+    if not opened:
+        patient = _PATIENT.search(lowered, 0, cue.start() if cue else len(lowered))
+        cue = patient or cue
     if cue:
         # The background ends where the first sentence about the study starts, if that
         # sentence starts within the background's limit (an objectives section that
