@@ -1075,6 +1075,8 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
      "but repeated dosing produced physical dependence."),
     ("Kratom in men", "Users reported enhanced sexual performance, but 22% reported erectile "
      "dysfunction."),
+    ("Kratom products tested against state standards",
+     "Under the state act, 14 of 90 products were found adulterated with synthetic alkaloids."),
 ])
 def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, title: str,
                                                              abstract: str) -> None:
@@ -1090,6 +1092,10 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
      "The most common reason was self-management of opioid withdrawal.", "safety"),
     ("Could kratom be a harm-reduction tool?", "", "safety"),
     ("Kratom marketed to men", "Vendors claimed it would enhance sexual performance.", "safety"),
+    ("State kratom laws compared", "Most acts banned adulterated products and set labelling "
+     "rules.", "safety"),
+    ("Kratom statutes in 12 states",
+     "We weighed what the statutes are likely to do for consumer safety.", "safety"),
     ("Breathing after 7-hydroxymitragynine in rats",
      "Tidal volume showed a marked depression that naloxone reversed.", "mood"),
     # Guards: what these cues must leave alone.
