@@ -155,6 +155,13 @@ def test_a_case_reports_opening_context_is_background(rules: RuleSet) -> None:
     assert "legal" not in tagged.outcomes
     legal = [e for e in tagged.evidence if e.value == "legal"]
     assert legal and all(e.background for e in legal)
+    # A case the background cites is no turn to the study's own patient.
+    cited = Document(abstract="Kratom is sold without age restrictions in many states. A "
+                     "25-year-old man died in 2016 after kratom use. We surveyed 400 adults who "
+                     "had used kratom in the past year about where they bought it, how often "
+                     "they used it and what they paid for it.")
+    harms = [e for e in tag_document(cited, rules).evidence if e.value == "safety"]
+    assert harms and all(e.background for e in harms)
 
 
 @pytest.mark.parametrize("label", ["ETHNOPHARMACOLOGICAL RELEVANCE", "ETHNOBOTANICAL RELEVANCE",

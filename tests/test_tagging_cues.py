@@ -803,6 +803,22 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Kratom tea and pain tolerance in volunteers", "Session order was set by a "
      "computer-generated random sequence; each volunteer drank kratom tea in one session and "
      "placebo in the other.", "rct"),
+    ("Work functioning in kratom users with pain",
+     "Participants completed surveys at baseline, 3 and 6 months.", "cohort"),
+    ("Blood counts in kratom drinkers",
+     "Fifty daily drinkers and 30 non-user controls gave blood samples.", "cross-sectional"),
+    ("Sleep in kratom users", "We assessed sleep quality among 240 regular kratom users.",
+     "cross-sectional"),
+    ("UDP-glucuronosyltransferase inhibition by mitragynine and predicted interactions with "
+     "other drugs", "", "in-vitro"),
+    ("Stability of 7-hydroxymitragynine", "Solutions were incubated in buffers at 37 C for 24 h.",
+     "in-vitro"),
+    ("Corynantheidine", "An LC-MS/MS assay was applied after oral administration to rats.",
+     "animal"),
+    ("Kratom and liver injury", "Cases came from a liver injury registry, with controls sampled "
+     "at a ratio of three per case.", "case-control"),
+    ("Mitragynine clearance",
+     "We built a population pharmacokinetic model in NONMEM from two studies.", "other"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -937,6 +953,8 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom use among vocational students",
      "We examined whether family dynamics predicted current kratom use."),
     ("Starting kratom", "Participants were usually introduced to kratom by a partner or friend."),
+    ("Kratom and recovery", "Several participants felt judged by pharmacists."),
+    ("Leaving heroin behind", "Kratom let him reconnect with his children."),
     ("Kratom and primary care",
      "Patients kept their use from physicians for fear of being judged."),
     ("Kratom dependence in a retail worker",
@@ -1070,6 +1088,22 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
     ("Sexual desire in regular kratom drinkers", "Sexual desire was rated in 120 men."),
     ("Kratom and psychological health", "Dysphoria was described with daily use and withdrawal."),
     ("Encephalopathy in a patient drinking kratom tea", ""),
+    ("Giving up kratom", "Participants described tapering off kratom over several months."),
+    ("A forum about stopping", "Posts about kratom cessation were coded."),
+    ("Mitragynine and memory in rats",
+     "Object recognition was impaired after 14 days of mitragynine."),
+    ("Mitragynine and the hippocampus",
+     "Long-term potentiation was markedly suppressed in treated rats."),
+    ("Kratom and mental health",
+     "Case reports describe psychosis and mania associated with chronic use."),
+    ("Kratom drinkers in Penang", "Participants completed the Leeds Dependence Questionnaire."),
+    ("Kratom in experienced users", "Drug liking rose with dose."),
+    ("Mitragynine and the heart in dogs",
+     "Mitragynine lengthened the QRS duration at the top dose."),
+    ("A 90-day study of kratom in rats",
+     "Histopathological changes were seen in the liver at the top dose."),
+    ("Kratom extract in male mice", "Testis weight fell at the top dose."),
+    ("Speciociliatine in mice", "Antinociception came with limited gastrointestinal effects."),
     # Guards: a harm in the same sentence as a hope or a claim still counts.
     ("Mitragynine in mice", "Mitragynine is an analgesic with an improved side-effect profile, "
      "but repeated dosing produced physical dependence."),
@@ -1092,6 +1126,25 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
      "The most common reason was self-management of opioid withdrawal.", "safety"),
     ("Could kratom be a harm-reduction tool?", "", "safety"),
     ("Kratom marketed to men", "Vendors claimed it would enhance sexual performance.", "safety"),
+    ("Kratom for drinkers",
+     "Kratom alkaloids deserve study as a treatment for alcohol use disorder.", "safety"),
+    ("Kratom at the border", "Kratom seizures rose as enforcement tightened.",
+     "safety"),
+    ("Opioids and brain reward in rats",
+     "Morphine caused an early depression followed by facilitation of ICSS.", "mood"),
+    ("Breathing after mitragynine", "Ventilatory depression was absent at all doses.", "mood"),
+    ("Kratom vendor websites",
+     "Unsubstantiated claims for anxiety and opioid withdrawal appeared on 40 sites.", "mood"),
+    ("Kratom in pregnancy", "Respondents were recruited through parenting groups online.",
+     "social"),
+    # Guards from a second reader: a reason for stopping, insurance claims, another drug's
+    # model, a caution and a cited death are not the study's outcome or turn.
+    ("Why people stop", "Reasons for quitting kratom included cost and a change of vendor.",
+     "safety"),
+    ("Memory in rats", "In scopolamine-treated rats, memory was impaired, and mitragynine "
+     "pretreatment reversed this deficit.", "safety"),
+    ("Kratom and other medicines", "Kratom should be used cautiously with drugs that prolong "
+     "the QT interval.", "safety"),
     ("State kratom laws compared", "Most acts banned adulterated products and set labelling "
      "rules.", "safety"),
     ("Kratom statutes in 12 states",
@@ -1110,3 +1163,9 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
 def test_a_hope_a_quoted_notice_or_a_reason_for_use_is_not_the_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
     assert outcome not in _tagged(rules, title, abstract).outcomes
+
+
+def test_retailers_interviewed_are_no_sales_data(rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Selling kratom",
+                     "We interviewed 15 online retailers about sourcing and testing.")
+    assert tagged.design != "cross-sectional"

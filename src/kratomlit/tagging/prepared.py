@@ -67,11 +67,14 @@ _THIS_STUDY = re.compile(
     r"the present|here|"
     r"aims?|aimed|objectives?|purpose|was to|were to|sought)\b")  # on lower-cased text
 # An unstructured case report turns from what is known to its patient at a sentence that
-# opens "A 16-year-old boy ...".
+# opens "A 16-year-old boy was referred ..." (not "A 25-year-old man died in 2016 ...", a
+# case the background cites).
 _PATIENT = re.compile(
     r"(?:^|(?<=[.?!] ))an? (?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:year|month|week|day)s?[- ]old "
     r"(?:[\w-]+ ){0,2}?(?:man|woman|boy|girl|male|female|patient|infant|neonate|newborn|child|"
-    r"adolescent|teenager|veteran|mother)\b")  # on lower-cased text
+    r"adolescent|teenager|veteran|mother)\b(?:[^.?!]*? )?(?:presented|presenting|was (?:admitted|"
+    r"brought|referred|seen|evaluated|transferred)|came|arrived|attended|developed|reported|"
+    r"complained|sought)\b")  # on lower-cased text
 # The zone of a labelled section, by the first word group its label contains.
 _LABEL_ZONES = (
     # The Journal of Ethnopharmacology opens with ETHNOPHARMACOLOGICAL RELEVANCE (NLM files
