@@ -445,6 +445,12 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
             elif words and len(alternative.keys) == 1:
                 entries = [(by_word, max(sorted(words), key=len))]
                 more = len(words) > 1
+                # A word start longer than its whole words is rarer ("editor" against "to"
+                # and "the" in "to the editor"): filed under it, the whole words stay
+                # required.
+                key = next(iter(alternative.keys))
+                if len(key) > len(entries[0][1]):
+                    entries, more = [(by_key, key)], True
                 # A later word may be rarer than the words it starts with ("is ... safe"):
                 # filed under it, the candidate is looked at only when a paper has it (the
                 # words it starts with stay required).
