@@ -70,7 +70,7 @@ _THIS_STUDY = re.compile(
 # opens "A 16-year-old boy was referred ..." (not "A 25-year-old man died in 2016 ...", a
 # case the background cites).
 _PATIENT = re.compile(
-    r"(?:^|(?<=[.?!] ))an? (?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:year|month|week|day)s?[- ]old "
+    r"\s*an? (?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:year|month|week|day)s?[- ]old "
     r"(?:[\w-]+ ){0,2}?(?:man|woman|boy|girl|male|female|patient|infant|neonate|newborn|child|"
     r"adolescent|teenager|veteran|mother)\b(?:[^.?!]*? )?(?:presented|presenting|was (?:admitted|"
     r"brought|referred|seen|evaluated|transferred)|came|arrived|attended|developed|reported|"
@@ -333,9 +333,10 @@ def _background_end(abstract: str, lowered: str, ends: list[int]) -> tuple[int, 
         limit = len(abstract) // 2  # an unstructured abstract is mostly about its study
     start = opened.end() if opened else 0
     cue = _THIS_STUDY.search(lowered, start)
-    if not opened:
-        patient = _PATIENT.search(lowered, 0, cue.start() if cue else len(lowered))
-        cue = patient or cue
+    if not opened:  # tried at each sentence start before the cue (a regex search is slow)
+        before = cue.start() if cue else len(lowered)
+        cue = next(filter(None, (_PATIENT.match(lowered, at) for at in chain((0,), ends)
+                                 if at < before)), cue)
     if cue:
         # The background ends where the first sentence about the study starts, if that
         # sentence starts within the background's limit (an objectives section that
