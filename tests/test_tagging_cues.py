@@ -816,6 +816,23 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Corynantheidine", "An LC-MS/MS assay was applied after oral administration to rats.",
      "animal"),
     ("Emergency department visits involving kratom", "", "cross-sectional"),
+    ("Kratom-related emergency department visits in Ohio", "", "cross-sectional"),
+    ("Kratom hospital stays in one state",
+     "We used statewide hospital discharge data from 2016 to 2022.", "cross-sectional"),
+    ("Kratom sales to minors", "Underage buyers attempted to purchase kratom at 120 shops.",
+     "cross-sectional"),
+    ("Kratom cultivation and income among Thai farmers",
+     "We surveyed 400 farmers growing kratom leaf for sale.", "cross-sectional"),
+    ("Kratom for withdrawal: a pilot trial", "Participants were assigned by a random number table "
+     "to kratom tea or buprenorphine.", "rct"),
+    # Guards: a sample drawn with a random number table, envelopes for questionnaires.
+    ("Kratom in villages", "In a community survey, villages were chosen with a random number "
+     "table; 1,118 residents were interviewed about kratom use.", "cross-sectional"),
+    ("Kratom in students", "This cross-sectional survey assessed kratom use among 800 students. "
+     "Anonymous questionnaires were returned in sealed envelopes.", "cross-sectional"),
+    ("Kratom and opioids: mapping the evidence", "We searched five databases; following Arksey "
+     "and O'Malley, 1,200 records were screened and 41 studies were included.",
+     "systematic-review"),
     ("Kratom in rural life",
      "This paper draws on historical documents to describe traditional use.", "review"),
     ("Kratom and liver injury", "Cases came from a liver injury registry, with controls sampled "
@@ -959,6 +976,7 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom and recovery", "Several participants felt judged by pharmacists."),
     ("Leaving heroin behind", "Kratom let him reconnect with his children."),
     ("Kratom among students", "Peer and family use predicted current use."),
+    ("Mitragynine withdrawal in rats", "Social deficits appeared 72 h after the last dose."),
     ("Kratom and chronic pain", "Kratom let participants keep working."),
     ("Adolescent mitragynine in rats", "Juvenile play was reduced at the top dose."),
     ("Kratom and primary care",
@@ -997,6 +1015,7 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Ketum in a Malaysian village", "Villagers said the police seldom enforced the ban."),
     ("Kratom searches before and after the DEA notice of intent to schedule", ""),
     ("Kratom in Malaysia", "Enforcement agencies reported rising seizures of kratom leaf."),
+    ("Pharmacists and kratom", "Pharmacists gave their views on how kratom should be regulated."),
     ("Kratom and recovery",
      "Participants voiced legal uncertainty about the future of their supply."),
 ])
@@ -1080,6 +1099,9 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Outcomes in adults with chronic pain",
      "Using medical claims we identified 20,000 adults, in whom depression was more common "
      "among those prescribed opioids.", "mood"),
+    ("Kratom substitution", "Many had replaced antidepressants with kratom for anxiety and "
+     "depression, and 70% reported improved mood.", "mood"),
+    ("Kratom versus sertraline for depression: a pilot trial", "", "mood"),
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -1171,6 +1193,11 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
      "Attitudes of people who use kratom toward its regulation were mixed.", "social"),
     ("Ventilation after 7-hydroxymitragynine",
      "The maximal depression equalled that of oxycodone.", "mood"),
+    ("Interactions in a woman taking kratom", "Case presentation: A 47-year-old woman on stable "
+     "doses of quetiapine and sertraline for bipolar depression was prescribed clarithromycin.",
+     "mood"),
+    ("Stopping kratom", "Earlier attempts had brought on sweating, diarrhoea, anxiety and "
+     "insomnia.", "mood"),
     # Guards from a second reader: a reason for stopping, insurance claims, another drug's
     # model, a caution and a cited death are not the study's outcome or turn.
     ("Why people stop", "Reasons for quitting kratom included cost and a change of vendor.",
@@ -1203,3 +1230,8 @@ def test_retailers_interviewed_are_no_sales_data(rules: RuleSet) -> None:
     tagged = _tagged(rules, "Selling kratom",
                      "We interviewed 15 online retailers about sourcing and testing.")
     assert tagged.design != "cross-sectional"
+
+
+def test_a_letter_in_response_is_named_as_a_letter(rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Kratom and the liver: a letter in response", "")
+    assert any(e.rule_id == "design.other.letter-title" for e in tagged.evidence)
