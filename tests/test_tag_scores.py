@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from kratomlit.cli import app
 from kratomlit.errors import InputFileError
-from kratomlit.jobs.tag_papers import document
+from kratomlit.jobs.tag_papers import _ruleset, document
 from kratomlit.store import Store, migrations
 from kratomlit.store.selection import UNCERTAIN_MARGIN
 from kratomlit.tagging.engine import BUILDS_ON, Document, RuleSet, matches, tag_document
@@ -333,3 +333,14 @@ def test_development_set_without_mesh_and_cut_short_stays_above_its_floor(
                        for p, row in labels.items()], predicted)
     assert result.design_accuracy >= design
     assert result.outcome_micro_f1 >= outcomes
+
+
+def test_rules_are_built_once_per_process_and_again_when_a_file_changes(tmp_path: Path
+                                                                        ) -> None:
+    assert _ruleset(None) is _ruleset(None)
+    mine = tmp_path / "kratomlit-rules.toml"
+    mine.write_text("[scoring.outcome_threshold]\nsocial = 3.0\n")
+    first = _ruleset([mine])
+    assert first is not _ruleset(None) and first is _ruleset([mine])
+    mine.write_text("[scoring.outcome_threshold]\nsocial = 4.0\n")  # edited between runs
+    assert _ruleset([mine]).scoring.threshold["social"] == 4.0

@@ -39,7 +39,7 @@ from kratomlit.tagging.engine import (
 )
 from kratomlit.tagging.extract import Vocabulary, load_vocabulary
 from kratomlit.tagging.participants import participants
-from kratomlit.tagging.rules import load
+from kratomlit.tagging.rules import load_texts, rules_texts
 from kratomlit.tagging.taxonomy import DESIGNS, OUTCOMES, population
 
 CHUNK = 500  # papers read, tagged and written per step: flat memory on any database
@@ -80,7 +80,15 @@ def document(row: dict[str, Any] | tuple[Any, ...]) -> Document:
 
 
 def _ruleset(rule_files: list[Path] | None) -> RuleSet:
-    return RuleSet(*load(rule_files))
+    return _compiled(tuple(rules_texts(rule_files)))
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(files: tuple[tuple[str, str], ...]) -> RuleSet:
+    """A rule set built once per process for the same rules texts: building one and
+    compiling its patterns takes about a second, each time a command runs in a process
+    that has built it before (a reviewer's session, the tests)."""
+    return RuleSet(*load_texts(files))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -264,7 +265,11 @@ def load(extra: list[Path] | None = None) -> tuple[list[Rule], Scoring]:
     Term lists are merged first, so a user file that adds a word to a shipped list
     ("kratom = ['kratom daun']") extends every shipped rule that uses it.
     """
-    files = rules_texts(extra)
+    return load_texts(rules_texts(extra))
+
+
+def load_texts(files: Sequence[tuple[str, str]]) -> tuple[list[Rule], Scoring]:
+    """The rules and scoring of these (name, text) rules files, as ``load`` reads them."""
     read = [(where, *_read(text, where)) for where, text in files]
     terms = _merge(*(own for _, own, _, _ in read))
     rules: dict[str, Rule] = {}
