@@ -85,9 +85,9 @@ def _ruleset(rule_files: list[Path] | None) -> RuleSet:
 
 @functools.lru_cache(maxsize=4)
 def _compiled(files: tuple[tuple[str, str], ...]) -> RuleSet:
-    """A rule set built once per process for the same rules texts: building one and
-    compiling its patterns takes about a second, each time a command runs in a process
-    that has built it before (a reviewer's session, the tests)."""
+    """The rule set of these rules texts, built once per process: building one and
+    compiling its patterns takes about a second, which a process running several commands
+    (a reviewer's session, the tests) need not pay again. An edited file is new text."""
     return RuleSet(*load_texts(files))
 
 
