@@ -444,14 +444,14 @@ def field_index(rules: list[Rule], name: str) -> tuple[Index, Index, list[Candid
                     continue
                 entries, more = under_later, True
             elif words and len(alternative.keys) == 1:
-                entries = [(by_word, max(sorted(words), key=len))]
-                more = len(words) > 1
-                # A word start longer than its whole words is rarer ("editor" against "to"
-                # and "the" in "to the editor"): filed under it, the whole words stay
-                # required.
-                key = next(iter(alternative.keys))
-                if len(key) > len(entries[0][1]):
+                # Under the longer, so rarer, of its longest whole word and its key (a word
+                # start: "editor" against "to" and "the" in "to the editor"); the whole
+                # words stay required.
+                word, key = max(sorted(words), key=len), next(iter(alternative.keys))
+                if len(key) > len(word):
                     entries, more = [(by_key, key)], True
+                else:
+                    entries, more = [(by_word, word)], len(words) > 1
                 # A later word may be rarer than the words it starts with ("is ... safe"):
                 # filed under it, the candidate is looked at only when a paper has it (the
                 # words it starts with stay required).
