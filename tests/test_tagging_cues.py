@@ -448,6 +448,21 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "with lower pain scores.", "mood"),
     ("Kratom survey", "Odds ratios were adjusted for age, employment and marital status.",
      "social"),
+    # Guards: a research setting, a history or a comparison group is no social context.
+    ("Cholestasis in a kratom user", "He had obtained kratom from a friend to ease withdrawal.",
+     "social"),
+    ("Kratom users in Selangor",
+     "Participants were recruited with support from community-based organisations.", "social"),
+    ("Tapering kratom online", "Forum members shared dosing advice and tapering schedules.",
+     "social"),
+    ("Liver tests in kratom drinkers",
+     "ALT was higher than in peers who consumed neither kratom nor alcohol.", "social"),
+    ("Development of a kratom dependence scale",
+     "The items were first pilot-tested with a group of colleagues.", "social"),
+    ("Kratom use in an online panel",
+     "After age verification, 1,200 respondents completed the survey.", "legal"),
+    ("Maternal kratom use and the newborn",
+     "Maternal behaviours such as smoking during pregnancy were recorded.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -985,6 +1000,22 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
      "She was often late for work and was warned by her manager."),
     ("Kratom and productivity in farm workers",
      "Days of work lost in the past month were recorded at each visit."),
+    ("Kratom in a coastal village", "Men first chewed leaves with a group of friends at sea."),
+    ("Kratom among vocational students", "Friends who drank the tea were the strongest correlate of use."),
+    ("Kratom use in a teenager introduced through a peer group", ""),
+    ("Kratom among secondary school pupils",
+     "Having a brother who used kratom doubled the odds of use."),
+    ("Kratom in southern provinces",
+     "The questionnaire covered substance use by relatives and school attendance."),
+    # Where kratom came from, or word of it, is social context: social with a second cue.
+    ("Kratom in an opioid treatment clinic",
+     "Half had learned about kratom from acquaintances, and a third had concealed their use."),
+    ("Kratom among young adults",
+     "Most had obtained kratom from friends, and most took it at work."),
+    ("Quitting kratom online", "Posters drew on support from the recovery community."),
+    ("Quitting kratom online", "Forum members offered practical encouragement to those tapering."),
+    ("Kratom in village life", "We explored the local meanings of offering kratom to guests."),
+    ("Gestational mitragynine in mice", "Dams given the drug showed less pup retrieval."),
 ])
 def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
                                                    abstract: str) -> None:
@@ -1018,6 +1049,8 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Pharmacists and kratom", "Pharmacists gave their views on how kratom should be regulated."),
     ("Kratom and recovery",
      "Participants voiced legal uncertainty about the future of their supply."),
+    ("Kratom in vape shops", "Shops were audited for age-of-sale limits in three states."),
+    ("Kratom in Thailand: its uses and regulatory history", ""),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
                                                          abstract: str) -> None:
@@ -1152,6 +1185,9 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
      "mitragynine."),
     ("Kratom in treatment", "Most used kratom to manage opioid withdrawal; however, a quarter "
      "reported tolerance and withdrawal from kratom itself."),
+    ("Botanical products and the case for post-marketing surveillance", ""),
+    ("Herbal supplements", "We reviewed what national pharmacovigilance centres had received."),
+    ("Mothers who drank kratom tea daily", "Perinatal outcomes were taken from delivery records."),
     # Guards: a harm in the same sentence as a hope or a claim still counts.
     ("Mitragynine in mice", "Mitragynine is an analgesic with an improved side-effect profile, "
      "but repeated dosing produced physical dependence."),
