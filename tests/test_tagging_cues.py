@@ -463,6 +463,15 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "After age verification, 1,200 respondents completed the survey.", "legal"),
     ("Maternal kratom use and the newborn",
      "Maternal behaviours such as smoking during pregnancy were recorded.", "social"),
+    # Guards: a mechanism, a statute's name, tolerance of a custom, a job lost before use.
+    ("Mitragynine in the light-dark box", "Mitragynine reduced anxiety-like behaviour through "
+     "interactions with opioid and GABAergic systems.", "safety"),
+    ("Ketum policy in Malaysia", "We traced how kratom came under the Dangerous Drugs Act.",
+     "safety"),
+    ("Kratom in a fishing village",
+     "Elders generally tolerated kratom use by older men but not by youths.", "safety"),
+    ("Kratom dependence in a 38-year-old man",
+     "He began drinking kratom daily after losing his job at a sawmill.", "social"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -854,6 +863,25 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "at a ratio of three per case.", "case-control"),
     ("Mitragynine clearance",
      "We built a population pharmacokinetic model in NONMEM from two studies.", "other"),
+    ("Kratom leaf extract and carrageenan-induced paw oedema",
+     "The extract (100-400 mg/kg, p.o.) reduced swelling by 3 h, as indomethacin did.", "animal"),
+    ("Heart rate variability and kratom",
+     "We made Holter recordings in 96 daily kratom drinkers at two village clinics. Ectopic "
+     "beats were seen in 31%.",
+     "cross-sectional"),
+    ("Kratom sales to minors", "Decoy buyers attempted purchases in 150 corner stores.",
+     "cross-sectional"),
+    # Guard: products bought and analysed are samples, though sold by online vendors.
+    ("Kratom in gas stations",
+     "Mystery shoppers purchased kratom products at 60 gas stations across the state.",
+     "cross-sectional"),
+    ("Alkaloids in kratom gummies", "We bought 40 products labelled as kratom from vape shops "
+     "and online vendors, and quantified their alkaloids by LC-MS.", "in-vitro"),
+    # Guard: products bought for a label audit are the audit's data, not samples analysed.
+    ("Kratom product labels in four states", "We purchased 120 products from online vendors and coded "
+     "each label against the state's rules.", "cross-sectional"),
+    ("Nail discolouration with kratom",
+     "We describe three women who had taken kratom capsules for several years.", "case-report"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -972,6 +1000,9 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Mitragynine dependence in a delivery driver",
      "Over two years of escalating use she could not keep a steady job."),
     ("Kratom dependence in a truck driver", "He was fired from his job after repeated absences."),
+    ("Kratom dependence in a welder", "He lost his job after months of missed shifts."),
+    ("Kratom use disorder in a 29-year-old man",
+     "He sought treatment after losing his job because of his daily kratom use."),
     ("Kratom use disorder with family and occupational consequences", ""),
     ("Shoaling in zebrafish given speciogynine", ""),
     ("Kratom in a methadone programme",
@@ -1188,6 +1219,10 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
     ("Botanical products and the case for post-marketing surveillance", ""),
     ("Herbal supplements", "We reviewed what national pharmacovigilance centres had received."),
     ("Mothers who drank kratom tea daily", "Perinatal outcomes were taken from delivery records."),
+    # Guards: a drug interaction, and tolerability, are safety.
+    ("Kratom and benzodiazepines",
+     "We describe kratom interactions with central nervous system depressants."),
+    ("Kratom capsules in an open-label study", "Kratom was well tolerated by most users."),
     # Guards: a harm in the same sentence as a hope or a claim still counts.
     ("Mitragynine in mice", "Mitragynine is an analgesic with an improved side-effect profile, "
      "but repeated dosing produced physical dependence."),
