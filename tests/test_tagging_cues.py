@@ -472,6 +472,10 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Elders generally tolerated kratom use by older men but not by youths.", "safety"),
     ("Kratom dependence in a 38-year-old man",
      "He began drinking kratom daily after losing his job at a sawmill.", "social"),
+    ("Kratom law reform in Thailand",
+     "Community support of decriminalisation was strong in all provinces.", "social"),
+    ("Web searches for kratom after the ban",
+     "Queries for kratom withdrawal and kratom overdose rose in the month after.", "safety"),
 ])
 def test_a_setting_or_a_passing_mention_is_not_an_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -872,6 +876,20 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Kratom sales to minors", "Decoy buyers attempted purchases in 150 corner stores.",
      "cross-sectional"),
     # Guard: products bought and analysed are samples, though sold by online vendors.
+    ("Mitragynine positivity in workplace drug testing", "A national laboratory screened "
+     "employee specimens by LC-MS/MS in 2021. Mitragynine was confirmed in 0.4%.",
+     "cross-sectional"),
+    ("Thyroid function in long-term kratom drinkers", "In vitro data suggest that mitragynine "
+     "binds thyroid hormone receptors. We measured TSH and free T4 in 140 men from four "
+     "villages; 6% had subclinical hypothyroidism.", "cross-sectional"),
+    # Guards: users followed over time are a cohort, whatever the title or a test at intake says.
+    ("Kratom in opioid treatment", "We conducted a retrospective cohort study of 2,000 patients. "
+     "Mitragynine positivity at intake was 4% and predicted retention at six months.", "cohort"),
+    ("Liver enzymes among daily kratom users: a two-year prospective follow-up",
+     "We enrolled 120 daily users and 60 non-users and measured liver enzymes every six months.",
+     "cohort"),
+    ("Kratom on sale in three states", "Inspectors visited 300 vape, smoke and corner shops and "
+     "noted whether kratom was on sale.", "cross-sectional"),
     ("Kratom in gas stations",
      "Mystery shoppers purchased kratom products at 60 gas stations across the state.",
      "cross-sectional"),
@@ -1003,6 +1021,11 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom dependence in a welder", "He lost his job after months of missed shifts."),
     ("Kratom use disorder in a 29-year-old man",
      "He sought treatment after losing his job because of his daily kratom use."),
+    ("Quitting kratom online", "Themes included community support and shared accountability."),
+    ("Life after kratom dependence", "Several said their marriages and other relationships were "
+     "mended once they had tapered."),
+    ("Kratom and daily life", "Kratom let participants get through shifts and care for their "
+     "children."),
     ("Kratom use disorder with family and occupational consequences", ""),
     ("Shoaling in zebrafish given speciogynine", ""),
     ("Kratom in a methadone programme",
@@ -1081,6 +1104,7 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
     ("Kratom and recovery",
      "Participants voiced legal uncertainty about the future of their supply."),
     ("Kratom in vape shops", "Shops were audited for age-of-sale limits in three states."),
+    ("Kratom retail across regulatory environments", ""),
     ("Kratom in Thailand: its uses and regulatory history", ""),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
@@ -1201,6 +1225,7 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
     ("Hyperpigmentation in a woman taking kratom", ""),
     ("A bezoar in a man who chewed kratom leaves", ""),
     ("Hyponatraemia in a kratom user", ""),
+    ("Dilated cardiomyopathy in a daily kratom drinker", ""),
     ("Psychosis during daily kratom use", ""),
     ("Jaundice after four months of daily kratom capsules", ""),
     ("Hypogonadism in three men who drank kratom daily", ""),
@@ -1223,6 +1248,8 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
     ("Kratom and benzodiazepines",
      "We describe kratom interactions with central nervous system depressants."),
     ("Kratom capsules in an open-label study", "Kratom was well tolerated by most users."),
+    ("Kratom calls to a poisons centre", "We reviewed telephone queries about kratom; kratom "
+     "toxicity was reported in 23 of 40."),
     # Guards: a harm in the same sentence as a hope or a claim still counts.
     ("Mitragynine in mice", "Mitragynine is an analgesic with an improved side-effect profile, "
      "but repeated dosing produced physical dependence."),
