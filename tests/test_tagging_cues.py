@@ -472,6 +472,13 @@ def test_an_anxiety_diagnosis_or_a_view_of_the_law_is_not_social(
      "Elders generally tolerated kratom use by older men but not by youths.", "safety"),
     ("Kratom dependence in a 38-year-old man",
      "He began drinking kratom daily after losing his job at a sawmill.", "social"),
+    ("Kratom for the emergency physician",
+     "Patients take kratom for pain, fatigue and anxiety, and calls to poison centres are rising.",
+     "mood"),
+    ("Kratom use in an online panel", "Participants completed age verification on the study "
+     "website before giving consent.", "legal"),
+    ("Offspring of mothers in a birth cohort",
+     "Gestational diabetes exposure was associated with higher BMI at age 5.", "safety"),
     ("Kratom law reform in Thailand",
      "Community support of decriminalisation was strong in all provinces.", "social"),
     ("Web searches for kratom after the ban",
@@ -888,8 +895,13 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Liver enzymes among daily kratom users: a two-year prospective follow-up",
      "We enrolled 120 daily users and 60 non-users and measured liver enzymes every six months.",
      "cohort"),
+    ("Kratom in two cities", "Data collectors visited a random sample of 180 vape, tobacco and "
+     "corner shops in 2022. Kratom was sold in 41%.", "cross-sectional"),
     ("Kratom on sale in three states", "Inspectors visited 300 vape, smoke and corner shops and "
      "noted whether kratom was on sale.", "cross-sectional"),
+    ("Neonatal abstinence after maternal kratom use", "We describe a neonate born at 38 weeks. "
+     "The mother had visited gas stations, smoke shops and online vendors to buy kratom.",
+     "case-report"),
     ("Kratom in gas stations",
      "Mystery shoppers purchased kratom products at 60 gas stations across the state.",
      "cross-sectional"),
@@ -1105,6 +1117,7 @@ def test_work_and_social_context_of_use_are_social(rules: RuleSet, title: str,
      "Participants voiced legal uncertainty about the future of their supply."),
     ("Kratom in vape shops", "Shops were audited for age-of-sale limits in three states."),
     ("Kratom retail across regulatory environments", ""),
+    ("Age verification on kratom vendor websites", ""),
     ("Kratom in Thailand: its uses and regulatory history", ""),
 ])
 def test_enforcement_met_and_a_ban_lived_with_are_legal(rules: RuleSet, title: str,
@@ -1190,6 +1203,12 @@ patterns = ["(?:amazon )?mechanical turk", "(?:un)?successful recruitment"]
     ("Kratom substitution", "Many had replaced antidepressants with kratom for anxiety and "
      "depression, and 70% reported improved mood.", "mood"),
     ("Kratom versus sertraline for depression: a pilot trial", "", "mood"),
+    # Guards: a reason for use that a survey counts, or that a qualitative study explores.
+    ("Why adults use kratom: an online survey", "Respondents used kratom to cope with anxiety "
+     "or low mood (31%) and for pain (64%).", "mood"),
+    ("Using kratom to manage pain and mood: a qualitative study of mothers", "", "mood"),
+    ("Kratom in an online sample",
+     "Nearly half of respondents used kratom to self-treat anxiety or depression.", "mood"),
 ])
 def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -1226,6 +1245,8 @@ def test_a_population_or_history_named_beside_a_measured_outcome_keeps_it(
     ("A bezoar in a man who chewed kratom leaves", ""),
     ("Hyponatraemia in a kratom user", ""),
     ("Dilated cardiomyopathy in a daily kratom drinker", ""),
+    ("Hyperpigmentation of the lips and gums in a long-term kratom chewer", ""),
+    ("Gestational mitragynine exposure in mice", "Litters were weighed on postnatal day 7."),
     ("Psychosis during daily kratom use", ""),
     ("Jaundice after four months of daily kratom capsules", ""),
     ("Hypogonadism in three men who drank kratom daily", ""),
