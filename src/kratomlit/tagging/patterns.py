@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kratomlit.errors import InputFileError
@@ -22,24 +21,29 @@ _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 
 _SPECIAL = re.compile(r"\\.|[()\[\]|]", re.DOTALL)  # an escape, or what nests or splits
+_NESTED = re.compile(r"\\.|[()\[\]]", re.DOTALL)  # within a group, a split does not count
 
 
-def _scan(source: str) -> Iterator[tuple[int, str, int]]:
-    """(index, character, nesting depth) for the unescaped "(", ")", "[", "]" and "|" of a
-    regular expression; depth counts open groups and classes. Inside a class ("[^)]")
+@functools.lru_cache(maxsize=8192)  # a pattern is read by several of the functions below
+def _outside(source: str) -> tuple[tuple[int, str], ...]:
+    """(index, character) of the "(", ")" and "|" of a regular expression that are outside
+    groups and classes (a group's own parentheses are outside it). Inside a class ("[^)]")
     only its closing bracket counts."""
-    depth, in_class = 0, False
-    for found in _SPECIAL.finditer(source):
-        char = found.group()
+    found = []
+    depth, in_class, at = 0, False, 0
+    while special := (_SPECIAL if depth == 0 else _NESTED).search(source, at):
+        char, at = special.group(), special.end()
         if len(char) == 2 or in_class and char != "]":
             continue
         if char in ")]":
             depth -= 1
             in_class = False
-        yield found.start(), char, depth
+        if depth == 0 and char in "()|":
+            found.append((special.start(), char))
         if char in "([":
             depth += 1
             in_class = char == "["
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=8192)  # the parts of a pattern split up share their groups
@@ -47,7 +51,7 @@ def _top_level_split(source: str) -> tuple[str, ...]:
     """Branches of ``source`` separated by "|" outside groups and classes."""
     if "|" not in source:
         return (source,)  # most patterns: no need to read them character by character
-    cuts = [i for i, char, depth in _scan(source) if char == "|" and depth == 0]
+    cuts = [i for i, char in _outside(source) if char == "|"]
     bounds = [-1, *cuts, len(source)]
     return tuple(source[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False))
 
@@ -55,10 +59,10 @@ def _top_level_split(source: str) -> tuple[str, ...]:
 def _top_groups(source: str) -> list[tuple[int, int]]:
     """(index of "(", index of its ")") of every group outside groups and classes."""
     spans, opened = [], -1
-    for i, char, depth in _scan(source):
-        if depth == 0 and char == "(":
+    for i, char in _outside(source):
+        if char == "(":
             opened = i
-        elif depth == 0 and char == ")" and opened >= 0:
+        elif char == ")" and opened >= 0:
             spans.append((opened, i))
             opened = -1
     return spans
@@ -66,7 +70,7 @@ def _top_groups(source: str) -> list[tuple[int, int]]:
 
 def _closing(source: str) -> int:
     """Index of the ")" closing the group that opens ``source``."""
-    return next((i for i, char, depth in _scan(source) if char == ")" and depth == 0), -1)
+    return next((i for i, char in _outside(source) if char == ")"), -1)
 
 
 @functools.lru_cache(maxsize=8192)  # alternatives share their parts: analysed once each
@@ -233,6 +237,8 @@ def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
 
 _SEPARATORS = " '-/"
 _LETTERS = set("abcdefghijklmnopqrstuvwxyz0123456789")
+_LETTER_RUN = re.compile("[a-z0-9]+")
+_NESTING = re.compile(r"[\\\[()]")  # an escape, a class, a group opened or closed
 
 
 def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
@@ -244,6 +250,11 @@ def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
     found = []
     depth, opened, i = 0, -1, len(literal_prefix(lowered))
     while i < len(lowered):
+        if depth:  # inside a group only its nesting counts: skip to what changes it
+            nesting = _NESTING.search(lowered, i)
+            if nesting is None:
+                break
+            i = nesting.start()
         char = lowered[i]
         if char == "\\":
             i += 2
@@ -257,9 +268,8 @@ def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
         elif char == ")":
             depth -= 1
         elif depth == 0 and char in _LETTERS and lowered[i - 1] not in _LETTERS:
-            end = i
-            while end < len(lowered) and lowered[end] in _LETTERS:
-                end += 1
+            run = _LETTER_RUN.match(lowered, i)
+            end = run.end() if run else i + 1
             if _starts_word(lowered, i, opened):
                 word, following = lowered[i:end], lowered[end : end + 1]
                 quantified = following in _QUANTIFIERS
