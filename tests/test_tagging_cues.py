@@ -615,6 +615,37 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "reported between 2018 and 2023.", "safety"),
     ("Kratom and the WHO", "The committee decided kratom should stay outside international "
      "control.", "legal"),
+    ("Hyponatraemia secondary to heavy tea intake in a kratom user", "", "safety"),
+    ("Cholestatic hepatitis with pruritus in a man taking kratom for back pain", "", "safety"),
+    ("Kratom chat on a forum", "Posts on tapering and withdrawal made up a fifth of threads.",
+     "safety"),
+    ("Mitragynine dosing in rats", "Seven days of dosing altered hepatic CYP2D activity.",
+     "safety"),
+    ("Kratom and the opioid crisis: regulatory dilemmas", "", "legal"),
+    ("Kratom sales after the 2016 DEA announcement", "We tracked vendor listings by week.",
+     "legal"),
+    ("Two kratom alkaloids in 2016", "The agency published a notice of intent to "
+     "temporarily schedule them.", "legal"),
+    ("Daily kratom users followed for a year", "At 12 months employment remained at 80%.",
+     "social"),
+    ("Kratom use disorder in a bus driver", "He had missed shifts and received a written "
+     "warning from his employer.", "social"),
+    ("Buprenorphine for kratom dependence", "After induction she returned to full duties and "
+     "took on extra shifts.", "social"),
+    ("Treating kratom dependence", "His partner reported fewer arguments and more involvement "
+     "in their household.", "social"),
+    ("Motives for kratom use", "A motives scale measured coping, social and enhancement "
+     "reasons.", "social"),
+    # Guards: a use disorder treated or in a patient's history leaves the harm beside it,
+    # and a mood measured after a list of reasons for use is still measured.
+    ("Mitragynine in rats", "Mitragynine, a candidate treatment for opioid use disorder, was "
+     "self-administered by rats.", "safety"),
+    ("Kratom users online", "Among people who use kratom for pain, to manage withdrawal, or "
+     "for energy, comorbid depression and anxiety were common.", "mood"),
+    ("Kratom users online", "Respondents who take kratom for pain, to ease withdrawal, or for "
+     "focus endorsed depression as a current diagnosis.", "mood"),
+    ("Hypothyroidism associated with kratom use in a woman in recovery from opioid use "
+     "disorder", "", "safety"),
 ])
 def test_outcomes_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
@@ -912,6 +943,14 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
      "each label against the state's rules.", "cross-sectional"),
     ("Nail discolouration with kratom",
      "We describe three women who had taken kratom capsules for several years.", "case-report"),
+    ("Deaths after a kratom blend: four case descriptions", "Four deaths were referred to the "
+     "county laboratory; samples submitted to the laboratory were analysed by LC-MS/MS.",
+     "case-report"),
+    # Guard: product samples sent in by vendors are samples analysed, not casework.
+    ("Metals in kratom products", "Forty kratom product samples submitted from retail vendors "
+     "were analysed by ICP-MS.", "in-vitro"),
+    ("Mitragynine in urine drug tests", "A national laboratory tested 250,000 urine specimens "
+     "for mitragynine by LC-MS/MS; urine specimens came from pain clinics.", "cross-sectional"),
 ])
 def test_designs_named_the_way_kratom_papers_name_them(
         rules: RuleSet, title: str, abstract: str, design: str) -> None:
@@ -1339,6 +1378,32 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
     ("Kratom in men", "Most used kratom for sexual performance and stamina.", "safety"),
     ("Macrophages given mitragynine",
      "The compound suppressed NF-kappaB family factors in macrophages.", "social"),
+    ("Mitragynine and drinking in mice", "Mitragynine could be a lead for developing new "
+     "medications for alcohol use disorder.", "safety"),
+    ("Kratom: a guide for clinicians", "Patients take it for back pain, to self-manage opioid "
+     "withdrawal, or for stress and low mood.", "mood"),
+    # Guards from a second reader: a closing remark on regulation, stopping another
+    # treatment, a drug-development hope beside no harm, a gene variant, words of other
+    # senses (a debate's arguments, organ involvement, a covariate, an anxiety disorder).
+    ("Alkaloid content of kratom products", "The variable alkaloid content poses regulatory "
+     "challenges for standardisation.", "legal"),
+    ("Opioid prescribing in primary care", "Clinicians documented reasons for tapering or "
+     "withdrawal of opioid therapy.", "safety"),
+    ("Quitting smoking", "Support covered smoking cessation and withdrawal from nicotine.",
+     "safety"),
+    ("Mitragynine metabolism", "Polymorphisms that alter CYP2D6 activity may explain the "
+     "variability.", "safety"),
+    ("Comments on the proposed ban", "The most frequent arguments concerned pain relief.",
+     "social"),
+    ("Paediatric kratom exposures", "Multiorgan involvement in the children was uncommon.",
+     "social"),
+    ("Daily kratom use", "Employment status remained a significant predictor of daily use.",
+     "social"),
+    ("Reasons for kratom use", "Reasons included pain relief, energy enhancement, social "
+     "anxiety and sleep.", "social"),
+    # Guard: social media named beside motives is no social motive.
+    ("Kratom on social media", "Videos named coping and social media trends as motives.",
+     "social"),
 ])
 def test_a_hope_a_quoted_notice_or_a_reason_for_use_is_not_the_outcome(
         rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
