@@ -636,6 +636,26 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "in their household.", "social"),
     ("Motives for kratom use", "A motives scale measured coping, social and enhancement "
      "reasons.", "social"),
+    ("Kratom: a narrative review", "This review covers human data. Dependence develops in "
+     "a minority of daily users.", "safety"),
+    ("Kratom and psychiatric symptoms: a scoping review", "We mapped the human studies. Case "
+     "reports described mania and suicidal ideation.", "safety"),
+    ("A woman who took kratom for depression", "Later, attempts to cut down brought on "
+     "restlessness and insomnia.", "safety"),
+    ("Kratom in a man with bipolar disorder", "The case shows that benefit may give way to "
+     "tolerance, dependence and withdrawal.", "safety"),
+    ("Kratom shots from convenience stores", "Several products contained undeclared "
+     "synthetic opioids.", "safety"),
+    ("Kratom use among people cutting down on drinking", "We asked about any problems "
+     "participants attribute to kratom.", "safety"),
+    ("Hypotension after ingestion of a concentrated kratom extract", "", "safety"),
+    ("Kratom in review", "We weigh its benefits against the risks of dependence.", "safety"),
+    ("Kratom use in high-school students", "We examined family and peer characteristics "
+     "associated with use.", "social"),
+    ("Concentrated 7-OH products", "We discuss the federal recommendation to schedule 7-OH "
+     "and state-level restrictions.", "legal"),
+    ("Kratom in recovery: interviews", "Participants feared that kratom would be banned.",
+     "legal"),
     # Guards: a use disorder treated or in a patient's history leaves the harm beside it,
     # and a mood measured after a list of reasons for use is still measured.
     ("Mitragynine in rats", "Mitragynine, a candidate treatment for opioid use disorder, was "
@@ -1401,6 +1421,35 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
      "social"),
     ("Reasons for kratom use", "Reasons included pain relief, energy enhancement, social "
      "anxiety and sleep.", "social"),
+    ("Kratom use disorder treated with buprenorphine", "He reported withdrawal with "
+     "rhinorrhoea, anxiety and yawning (COWS score 12).", "mood"),
+    ("Kratom users and their clinicians", "Few had told mental health providers about their "
+     "use.", "mood"),
+    # Guards: a reason for use or another drug named in these new cues' place, and the
+    # misfires a second reader found: stopping opioids or a trade, an appointment
+    # scheduled, regression controls, drought tolerance, undeclared drug use found in
+    # patients, a village's family characteristics, being scheduled for a test.
+    ("Kratom use in pain patients", "Attempts to taper opioid doses caused many to seek "
+     "kratom.", "safety"),
+    ("Kratom at the border", "Efforts to stop the kratom trade resulted in 3000 arrests.",
+     "safety"),
+    ("Liver disease in a kratom user", "The decision to schedule a liver biopsy was deferred.",
+     "legal"),
+    ("Kratom exposures by state", "Models included state-level controls for population.",
+     "legal"),
+    ("Growing Mitragyna speciosa", "Drought tolerance developed after four weeks of water "
+     "restriction.", "safety"),
+    ("Urine drug testing in opioid treatment", "Testing revealed undeclared drug use in 12% of "
+     "patients.", "safety"),
+    ("Kratom in two villages", "Family and community characteristics of the villages are "
+     "described.", "social"),
+    ("Kratom and work", "Staff were concerned that they could be scheduled for drug testing.",
+     "legal"),
+    # Guards: a reason for use or another drug named in these new cues' place.
+    ("Kratom in opioid recovery", "Attempts to stop using heroin led to severe withdrawal.",
+     "safety"),
+    ("Kratom: a review", "Case reports describe successful use of kratom to ease opioid "
+     "withdrawal.", "safety"),
     # Guard: social media named beside motives is no social motive.
     ("Kratom on social media", "Videos named coping and social media trends as motives.",
      "social"),
