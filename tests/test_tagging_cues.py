@@ -656,6 +656,26 @@ def test_a_setting_or_a_passing_mention_is_not_an_outcome(
      "and state-level restrictions.", "legal"),
     ("Kratom in recovery: interviews", "Participants feared that kratom would be banned.",
      "legal"),
+    ("Kratom users in treatment", "In all, 27% said they had come to feel dependent on "
+     "kratom itself.", "safety"),
+    ("Kratom on a forum", "We coded posts about stopping kratom.", "safety"),
+    ("Withdrawal-induced anxiety following repeated mitragynine in rats", "", "safety"),
+    ("Kratom in an international drug survey", "Measures covered positive and negative effects "
+     "of use.", "safety"),
+    ("Kratom use disorder in a teenager", "He withdrew from his friends, and after treatment "
+     "he returned to school.", "social"),
+    ("Kratom during an opioid taper", "He reported improved relations with his family.",
+     "social"),
+    ("Families of kratom users", "Wives said their husbands became moody when they could not "
+     "get it.", "mood"),
+    ("Pharmacists and kratom", "We asked for views on how the products should be regulated.",
+     "legal"),
+    # Guards from a second reader: kratom's own withdrawal eased by a taper or a drug, and
+    # a harm in a model of another drug's dependence, stay safety.
+    ("Kratom users", "We surveyed users. Attempts to reduce or stop kratom use led to "
+     "withdrawal symptoms in 29%.", "safety"),
+    ("Mitragynine in mice", "In nicotine-dependent mice, high-dose mitragynine produced "
+     "respiratory depression and seizures.", "safety"),
     # Guards: a use disorder treated or in a patient's history leaves the harm beside it,
     # and a mood measured after a list of reasons for use is still measured.
     ("Mitragynine in rats", "Mitragynine, a candidate treatment for opioid use disorder, was "
@@ -1450,6 +1470,21 @@ def test_harms_users_report_or_a_study_attributes_are_safety(rules: RuleSet, tit
      "safety"),
     ("Kratom: a review", "Case reports describe successful use of kratom to ease opioid "
      "withdrawal.", "safety"),
+    ("Mitragynine in mice", "Mitragynine reduced the number of "
+     "jumps and wet-dog shakes after naloxone.", "safety"),
+    ("Mitragynine in mice", "Mice were made dependent on morphine "
+     "over five days.", "safety"),
+    ("Mitragynine in mice", "These data suggest kratom can ease "
+     "opioid withdrawal.", "safety"),
+    ("Kratom users", "Reasons for stopping kratom included cost.", "safety"),
+    ("Kratom farming", "Many households were economically dependent on kratom leaf sales.",
+     "safety"),
+    ("Mitragynine in rats", "Paw withdrawal thresholds after repeated mitragynine remained "
+     "high.", "safety"),
+    ("Kratom users", "Participants who considered stopping kratom cited cost.", "safety"),
+    ("Scheduling kratom", "We weighed the positive and negative effects of scheduling on "
+     "access.", "safety"),
+    ("Kratom in men", "He reported improved sexual relations with his wife.", "social"),
     # Guard: social media named beside motives is no social motive.
     ("Kratom on social media", "Videos named coping and social media trends as motives.",
      "social"),
