@@ -21,7 +21,8 @@ _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789 -'")
 
 
 _SPECIAL = re.compile(r"\\.|[()\[\]|]", re.DOTALL)  # an escape, or what nests or splits
-_NESTED = re.compile(r"\\.|[()\[\]]", re.DOTALL)  # within a group, a split does not count
+# Within a group only what nests counts (a split does not): an escape, a class, a group.
+_NESTED = re.compile(r"\\.|[()\[\]]", re.DOTALL)
 
 
 @functools.lru_cache(maxsize=8192)  # a pattern is read by several of the functions below
@@ -238,7 +239,6 @@ def _then_keys(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
 _SEPARATORS = " '-/"
 _LETTERS = set("abcdefghijklmnopqrstuvwxyz0123456789")
 _LETTER_RUN = re.compile("[a-z0-9]+")
-_NESTING = re.compile(r"[\\\[()]")  # an escape, a class, a group opened or closed
 
 
 def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
@@ -251,7 +251,7 @@ def _later_words(lowered: str) -> tuple[tuple[frozenset[str], bool], ...]:
     depth, opened, i = 0, -1, len(literal_prefix(lowered))
     while i < len(lowered):
         if depth:  # inside a group only its nesting counts: skip to what changes it
-            nesting = _NESTING.search(lowered, i)
+            nesting = _NESTED.search(lowered, i)
             if nesting is None:
                 break
             i = nesting.start()
