@@ -979,8 +979,8 @@ def test_outcomes_named_the_way_kratom_papers_name_them(
     ("Alkaloids in kratom gummies", "We bought 40 products labelled as kratom from vape shops "
      "and online vendors, and quantified their alkaloids by LC-MS.", "in-vitro"),
     # Guard: products bought for a label audit are the audit's data, not samples analysed.
-    ("Kratom product labels in four states", "We purchased 120 products from online vendors and coded "
-     "each label against the state's rules.", "cross-sectional"),
+    ("Kratom product labels in four states", "We purchased 120 products from online vendors "
+     "and coded each label against the state's rules.", "cross-sectional"),
     ("Nail discolouration with kratom",
      "We describe three women who had taken kratom capsules for several years.", "case-report"),
     ("Deaths after a kratom blend: four case descriptions", "Four deaths were referred to the "
@@ -1146,7 +1146,8 @@ def test_an_article_drawing_surveys_together_is_a_review(rules: RuleSet) -> None
     ("Kratom and productivity in farm workers",
      "Days of work lost in the past month were recorded at each visit."),
     ("Kratom in a coastal village", "Men first chewed leaves with a group of friends at sea."),
-    ("Kratom among vocational students", "Friends who drank the tea were the strongest correlate of use."),
+    ("Kratom among vocational students",
+     "Friends who drank the tea were the strongest correlate of use."),
     ("Kratom use in a teenager introduced through a peer group", ""),
     ("Kratom among secondary school pupils",
      "Having a brother who used kratom doubled the odds of use."),
