@@ -1504,3 +1504,98 @@ def test_retailers_interviewed_are_no_sales_data(rules: RuleSet) -> None:
 def test_a_letter_in_response_is_named_as_a_letter(rules: RuleSet) -> None:
     tagged = _tagged(rules, "Kratom and the liver: a letter in response", "")
     assert any(e.rule_id == "design.other.letter-title" for e in tagged.evidence)
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    # A status conceded before saying that use goes on is the setting, not the study's law.
+    ("Social functioning of long-term ketum users", "Ketum has been chewed in Malaysian "
+     "villages for generations. Although the leaf is controlled under the Poisons Act 1952, "
+     "its use remains common in the north. This cross-sectional study of 300 users assessed "
+     "social functioning with a validated", "legal"),
+    ("Ketum chewing in northern villages", "Ketum is chewed daily in many northern villages "
+     "despite being prohibited under the Poisons Act 1952.", "legal"),
+    # Reasons for use said of the plant in the passive, or as a means of self-treatment.
+    ("Kratom policy in the United States: a commentary", "Kratom has become popular as a "
+     "means of self-treating pain, anxiety and opioid withdrawal. The federal response has "
+     "swung between scheduling and inaction, and states have filled the gap with bans and "
+     "consumer protection acts.", "mood"),
+    ("Kratom policy in the United States: a commentary", "Kratom is now widely used for pain, "
+     "anxiety and opioid withdrawal. The federal response has swung between scheduling and "
+     "inaction.", "mood"),
+    # A history in a case's presenting sentence, whose "after" is the presenting event.
+    ("Status epilepticus after kratom", "A 52-year-old woman with a history of back pain, "
+     "depression and alcohol use disorder presented to the emergency department after a "
+     "witnessed seizure at home.", "mood"),
+    # The traditional reason for chewing the leaf is background to a review.
+    ("Kratom: pharmacology and toxicology", "Kratom leaves have long been chewed by labourers "
+     "to combat fatigue and improve work productivity. Its alkaloids act at opioid and "
+     "adrenergic receptors.", "social"),
+])
+def test_a_conceded_status_a_reason_for_use_or_a_history_is_not_the_outcome(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome not in _tagged(rules, title, abstract).outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome"), [
+    ("Toxic metals in kratom capsules sold in Ohio", "", "safety"),
+    # Guards: a mood that follows the history, or a psychiatric presentation, stays mood; a
+    # reason a survey counts stays social; a ban the study analyses stays legal.
+    ("Low mood after stopping kratom", "A 40-year-old man with a history of back pain and "
+     "depression reported worsening low mood after he stopped kratom.", "mood"),
+    ("Kratom and suicidal ideation", "A 35-year-old woman with a history of chronic pain and "
+     "depression presented with suicidal ideation after a month of daily kratom.", "mood"),
+    ("Why adults use kratom", "Respondents reported using kratom to improve work productivity "
+     "(41%).", "social"),
+    ("Kratom law in Malaysia", "Although kratom is banned in Malaysia, we analysed how "
+     "enforcement of the Poisons Act changed arrests between 2005 and 2015.", "legal"),
+    # Guards from a second reader: sales or knowledge under a status are the law studied; a
+    # mood the patient presented with stays mood; a reason for use beside a test of it, a
+    # scale used for mood, or counts of respondents keep mood; work beside social bonds or
+    # functioning stays social.
+    ("Kratom in smoke shops", "We attempted test purchases in 120 smoke shops after the "
+     "state scheduled kratom. Despite being banned under state law, kratom was sold by 64 of "
+     "120 shops (53%).", "legal"),
+    ("What students know about kratom", "We surveyed 1,200 students. Despite its illegal "
+     "status, 78% of respondents did not know that kratom was a controlled substance.",
+     "legal"),
+    ("Stopping kratom", "A 38-year-old man with a history of back pain and depression "
+     "presented with severe anxiety and panic attacks after abruptly stopping kratom.", "mood"),
+    ("Mitragynine in mice", "Mitragynine, which is traditionally used to relieve anxiety, was "
+     "tested for anxiolytic-like effects in the elevated plus maze.", "mood"),
+    ("Kratom users in Malaysia", "Among 150 regular kratom users, the DASS-21 was used for "
+     "depression, anxiety and stress.", "mood"),
+    ("Kratom use in the US", "Among 2,798 respondents, kratom was commonly used to self-treat "
+     "anxiety and depression.", "mood"),
+    ("Kratom among rubber tappers", "Thematic analysis showed that kratom was chewed to boost "
+     "work productivity and to strengthen social bonds among co-workers.", "social"),
+])
+def test_contamination_and_measured_outcomes_beside_those_asides_stay_tagged(
+        rules: RuleSet, title: str, abstract: str, outcome: str) -> None:
+    assert outcome in _tagged(rules, title, abstract).outcomes
+
+
+def test_a_cardiac_arrest_is_no_arrest_by_the_police(rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Cardiac arrest after kratom tea", "A 28-year-old man had a "
+                     "cardiac arrest after drinking kratom tea; police found an empty bottle.")
+    assert [e.matched for e in tagged.evidence if e.value == "legal" and e.counts] == ["police"]
+
+
+def test_case_report_data_among_sources_reviewed_make_no_case_report(rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Kratom and the eight factors", "We reviewed surveys, poison centre "
+                     "and case report data, and regulatory documents for each factor.")
+    assert tagged.design != "case-report"
+
+
+def test_a_case_described_beside_the_case_report_literature_stays_a_case_report(
+        rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Jaundice in a kratom user", "We describe a 34-year-old man who "
+                     "developed jaundice after 6 weeks of kratom use, and we summarize the case "
+                     "report literature on kratom and the liver.")
+    assert tagged.design == "case-report"
+
+
+def test_alkaloid_content_a_market_should_meet_is_no_laboratory_work(rules: RuleSet) -> None:
+    tagged = _tagged(rules, "Regulating kratom", "We argue for a regulated market with "
+                     "standards for alkaloid content and testing for contaminants.")
+    assert not [e for e in tagged.evidence if e.rule_id == "design.in-vitro.chemistry"
+                and e.counts]
