@@ -348,3 +348,16 @@ def test_user_rule_replaces_a_shipped_rule_with_the_same_id(tmp_path: Path) -> N
     rules = {r.id: r for r in load_rules([extra])}
     assert rules["design.rct.pubtype"].tag == "cohort"
     assert len(rules) == len(builtin_rules())
+
+
+def test_a_title_pattern_cancels_its_rule_in_the_whole_paper() -> None:
+    [rule] = parse_rules("[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'safety'\n"
+                         "fields = ['title', 'abstract']\npatterns = ['withdrawal signs']\n"
+                         "unless_title = ['in (?:mice|rats)']\n", "t.toml")
+    rules = RuleSet([rule])
+    abstract = "Withdrawal signs were counted. Later, withdrawal signs were counted again."
+    in_mice = matches(Document(title="An extract and morphine in mice", abstract=abstract),
+                      rules)
+    in_people = matches(Document(title="An extract and morphine", abstract=abstract), rules)
+    assert [e.negated for e in in_mice] == [True, True]
+    assert [e.negated for e in in_people] == [False, False]

@@ -1599,3 +1599,72 @@ def test_alkaloid_content_a_market_should_meet_is_no_laboratory_work(rules: Rule
                      "standards for alkaloid content and testing for contaminants.")
     assert not [e for e in tagged.evidence if e.rule_id == "design.in-vitro.chemistry"
                 and e.counts]
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome", "tagged"), [
+    ("Inhibitory effects of speciogynine on recombinant human CYP enzymes", "", "safety", True),
+    ("Kratom alkaloids and drug metabolism", "We measured the effects of mitragynine on the "
+     "activity of human CYP2D6 and CYP3A4 in liver microsomes.", "safety", True),
+    ("Kratom exposures in young children", "Counselling of pregnant women and parents who use "
+     "kratom about safe storage is warranted.", "social", False),
+    # Guard: the use of parents as a teenager's setting is still social context.
+    ("Kratom in high school students", "Students whose parents use kratom were twice as likely "
+     "to have tried it.", "social", True),
+    # Guards from a second reader: inhibitors used to find the enzymes are no interaction
+    # study; parents screened for or named beside education are no counselled parents.
+    ("Metabolism of mitragynine in liver microsomes", "The inhibitory effects of ketoconazole "
+     "on CYP3A4 identified the enzyme forming its main metabolite.", "safety", False),
+    ("Kratom among adolescents", "Lower parental education and having parents who use kratom "
+     "were associated with adolescent use.", "social", True),
+])
+def test_enzyme_inhibition_and_counselled_parents(rules: RuleSet, title: str, abstract: str,
+                                                  outcome: str, tagged: bool) -> None:
+    assert (outcome in _tagged(rules, title, abstract).outcomes) == tagged
+
+
+@pytest.mark.parametrize(("title", "design"), [
+    ("Deaths in three southern states attributed to kratom, 2015-2020", "cross-sectional"),
+    ("Novel case of neonatal abstinence after maternal kratom use", "case-report"),
+    ("[Rare case of kratom-associated jaundice in a translated title]", "case-report"),
+])
+def test_titles_that_name_a_series_or_a_case_without_an_abstract(
+        rules: RuleSet, title: str, design: str) -> None:
+    assert _tagged(rules, title, "").design == design
+
+
+@pytest.mark.parametrize("title", [
+    "Deaths in two patients associated with kratom and fentanyl",
+    "Deaths in two healthy young men associated with kratom use",
+    "Deaths in twins associated with kratom use",
+])
+def test_deaths_in_a_few_people_are_no_aggregate_series(rules: RuleSet, title: str) -> None:
+    assert _tagged(rules, title, "").design != "cross-sectional"
+
+
+@pytest.mark.parametrize(("title", "abstract", "tagged"), [
+    ("Effect of a methanolic kratom leaf extract on nicotine withdrawal signs in rats",
+     "Rats received nicotine for 14 days. Withdrawal signs were scored after mecamylamine, "
+     "and the extract reduced them at 100 mg/kg.", False),
+    ("Speciociliatine attenuates naloxone-precipitated withdrawal in morphine-withdrawn mice",
+     "Withdrawal jumping and weight loss were recorded for 30 min.", False),
+    # Guards: the substance's own withdrawal, people who ease withdrawal with kratom, and a
+    # title that turns to a harm of its own stay safety.
+    ("Withdrawal after repeated mitragynine in rats", "Withdrawal signs appeared within 24 h "
+     "of the last dose.", True),
+    ("Kratom to ease opioid withdrawal: an online survey", "Most respondents reported "
+     "withdrawal symptoms when they stopped kratom.", True),
+    ("Mitragynine attenuates morphine withdrawal in mice but produces dependence of its own",
+     "Withdrawal signs followed abrupt cessation of mitragynine.", True),
+    # Guards from a second reader: the substance's own harms in such a paper, and naloxone,
+    # which precipitates withdrawal from the substance itself, keep safety.
+    ("Mitragynine attenuates withdrawal syndrome in morphine-withdrawn zebrafish",
+     "At the highest dose, mitragynine was hepatotoxic and killed 40% of the fish.", True),
+    ("Effect of a kratom leaf extract on ethanol withdrawal signs in mice", "However, the "
+     "extract caused respiratory depression at 300 mg/kg.", True),
+    ("Mitragynine eases morphine withdrawal in mice", "Repeated mitragynine produced "
+     "tolerance and physical dependence of its own.", True),
+    ("Effects of repeated mitragynine on naloxone-precipitated withdrawal in mice", "", True),
+])
+def test_another_drugs_withdrawal_eased_in_animals_is_no_harm_of_the_substance(
+        rules: RuleSet, title: str, abstract: str, tagged: bool) -> None:
+    assert ("safety" in _tagged(rules, title, abstract).outcomes) == tagged

@@ -182,7 +182,8 @@ class RuleSet:
         # patterns', and those of the words patterns need further on.
         self.word_keys = WordKeys(
             key for rule in self.rules
-            for alternative in (*rule.alternatives, *rule.unless, *rule.absent)
+            for alternative in (*rule.alternatives, *rule.unless, *rule.unless_title,
+                                *rule.absent)
             for key in chain(alternative.keys or (), *(
                 need for need, exact in alternative.then if not exact)))
 
@@ -255,7 +256,7 @@ class RuleSet:
         found: list[Evidence] = []
         pending = sorted(listed, reverse=True)
         firsts, lowered_fields, texts = doc.firsts, doc.lowered, doc.texts
-        current, count = -1, 0
+        current, count, cancelled = -1, 0, False
         run = self.run
         for candidate in candidates:
             r, f, name, prefix, alternative, pattern = run[candidate]
@@ -264,6 +265,8 @@ class RuleSet:
                     found.extend(listed[pending.pop()])
                 current, count, rule = r, 0, self.rules[r]
                 factors, unless = self.scoring.zones[rule.axis], self.unless[r]
+                cancelled = bool(rule.unless_title) and any(
+                    occurs(alternative, doc, "title") for alternative in rule.unless_title)
             elif count >= MAX_MATCHES:
                 continue  # repeats add less and less: the first few tell the story
             lowered = lowered_fields[name]
@@ -284,7 +287,8 @@ class RuleSet:
                     break
                 start, end = hit.span()
                 count += 1
-                negated = bool(rule.unless) and doc.negated(rule, unless, name, start, end)
+                negated = cancelled or bool(rule.unless) and doc.negated(rule, unless, name,
+                                                                         start, end)
                 zone = doc.zone(name, start)
                 found.append(Evidence(rule.axis, rule.tag, rule.id, name, texts[name][start:end],
                                       rule.weight * factors[zone], negated, pattern, zone,

@@ -2,7 +2,9 @@
 
 A rule reads some fields of a paper and matches where one of its patterns matches,
 unless one of its ``unless`` patterns matches in the same sentence (the negations
-that matter: "non-randomized", "no randomized trials were found"). Each match adds the
+that matter: "non-randomized", "no randomized trials were found"), or one of its
+``unless_title`` patterns matches the title (a paper about easing another drug's
+withdrawal: its withdrawal words are that drug's). Each match adds the
 rule's weight, scaled by where it stands (the [scoring] zones), to its tag's score. The
 shipped rules live in ``rules.toml`` beside this module; users add their own files, whose
 rules replace shipped rules with the same id and add the others.
@@ -52,6 +54,8 @@ class Rule:
     # A rule that matches a field with text in which none of these patterns occur
     # (an abstract that never describes a study of its own), instead of patterns.
     absent: tuple[Alternative, ...] = ()
+    # Patterns that, found in the title, cancel every match of the rule in the paper.
+    unless_title: tuple[Alternative, ...] = ()
 
 
 def prior_weight(priority: int) -> float:
@@ -106,6 +110,7 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
                              "title, abstract or keywords")
     whole = any(f in LIST_FIELDS for f in fields)
     unless = strings("unless", raw.get("unless") or [])
+    unless_title = strings("unless_title", raw.get("unless_title") or [])
     priority = raw.get("priority", 70)  # a rule written without one is a clear cue
     if not isinstance(priority, int):
         raise InputFileError(f"{where}: priority must be a whole number")
@@ -119,6 +124,7 @@ def _rule(raw: dict[str, object], where: str) -> Rule:
         priority=priority, weight=float(weight), description=str(raw.get("description", "")),
         alternatives=alternatives(patterns, where) if set(fields) - LIST_FIELDS else (),
         absent=alternatives(absent, where, spell=True),  # tried in the file's order
+        unless_title=alternatives(unless_title, where),
     )
 
 
@@ -206,14 +212,24 @@ def spell_terms(pattern: str, terms: Terms, where: str, within: tuple[str, ...] 
 
 
 def _expand(raw: dict[str, object], terms: Terms, where: str) -> dict[str, object]:
-    """A rule's patterns with their {name}s spelled out from [terms]."""
+    """A rule's patterns with their {name}s spelled out from [terms]. In its negations, an
+    entry that is just "{name}" stands for that list's patterns, one by one (rules that share
+    a list of negations name it once; each keeps its own literal start)."""
     expanded = dict(raw)
-    for key in ("patterns", "unless", "absent"):
+    for key in ("patterns", "unless", "unless_title", "absent"):
         value = raw.get(key)
         if isinstance(value, list):
-            expanded[key] = [spell_terms(p, terms, where) if isinstance(p, str) else p
-                             for p in value]
+            expanded[key] = [spelled for p in value for spelled in _spelled(p, key, terms, where)]
     return expanded
+
+
+def _spelled(pattern: object, key: str, terms: Terms, where: str) -> list[object]:
+    if not isinstance(pattern, str):
+        return [pattern]  # refused with its key's message when the rule is read
+    whole = _TERM.fullmatch(pattern)
+    if whole and key.startswith("unless"):
+        return list(term_words(terms, whole.group(1), where))
+    return [spell_terms(pattern, terms, where)]
 
 
 def _build(entries: list[dict[str, object]], terms: Terms, where: str) -> list[Rule]:
