@@ -361,3 +361,14 @@ def test_a_title_pattern_cancels_its_rule_in_the_whole_paper() -> None:
     in_people = matches(Document(title="An extract and morphine", abstract=abstract), rules)
     assert [e.negated for e in in_mice] == [True, True]
     assert [e.negated for e in in_people] == [False, False]
+
+
+def test_a_term_named_alone_among_negations_stands_for_each_of_its_patterns() -> None:
+    [rule] = parse_rules("[terms]\nasides = ['in the background', 'as a reason']\n"
+                         "[[rule]]\nid = 'x'\naxis = 'outcome'\ntag = 'mood'\n"
+                         "fields = ['abstract']\npatterns = ['anxiety']\n"
+                         "unless = ['{asides}', 'was excluded']\n", "t.toml")
+    assert len(rule.unless) == 3
+    found = matches(Document(abstract="Anxiety was common, as a reason for use. Anxiety fell."),
+                    RuleSet([rule]))
+    assert [e.negated for e in found] == [True, False]
