@@ -1668,3 +1668,32 @@ def test_deaths_in_a_few_people_are_no_aggregate_series(rules: RuleSet, title: s
 def test_another_drugs_withdrawal_eased_in_animals_is_no_harm_of_the_substance(
         rules: RuleSet, title: str, abstract: str, tagged: bool) -> None:
     assert ("safety" in _tagged(rules, title, abstract).outcomes) == tagged
+
+
+@pytest.mark.parametrize(("title", "abstract", "outcome", "tagged"), [
+    # "Legal high" names a kind of product, not the law a study analyses.
+    ("Kratom: an unusual legal high", "", "legal", False),
+    # A history before the patient was found after a seizure is no mood outcome...
+    ("Coma after kratom", "A 50-year-old woman with a history of migraine and depression was "
+     "found unresponsive after a seizure at home.", "mood", False),
+    # ...but a low mood she was found with is, and a ban by an act is the law studied.
+    ("Low mood in a kratom user", "A 45-year-old man with a history of depression was found "
+     "to have severe low mood after stopping kratom.", "mood", True),
+    ("Kratom in the United Kingdom", "Kratom was banned under the 2016 Psychoactive "
+     "Substances Act; we describe sales before and after.", "legal", True),
+])
+def test_a_product_class_or_a_presenting_history_is_not_the_outcome(
+        rules: RuleSet, title: str, abstract: str, outcome: str, tagged: bool) -> None:
+    assert (outcome in _tagged(rules, title, abstract).outcomes) == tagged
+
+
+@pytest.mark.parametrize(("title", "abstract"), [
+    ("Legal highs in Poland", "We surveyed 500 users about their knowledge of the 2010 ban on "
+     "smart shops."),
+    ("Online shops selling kratom", "We examined 100 online shops and whether they complied "
+     "with the law."),
+    ("The kratom market after the Psychoactive Substances Act", ""),
+])
+def test_knowledge_of_a_ban_compliance_or_an_act_as_the_event_are_legal(
+        rules: RuleSet, title: str, abstract: str) -> None:
+    assert "legal" in _tagged(rules, title, abstract).outcomes
