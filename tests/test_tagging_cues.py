@@ -1697,3 +1697,48 @@ def test_a_product_class_or_a_presenting_history_is_not_the_outcome(
 def test_knowledge_of_a_ban_compliance_or_an_act_as_the_event_are_legal(
         rules: RuleSet, title: str, abstract: str) -> None:
     assert "legal" in _tagged(rules, title, abstract).outcomes
+
+
+def test_respiratory_depressant_effects_are_a_harm(rules: RuleSet) -> None:
+    assert "safety" in _tagged(rules, "Respiratory depressant effects of speciogynine in mice",
+                               "").outcomes
+
+
+@pytest.mark.parametrize(("title", "abstract", "design"), [
+    # A case named in the title is one case, whatever examiners and autopsies it mentions.
+    ("Fatal kratom toxicity: a case report", "The medical examiner found pulmonary oedema at "
+     "autopsy; postmortem blood held mitragynine at 0.6 mg/L.", "case-report"),
+    # Posts read by thematic analysis are a qualitative study.
+    ("Kratom tapering on Reddit: a qualitative analysis", "We sampled 400 Reddit posts from "
+     "2019 to 2022.", "qualitative"),
+    # Users compared with matched people who do not use it: an exposure comparison.
+    ("Mitragynine and codeine in the blood of a deceased driver", "", "case-report"),
+    ("Speciociliatine in vitro and in rats: receptor affinity and behaviour", "Radioligand "
+     "binding assays and GTPgammaS assays gave its affinity for the mu receptor.", "animal"),
+    # Guards from a second reader: chemistry's "qualitative and quantitative", a bracketed
+    # translated case title, a real case-control study, a population's specimens, animal
+    # tissue in vitro.
+    ("Qualitative and quantitative analysis of mitragynine in postmortem toxicology cases",
+     "Mitragynine was detected in the postmortem blood of 47 decedents by LC-MS/MS.",
+     "cross-sectional"),
+    ("[A case of fatal kratom intoxication]", "The medical examiner found pulmonary oedema at "
+     "autopsy, and postmortem blood held mitragynine.", "case-report"),
+    ("Kratom dependence in first-episode psychosis", "We enrolled 120 patients with "
+     "first-episode psychosis and 240 age- and sex-matched controls without kratom or alcohol "
+     "dependence.", "case-control"),
+    ("Kratom use in the urine of a chronic pain patient population", "We tested 5,000 urine "
+     "specimens.", "cross-sectional"),
+    ("In vitro metabolism of mitragynine in human and rat liver microsomes", "", "in-vitro"),
+    ("Cytotoxicity of kratom alkaloids in vitro in mouse neuroblastoma cells", "", "in-vitro"),
+])
+def test_titles_and_comparisons_that_settle_the_design(
+        rules: RuleSet, title: str, abstract: str, design: str) -> None:
+    assert _tagged(rules, title, abstract).design == design
+
+
+def test_users_compared_with_matched_people_who_do_not_use_are_no_case_control(
+        rules: RuleSet) -> None:
+    for abstract in ("We compared 80 ketum users and 80 age- and sex-matched controls.",
+                     "Regular kratom users (n = 70) and 70 age-matched healthy controls "
+                     "completed the CANTAB battery."):
+        assert _tagged(rules, "Kidney function in ketum users", abstract).design != "case-control"

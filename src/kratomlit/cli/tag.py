@@ -210,9 +210,12 @@ def explain(paper: PmidArgument, rules: RulesOption = None, db: DbOption = None,
                               "population": current.population,
                               "scores": current.scores, "thresholds": found.thresholds,
                               "margins": current.margins,
-                              "cues": [c._asdict() for c in current.cues]},
-            "evidence": [{**e._asdict(), "background": e.background}
-                         for e in found.rules_fired],
+                              # rounded as the scores are: sums of float products
+                              # otherwise print as 7.638000000000001
+                              "cues": [{**c._asdict(), "points": round(c.points, 4)}
+                                       for c in current.cues]},
+            "evidence": [{**e._asdict(), "weight": round(e.weight, 4),
+                          "background": e.background} for e in found.rules_fired],
             "extraction": extraction,
         }, indent=2, ensure_ascii=False))
         return
